@@ -1,0 +1,36 @@
+import { type Static, Type } from "typebox";
+
+/**
+ * Every environment variable the platform reads, in one schema. Names are the variables' own; `loadConfig` turns
+ * them into the typed `Config`. Defaults here are development defaults: production refuses to start without the
+ * secrets (see `loadConfig`).
+ */
+export const EnvSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal("development"), Type.Literal("production"), Type.Literal("test")], { default: "development" }),
+  LOG_LEVEL: Type.Union(["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l)), { default: "info" }),
+  DATABASE_URL: Type.String({ pattern: "^postgres(ql)?://", maxLength: 2048, default: "postgresql://postgres@127.0.0.1:5432/nagent" }),
+  REDIS_URL: Type.String({ pattern: "^rediss?://", maxLength: 2048, default: "redis://127.0.0.1:6379" }),
+  HOST: Type.String({ minLength: 1, maxLength: 255, default: "127.0.0.1" }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  NAGENT_ADMIN_TOKEN: Type.Optional(Type.String({ minLength: 32, maxLength: 256 })),
+  NAGENT_MASTER_KEYS: Type.Optional(Type.String({ minLength: 1, maxLength: 8192 })),
+  NAGENT_SCALE_BASE_URL: Type.String({ pattern: "^https?://", maxLength: 2048, default: "https://api.scale.com" }),
+  /** Comma-separated host names (or `*.suffix`) that outbound URLs may target even when private or loopback. */
+  NAGENT_EGRESS_ALLOWLIST: Type.String({ maxLength: 8192, default: "" }),
+  /** Whether outbound URLs may target private, loopback and link-local addresses. Default: yes outside production. */
+  NAGENT_ALLOW_PRIVATE_EGRESS: Type.Optional(Type.Boolean()),
+  /** BullMQ key prefix; separate deployments (or tests) sharing one Redis use different prefixes. */
+  NAGENT_QUEUE_PREFIX: Type.String({ pattern: "^[A-Za-z0-9:_-]{1,64}$", default: "nagent" }),
+  NAGENT_SYNC_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 120_000, default: 30_000 }),
+  NAGENT_UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000 }),
+  NAGENT_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 5 }),
+  NAGENT_WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 64 }),
+  /** Upstream requests per second allowed per connection; runs beyond it wait in the queue, not in a worker. */
+  NAGENT_CONNECTION_RATE_PER_SEC: Type.Number({ minimum: 0.01, maximum: 10_000, default: 20 }),
+  /** Runs of one workspace that may be in flight at once, across all workers. */
+  NAGENT_WORKSPACE_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 10_000, default: 32 }),
+  NAGENT_RUN_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
+  NAGENT_SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
+});
+
+export type Env = Static<typeof EnvSchema>;

@@ -1,0 +1,5 @@
+export { createDatabase, type Database, type DatabaseOptions, type PrismaClient } from "./client";
+export { migrate, ensureDatabaseExists, listMigrations, quoteIdent, type MigrateResult } from "./migrate";
+export { MIGRATIONS_DIR } from "./paths";
+export { uuidv7, isUuid } from "./ids";
+export { Prisma } from "./generated/client";

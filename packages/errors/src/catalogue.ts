@@ -1,0 +1,35 @@
+/**
+ * The one catalogue of error codes the API answers with, each mapped once to its HTTP status and described for the
+ * docs. Add a code here and nowhere else; test/unit keeps the catalogue, its docs and its types in step.
+ */
+export const ERROR_CATALOGUE = {
+  VALIDATION_FAILED: { status: 400, description: "The request does not match its schema; `details` lists every problem." },
+  BAD_REQUEST: { status: 400, description: "The request is malformed (e.g. not JSON)." },
+  INVALID_CURSOR: { status: 400, description: "The pagination cursor is not one this API issued." },
+  UNAUTHORIZED: { status: 401, description: "No credentials, or credentials that are not valid (unknown, malformed or revoked key)." },
+  NOT_FOUND: { status: 404, description: "No such resource, or it belongs to another workspace." },
+  ROUTE_NOT_FOUND: { status: 404, description: "No such route." },
+  METHOD_NOT_ALLOWED: { status: 405, description: "The route exists but not with this method." },
+  CONFLICT: { status: 409, description: "The request conflicts with the resource's current state." },
+  NAME_TAKEN: { status: 409, description: "Another resource of this workspace already has that name." },
+  IDEMPOTENCY_KEY_REUSED: { status: 409, description: "The Idempotency-Key was used before with a different request." },
+  CONNECTION_REQUIRED: { status: 409, description: "No connection was given and the workspace has no default connection for the integration." },
+  CONNECTION_INVALID: { status: 409, description: "The connection's credentials were rejected by the upstream; replace them first." },
+  RUN_NOT_CANCELABLE: { status: 409, description: "The run has already started or ended." },
+  PAYLOAD_TOO_LARGE: { status: 413, description: "The request body is larger than this route accepts." },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, description: "The request body is not JSON." },
+  CONNECTION_TEST_FAILED: { status: 422, description: "The upstream refused the credentials when they were checked." },
+  RATE_LIMITED: { status: 429, description: "Too many requests; retry after the time in the Retry-After header." },
+  INTERNAL: { status: 500, description: "An unexpected error on our side; the request id identifies it in our logs." },
+  UPSTREAM_UNREACHABLE: { status: 502, description: "The upstream could not be reached or answered with an error of its own." },
+  SERVICE_UNAVAILABLE: { status: 503, description: "A dependency (database, Redis) is not available." },
+  UPSTREAM_TIMEOUT: { status: 504, description: "The upstream did not answer in time." },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
+
+export function statusOf(code: ErrorCode): number {
+  return ERROR_CATALOGUE[code].status;
+}
