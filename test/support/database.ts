@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { createDatabase, quoteIdent, type Database } from "@nagent/db";
-import { TEMPLATE_DB, TEST_DB_PREFIX, TEST_PG_URL, withDatabase } from "./env";
+import { inject } from "vitest";
+import { TEST_PG_URL, withDatabase } from "./env";
 
 export interface TestDatabase extends Database {
   readonly url: string;
@@ -15,14 +16,15 @@ export interface TestDatabase extends Database {
  * Call `drop()` in afterAll.
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `${TEST_DB_PREFIX}${randomBytes(6).toString("hex")}`;
+  const name = `${inject("testDbPrefix")}${randomBytes(6).toString("hex")}`;
+  const template = inject("templateDb");
   const admin = new pg.Client({ connectionString: withDatabase(TEST_PG_URL, "postgres") });
   await admin.connect();
   try {
     // CREATE DATABASE … TEMPLATE fails while another session is connected to the template; retry briefly.
     for (let attempt = 0; ; attempt++) {
       try {
-        await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(TEMPLATE_DB)}`);
+        await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}`);
         break;
       } catch (error) {
         if (attempt >= 20 || (error as { code?: string }).code !== "55006") throw error;

@@ -54,8 +54,11 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>>,
   }
   const converted = Value.Default(EnvSchema, Value.Convert(EnvSchema, raw)) as Record<string, unknown>;
   const problems: string[] = [];
+  const named = new Set<string>();
   for (const error of validator.Errors(converted)) {
     const name = error.instancePath.replace(/^\//, "") || missingName(error.params);
+    if (named.has(name)) continue; // one problem per variable is enough to fix it
+    named.add(name);
     // Never echo the value: it may be a secret.
     problems.push(`${name}: ${error.message}`);
   }

@@ -6,8 +6,8 @@ import { type Static, Type } from "typebox";
  * secrets (see `loadConfig`).
  */
 export const EnvSchema = Type.Object({
-  NODE_ENV: Type.Union([Type.Literal("development"), Type.Literal("production"), Type.Literal("test")], { default: "development" }),
-  LOG_LEVEL: Type.Union(["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l)), { default: "info" }),
+  NODE_ENV: Type.Enum(["development", "production", "test"], { default: "development" }),
+  LOG_LEVEL: Type.Enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { default: "info" }),
   DATABASE_URL: Type.String({ pattern: "^postgres(ql)?://", maxLength: 2048, default: "postgresql://postgres@127.0.0.1:5432/nagent" }),
   REDIS_URL: Type.String({ pattern: "^rediss?://", maxLength: 2048, default: "redis://127.0.0.1:6379" }),
   HOST: Type.String({ minLength: 1, maxLength: 255, default: "127.0.0.1" }),

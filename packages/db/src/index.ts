@@ -3,3 +3,4 @@ export { migrate, ensureDatabaseExists, listMigrations, quoteIdent, type Migrate
 export { MIGRATIONS_DIR } from "./paths";
 export { uuidv7, isUuid } from "./ids";
 export { Prisma } from "./generated/client";
+export { scopeToWorkspace, type ScopedClient } from "./scope";

@@ -1,11 +1,10 @@
 // `npm run db:migrate`: creates the database if missing and applies pending migrations.
-import { loadConfig, readEnvironment } from "@nagent/config";
+import { configFromProcess } from "@nagent/config";
 import { migrate } from "./migrate";
 import { MIGRATIONS_DIR } from "./paths";
 
-const { env } = readEnvironment(process.env, { envFile: ".env.local", generate: false });
+const { config } = configFromProcess({ generate: false, secrets: false });
 try {
-  const config = loadConfig(env, { secrets: false });
   const result = await migrate({ url: config.databaseUrl, dir: MIGRATIONS_DIR, log: (m) => console.log(m) });
   console.log(`migrations: ${result.applied.length} applied, ${result.skipped.length} already applied`);
 } catch (error) {

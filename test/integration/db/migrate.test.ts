@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { listMigrations, migrate, MIGRATIONS_DIR, quoteIdent } from "@nagent/db";
-import { TEST_PG_URL, TEST_DB_PREFIX, withDatabase } from "../../support/env";
+import { inject } from "vitest";
+import { TEST_PG_URL, withDatabase } from "../../support/env";
 import { randomBytes } from "node:crypto";
 
 // A database that does not exist yet: migrate() must create it.
-const name = `${TEST_DB_PREFIX}m_${randomBytes(4).toString("hex")}`;
+const name = `${inject("testDbPrefix")}m_${randomBytes(4).toString("hex")}`;
 const url = withDatabase(TEST_PG_URL, name);
 
 async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -49,7 +50,7 @@ describe("db:migrate", () => {
   });
 
   it("is safe from several processes at once", async () => {
-    const other = `${TEST_DB_PREFIX}m_${randomBytes(4).toString("hex")}`;
+    const other = `${inject("testDbPrefix")}m_${randomBytes(4).toString("hex")}`;
     const otherUrl = withDatabase(TEST_PG_URL, other);
     try {
       const results = await Promise.all([1, 2, 3, 4].map(() => migrate({ url: otherUrl, dir: MIGRATIONS_DIR })));

@@ -1,0 +1,77 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import type { Redis } from "ioredis";
+import type { Config } from "@nagent/config";
+import type { Database } from "@nagent/db";
+import { randomUUID } from "node:crypto";
+import { registerErrorHandling } from "./plugins/errors";
+import { registerOpenApi } from "./plugins/openapi";
+import { registerAuth } from "./plugins/auth";
+import { ErrorBody } from "./schemas/common";
+import { createApiKeyService } from "./services/api-keys";
+import { createWorkspaceService } from "./services/workspaces";
+import { healthRoutes } from "./routes/health/index";
+import { workspaceRoutes } from "./routes/workspaces/index";
+import { apiKeyRoutes } from "./routes/api-keys/index";
+
+/** What the app is built from. Processes build these once (server.ts); tests build them against test services. */
+export interface AppDeps {
+  readonly config: Config;
+  readonly db: Database;
+  /** A Redis connection for readiness checks (fail-fast: no offline queue). */
+  readonly redis: Redis;
+  readonly services: Services;
+}
+
+export interface Services {
+  readonly workspaces: ReturnType<typeof createWorkspaceService>;
+  readonly apiKeys: ReturnType<typeof createApiKeyService>;
+}
+
+export function createServices(deps: { db: Database }): Services {
+  const prisma = deps.db.prisma;
+  return {
+    workspaces: createWorkspaceService({ prisma }),
+    apiKeys: createApiKeyService({ prisma }),
+  };
+}
+
+export interface BuildOptions {
+  /** The process's logger (pino); tests pass a capturing one or none. */
+  readonly logger?: FastifyBaseLogger;
+}
+
+/** Request bodies above this size answer 413. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/** The API as a Fastify instance, ready for `listen()` or `inject()`. */
+export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Accept a caller's X-Request-Id when it is a sane token (so ids follow a request across services), else mint one.
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: "array", useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // JSON only: without the default text/plain parser a non-JSON body answers 415 instead of a confusing 400.
+  app.removeContentTypeParser("text/plain");
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  app.addSchema(ErrorBody);
+  registerErrorHandling(app);
+  await registerOpenApi(app);
+  registerAuth(app, { adminToken: deps.config.adminToken, apiKeys: deps.services.apiKeys });
+
+  await app.register(healthRoutes, { deps });
+  await app.register(workspaceRoutes, { deps });
+  await app.register(apiKeyRoutes, { deps });
+  return app;
+}

@@ -1,0 +1,58 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { AppError } from "@nagent/errors";
+import type { ApiKeyService, Principal } from "../services/api-keys";
+import { sameSecret } from "../services/api-key-secret";
+
+/** Who may call a route: the admin token, a workspace API key, or anyone (health, docs, metrics). */
+export type AuthMode = "admin" | "workspace" | "public";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** Defaults to "workspace" for /v1 routes and "public" elsewhere. */
+    auth?: AuthMode;
+  }
+  interface FastifyRequest {
+    /** The authenticated workspace key (workspace routes only). */
+    principal: Principal | null;
+  }
+}
+
+const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
+
+/**
+ * Authentication as an onRequest hook, so a request without valid credentials is refused before its body is read.
+ */
+export function registerAuth(app: FastifyInstance, deps: { adminToken: string; apiKeys: ApiKeyService }): void {
+  app.decorateRequest("principal", null);
+  app.addHook("onRequest", async (request) => {
+    const mode = authModeOf(request);
+    if (mode === "public") return;
+    const token = bearerToken(request);
+    if (mode === "admin") {
+      if (token === null || !sameSecret(token, deps.adminToken)) throw new AppError("UNAUTHORIZED", "This route needs the admin token as a Bearer token.");
+      return;
+    }
+    if (token === null) throw new AppError("UNAUTHORIZED", "Send a workspace API key as `Authorization: Bearer nk_…`.");
+    const principal = await deps.apiKeys.authenticate(token);
+    if (!principal) throw new AppError("UNAUTHORIZED", "The API key is not valid (unknown, malformed or revoked).");
+    request.principal = principal;
+  });
+}
+
+function authModeOf(request: FastifyRequest): AuthMode {
+  const configured = request.routeOptions.config.auth;
+  if (configured) return configured;
+  return request.routeOptions.url?.startsWith("/v1/") ? "workspace" : "public";
+}
+
+function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (typeof header !== "string") return null;
+  return BEARER.exec(header)?.[1] ?? null;
+}
+
+/** The workspace of an authenticated request (routes with auth "workspace" only). */
+export function workspaceOf(request: FastifyRequest): string {
+  if (!request.principal) throw new AppError("UNAUTHORIZED", "No workspace credentials.");
+  return request.principal.workspaceId;
+}
