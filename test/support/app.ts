@@ -1,9 +1,9 @@
 import type { FastifyInstance } from "fastify";
-import { Redis } from "ioredis";
-import { buildApp, createServices, type AppDeps } from "../../apps/api/src/app";
-import type { Config } from "@nagent/config";
-import { createLogger } from "@nagent/logger";
 import { Writable } from "node:stream";
+import { buildApp, type AppDeps } from "../../apps/api/src/app";
+import { closeInfrastructure, createInfrastructure, createServices, type Infrastructure } from "../../apps/api/src/compose";
+import type { Config } from "@nagent/config";
+import { createLogger, type Logger } from "@nagent/logger";
 import { createTestDatabase, type TestDatabase } from "./database";
 import { testConfig } from "./config";
 
@@ -12,6 +12,8 @@ export interface TestApp {
   readonly db: TestDatabase;
   readonly config: Config;
   readonly deps: AppDeps;
+  readonly infra: Infrastructure;
+  readonly logger: Logger;
   /** Every log line the app wrote (JSON strings), for tests that search logs. */
   readonly logs: string[];
   /** Creates a workspace through the admin route and returns its id and first API key. */
@@ -19,13 +21,8 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The API built against a fresh test database and the real Redis, driven with `app.inject()`. */
-export async function createTestApp(options: { env?: Record<string, string>; redisUrl?: string } = {}): Promise<TestApp> {
-  const db = await createTestDatabase();
-  const config = testConfig(db.url, { LOG_LEVEL: "debug", ...(options.env ?? {}) });
-  const redis = new Redis(options.redisUrl ?? config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
-  redis.on("error", () => {});
-  await redis.connect().catch(() => {});
+/** A logger whose lines are kept in memory (tests search them, e.g. for secrets). */
+export function captureLogger(level: string): { logger: Logger; logs: string[] } {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -33,16 +30,20 @@ export async function createTestApp(options: { env?: Record<string, string>; red
       callback();
     },
   });
-  const logger = createLogger({ level: config.logLevel, destination: sink });
-  const deps: AppDeps = { config, db, redis, services: createServices({ db }) };
+  return { logger: createLogger({ level, destination: sink, secretFields: ["api_key"] }), logs };
+}
+
+/** The API built against a fresh test database and the real Redis, driven with `app.inject()`. */
+export async function createTestApp(options: { env?: Record<string, string>; redisUrl?: string } = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const config = testConfig(db.url, { LOG_LEVEL: "debug", ...(options.env ?? {}) });
+  const { logger, logs } = captureLogger(config.logLevel);
+  const infra = await createInfrastructure(config, logger, { db, ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}) });
+  const deps: AppDeps = { config, db, redis: infra.redis, registry: infra.registry, services: createServices(infra) };
   const app = await buildApp(deps, { logger });
   await app.ready();
   return {
-    app,
-    db,
-    config,
-    deps,
-    logs,
+    app, db, config, deps, infra, logger, logs,
     async createWorkspace(name = "Acme") {
       const res = await app.inject({ method: "POST", url: "/v1/workspaces", headers: { authorization: `Bearer ${config.adminToken}` }, payload: { name } });
       if (res.statusCode !== 201) throw new Error(`createWorkspace: ${res.statusCode} ${res.body}`);
@@ -51,7 +52,7 @@ export async function createTestApp(options: { env?: Record<string, string>; red
     },
     async close() {
       await app.close();
-      redis.disconnect();
+      await closeInfrastructure({ ...infra, db: { ...db, close: async () => {} } });
       await db.drop();
     },
   };

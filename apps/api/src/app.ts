@@ -8,11 +8,14 @@ import { registerErrorHandling } from "./plugins/errors";
 import { registerOpenApi } from "./plugins/openapi";
 import { registerAuth } from "./plugins/auth";
 import { ErrorBody } from "./schemas/common";
-import { createApiKeyService } from "./services/api-keys";
-import { createWorkspaceService } from "./services/workspaces";
+import type { Registry } from "@nagent/registry";
+import type { Services } from "./compose";
 import { healthRoutes } from "./routes/health/index";
 import { workspaceRoutes } from "./routes/workspaces/index";
 import { apiKeyRoutes } from "./routes/api-keys/index";
+import { connectionRoutes } from "./routes/connections/index";
+import { executeRoutes } from "./routes/execute/index";
+import { runRoutes } from "./routes/runs/index";
 
 /** What the app is built from. Processes build these once (server.ts); tests build them against test services. */
 export interface AppDeps {
@@ -20,20 +23,8 @@ export interface AppDeps {
   readonly db: Database;
   /** A Redis connection for readiness checks (fail-fast: no offline queue). */
   readonly redis: Redis;
+  readonly registry: Registry;
   readonly services: Services;
-}
-
-export interface Services {
-  readonly workspaces: ReturnType<typeof createWorkspaceService>;
-  readonly apiKeys: ReturnType<typeof createApiKeyService>;
-}
-
-export function createServices(deps: { db: Database }): Services {
-  const prisma = deps.db.prisma;
-  return {
-    workspaces: createWorkspaceService({ prisma }),
-    apiKeys: createApiKeyService({ prisma }),
-  };
 }
 
 export interface BuildOptions {
@@ -73,5 +64,8 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(healthRoutes, { deps });
   await app.register(workspaceRoutes, { deps });
   await app.register(apiKeyRoutes, { deps });
+  await app.register(connectionRoutes, { deps });
+  await app.register(executeRoutes, { deps });
+  await app.register(runRoutes, { deps });
   return app;
 }

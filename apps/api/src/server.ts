@@ -1,27 +1,22 @@
-// The API process: configuration, logger, connections, listen, graceful shutdown. Everything else is in app.ts.
+// The API process: configuration, logger, infrastructure, listen, graceful shutdown. Everything else is in app.ts.
 import closeWithGrace from "close-with-grace";
 import { configFromProcess } from "@nagent/config";
-import { createDatabase } from "@nagent/db";
 import { createLogger } from "@nagent/logger";
-import { Redis } from "ioredis";
-import { buildApp, createServices } from "./app";
+import { loadRegistry, INTEGRATIONS_DIR } from "@nagent/registry";
+import { buildApp } from "./app";
+import { closeInfrastructure, createInfrastructure, createServices } from "./compose";
 
 const { config } = configFromProcess({ generate: true });
-
-const logger = createLogger({ level: config.logLevel, name: "api" });
-const db = createDatabase({ url: config.databaseUrl, max: 20, onPoolError: (err) => logger.warn({ err }, "idle PostgreSQL connection failed") });
-// Fail fast while Redis is down (readiness answers 503 at once) instead of queueing commands until it returns.
-const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
-redis.on("error", (err) => logger.debug({ err: err.message }, "redis connection error"));
-redis.connect().catch(() => {});
-
-const app = await buildApp({ config, db, redis, services: createServices({ db }) }, { logger });
+// The registry names the secret credential fields the logger must redact, so it is read before the logger exists.
+const logger = createLogger({ level: config.logLevel, name: "api", secretFields: loadRegistry(INTEGRATIONS_DIR).secretFields() });
+const infra = await createInfrastructure(config, logger);
+const app = await buildApp({ config, db: infra.db, redis: infra.redis, registry: infra.registry, services: createServices(infra) }, { logger });
 
 closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err }) => {
   if (err) logger.error({ err }, "closing after an uncaught error");
   else logger.info({ signal }, "closing: no new requests, finishing in-flight ones");
   await app.close();
-  await Promise.allSettled([db.close(), redis.quit()]);
+  await closeInfrastructure(infra);
 });
 
 await app.listen({ host: config.host, port: config.port });

@@ -1,13 +1,29 @@
-// The worker process. (The run processor arrives with the execution API; until then it only holds its connections
-// and shuts down cleanly.)
+// The worker process: configuration, logger, connections, workers, graceful shutdown.
 import closeWithGrace from "close-with-grace";
 import { configFromProcess } from "@nagent/config";
+import { createDatabase } from "@nagent/db";
 import { createLogger } from "@nagent/logger";
+import { createRedis } from "@nagent/queue";
+import { loadRegistry } from "@nagent/registry";
+import { createRunner } from "@nagent/runner";
+import { createVault } from "@nagent/vault";
+import { INTEGRATIONS_DIR } from "@nagent/registry";
+import { startWorkers } from "./worker";
 
 const { config } = configFromProcess({ generate: true });
-const logger = createLogger({ level: config.logLevel, name: "worker" });
-const keepAlive = setInterval(() => {}, 60_000);
-logger.info("worker started");
-closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async () => {
-  clearInterval(keepAlive);
+const registry = loadRegistry(INTEGRATIONS_DIR);
+const logger = createLogger({ level: config.logLevel, name: "worker", secretFields: registry.secretFields() });
+const db = createDatabase({ url: config.databaseUrl, max: Math.min(50, config.workerConcurrency + 5), onPoolError: (err) => logger.warn({ err }, "idle PostgreSQL connection failed") });
+const redis = createRedis(config.redisUrl, "worker", (err) => logger.warn({ err: err.message }, "redis connection error"));
+const vault = await createVault({ prisma: db.prisma, masterKeys: config.masterKeys });
+const runner = createRunner({ timeoutMs: config.upstreamTimeoutMs, egress: config.egress });
+const workers = await startWorkers({ config, pool: db.pool, redis, registry, vault, runner, logger });
+
+closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err }) => {
+  if (err) logger.error({ err }, "closing after an uncaught error");
+  else logger.info({ signal }, "closing: finishing in-flight runs");
+  await workers.close();
+  await runner.close();
+  vault.close();
+  await Promise.allSettled([db.close(), redis.quit()]);
 });

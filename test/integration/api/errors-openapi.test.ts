@@ -77,10 +77,13 @@ describe("OpenAPI", () => {
     const result = await new Validator().validate(doc);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
-    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, { responses?: Record<string, unknown>; requestBody?: unknown }>>)) {
+    const bodyless = new Set(["post /v1/connections/{id}/test", "post /v1/runs/{id}/cancel"]);
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, { responses?: Record<string, { content?: unknown }>; requestBody?: unknown }>>)) {
       for (const [method, op] of Object.entries(item)) {
-        expect(Object.keys(op.responses ?? {}).length, `${method} ${path} responses`).toBeGreaterThan(0);
-        if (method === "post" && path.startsWith("/v1/")) expect(op.requestBody, `${method} ${path} body`).toBeDefined();
+        const success = Object.entries(op.responses ?? {}).filter(([status]) => status.startsWith("2"));
+        expect(success.length, `${method} ${path} success response`).toBeGreaterThan(0);
+        for (const [status, response] of success) if (status !== "204") expect(response.content, `${method} ${path} ${status} schema`).toBeDefined();
+        if (["post", "patch"].includes(method) && !bodyless.has(`${method} ${path}`)) expect(op.requestBody, `${method} ${path} body`).toBeDefined();
       }
     }
     // Every error code is documented.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
-import { buildApp, createServices } from "../../../apps/api/src/app";
+import { buildApp } from "../../../apps/api/src/app";
 import { createDatabase } from "@nagent/db";
 import { createTestApp, type TestApp } from "../../support/app";
 import { startRedisServer } from "../../support/redis-server";
@@ -45,7 +45,7 @@ describe("health", () => {
 
   it("answers 503 naming PostgreSQL when PostgreSQL does not answer", async () => {
     const db = createDatabase({ url: "postgresql://postgres@127.0.0.1:1/nagent" });
-    const app = await buildApp({ ...t.deps, db, services: createServices({ db }) });
+    const app = await buildApp({ ...t.deps, db });
     try {
       const res = await app.inject({ method: "GET", url: "/readyz" });
       expect(res.statusCode).toBe(503);

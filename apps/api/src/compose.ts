@@ -1,0 +1,92 @@
+import type { Redis } from "ioredis";
+import type { Config } from "@nagent/config";
+import { createDatabase, type Database } from "@nagent/db";
+import type { Logger } from "@nagent/logger";
+import { createFairness, createRedis, createRunProducer, type Fairness, type RunProducer } from "@nagent/queue";
+import { loadRegistry, syncSchemaVersions, INTEGRATIONS_DIR, type Registry } from "@nagent/registry";
+import { createRunner, type Runner } from "@nagent/runner";
+import { createRunEventHub, createRunStore, type RunEventHub } from "@nagent/runs";
+import { createVault, type Vault } from "@nagent/vault";
+import { createApiKeyService } from "./services/api-keys";
+import { createWorkspaceService } from "./services/workspaces";
+import { createConnectionService } from "./services/connections";
+import { createExecuteAction } from "./services/execute-action";
+import { createRunService } from "./services/runs";
+
+/** The infrastructure the API runs on, built once per process (or per test). */
+export interface Infrastructure {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly db: Database;
+  /** Fail-fast Redis connection: readiness checks and the queue producer. */
+  readonly redis: Redis;
+  readonly registry: Registry;
+  readonly vault: Vault;
+  readonly runner: Runner;
+  readonly fairness: Fairness;
+  readonly producer: RunProducer;
+  readonly events: RunEventHub;
+}
+
+/**
+ * The composition root of the API: connects PostgreSQL and Redis, loads the registry (refusing to start on an
+ * invalid manifest) and syncs its schema versions, opens the vault (checking the keyring), and wires the services.
+ */
+export async function createInfrastructure(config: Config, logger: Logger, overrides: { redisUrl?: string; manifestsDir?: string; db?: Database } = {}): Promise<Infrastructure> {
+  const registry = loadRegistry(overrides.manifestsDir ?? INTEGRATIONS_DIR);
+  const db = overrides.db ?? createDatabase({ url: config.databaseUrl, max: 20, onPoolError: (err) => logger.warn({ err: { message: err.message } }, "idle PostgreSQL connection failed") });
+  await syncSchemaVersions(db.prisma, registry);
+  const redis = createRedis(overrides.redisUrl ?? config.redisUrl, "producer", (err) => logger.debug({ err: err.message }, "redis connection error"));
+  // Start serving even while Redis is down (readiness says so, runs wait in PostgreSQL), but not before a healthy
+  // Redis had a moment to connect.
+  await waitUntilReady(redis, 2_000);
+  const vault = await createVault({ prisma: db.prisma, masterKeys: config.masterKeys });
+  const runner = createRunner({ timeoutMs: config.upstreamTimeoutMs, egress: config.egress });
+  const fairness = createFairness(redis, {
+    prefix: config.queuePrefix,
+    workspaceConcurrency: config.workspaceConcurrency,
+    connectionRatePerSec: config.connectionRatePerSec,
+    leaseMs: config.upstreamTimeoutMs * 2 + 10_000,
+  });
+  const producer = createRunProducer({ redis, prefix: config.queuePrefix, fairness });
+  const events = createRunEventHub({ url: config.databaseUrl, onError: (err) => logger.warn({ err: { message: err.message } }, "run event listener error") });
+  await events.start();
+  return { config, logger, db, redis, registry, vault, runner, fairness, producer, events };
+}
+
+async function waitUntilReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === "ready") return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, timeoutMs);
+    redis.once("ready", done);
+    function done() {
+      clearTimeout(timer);
+      redis.off("ready", done);
+      resolve();
+    }
+  });
+}
+
+export async function closeInfrastructure(infra: Infrastructure): Promise<void> {
+  await Promise.allSettled([infra.events.close(), infra.producer.close(), infra.runner.close()]);
+  infra.vault.close();
+  await Promise.allSettled([infra.db.close(), infra.redis.quit()]);
+}
+
+export function createServices(infra: Infrastructure) {
+  const { config, db, registry, vault, runner, producer, fairness, events, logger } = infra;
+  const prisma = db.prisma;
+  const store = createRunStore(db.pool);
+  const defaultBaseUrl = (integration: string) =>
+    integration === "scale_ai" ? config.scaleBaseUrl : (registry.getRunSpec(registry.getIntegration(integration)?.actions[0]?.slug ?? "")?.base_url ?? "");
+  const connections = createConnectionService({ prisma, registry, vault, runner, egress: config.egress, defaultBaseUrl });
+  return {
+    workspaces: createWorkspaceService({ prisma }),
+    apiKeys: createApiKeyService({ prisma }),
+    connections,
+    executeAction: createExecuteAction({ registry, connections, store, producer, events, egress: config.egress, logger, syncTimeoutMs: config.syncTimeoutMs }),
+    runs: createRunService({ store, producer, fairness }),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,95 @@
+import { Type } from "typebox";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { AppDeps } from "../../app";
+import { workspaceOf } from "../../plugins/auth";
+import { IdParams, NullableTimestamp, Timestamp, Uuid, errorResponses } from "../../schemas/common";
+
+const Slug = Type.String({ minLength: 1, maxLength: 64, pattern: "^[a-z][a-z0-9_]*$", description: "An integration slug, e.g. scale_ai." });
+const ConnectionName = Type.String({ minLength: 1, maxLength: 100, pattern: "\\S" });
+const BaseUrl = Type.String({ minLength: 1, maxLength: 2048, description: "The upstream to call instead of the integration's default (a proxy, a sandbox). http(s), no credentials; see the README's egress policy." });
+const Credentials = Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 4096 }), {
+  maxProperties: 16,
+  description: "The integration's credential fields (for Scale AI: {api_key}). Checked against the upstream, stored only encrypted, never returned.",
+});
+
+const Connection = Type.Object({
+  id: Uuid,
+  integration: Type.String(),
+  name: Type.String(),
+  is_default: Type.Boolean({ description: "Runs that name no connection use the workspace's default connection of the integration." }),
+  status: Type.Union([Type.Literal("active"), Type.Literal("invalid")], { description: "invalid: the upstream rejected the credentials at a test or a run." }),
+  credential_hint: Type.String({ description: "The credential masked, e.g. live_…1a2b." }),
+  base_url: Type.Union([Type.String(), Type.Null()]),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  last_verified_at: NullableTimestamp,
+  last_error: Type.Union([Type.String(), Type.Null()]),
+}, { title: "Connection" });
+
+const TestResult = Type.Object({
+  successful: Type.Boolean(),
+  error: Type.Union([Type.Object({ code: Type.String(), message: Type.String(), upstream_status: Type.Optional(Type.Integer()) }), Type.Null()]),
+  latency_ms: Type.Integer(),
+});
+
+/** Connections: connect an integration once per workspace; the credentials never come back. */
+export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
+  const connections = deps.services.connections;
+  const security = [{ apiKey: [] }];
+  const tags = ["connections"];
+
+  app.post("/v1/connections", {
+    schema: {
+      tags, security, summary: "Connect an integration",
+      description: "Checks the credentials against the upstream (through base_url if given), then stores them encrypted. The first connection of an integration becomes the workspace's default.",
+      body: Type.Object({ integration: Slug, name: Type.Optional(ConnectionName), credentials: Credentials, base_url: Type.Optional(BaseUrl) }, { additionalProperties: false }),
+      response: { 201: Type.Object({ connection: Connection }), ...errorResponses(404, 409, 422, 502, 504) },
+    },
+  }, async (request, reply) => {
+    const connection = await connections.create(workspaceOf(request), request.body);
+    return reply.status(201).send({ connection });
+  });
+
+  app.get("/v1/connections", {
+    schema: {
+      tags, security, summary: "List connections",
+      querystring: Type.Object({ integration: Type.Optional(Slug) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ connections: Type.Array(Connection) }), ...errorResponses() },
+    },
+  }, async (request) => ({ connections: await connections.list(workspaceOf(request), request.query) }));
+
+  app.get("/v1/connections/:id", {
+    schema: { tags, security, summary: "Get a connection", params: IdParams, response: { 200: Type.Object({ connection: Connection }), ...errorResponses(404) } },
+  }, async (request) => ({ connection: await connections.get(workspaceOf(request), request.params.id) }));
+
+  app.patch("/v1/connections/:id", {
+    schema: {
+      tags, security, summary: "Rename, set as default, or replace credentials",
+      description: "New credentials or a new base_url are checked against the upstream before they are stored; success makes the connection active again.",
+      params: IdParams,
+      body: Type.Object({
+        name: Type.Optional(ConnectionName),
+        is_default: Type.Optional(Type.Boolean()),
+        credentials: Type.Optional(Credentials),
+        base_url: Type.Optional(Type.Union([BaseUrl, Type.Null()])),
+      }, { additionalProperties: false, minProperties: 1 }),
+      response: { 200: Type.Object({ connection: Connection }), ...errorResponses(404, 409, 422, 502, 504) },
+    },
+  }, async (request) => ({ connection: await connections.update(workspaceOf(request), request.params.id, request.body) }));
+
+  app.delete("/v1/connections/:id", {
+    schema: { tags, security, summary: "Delete a connection", params: IdParams, response: { 204: Type.Null(), ...errorResponses(404) } },
+  }, async (request, reply) => {
+    await connections.remove(workspaceOf(request), request.params.id);
+    return reply.status(204).send(null);
+  });
+
+  app.post("/v1/connections/:id/test", {
+    schema: {
+      tags, security, summary: "Test a connection's credentials now",
+      description: "A refusal by the upstream marks the connection invalid; success marks it active.",
+      params: IdParams,
+      response: { 200: Type.Object({ connection: Connection, test: TestResult }), ...errorResponses(404) },
+    },
+  }, async (request) => connections.test(workspaceOf(request), request.params.id));
+};

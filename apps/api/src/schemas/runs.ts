@@ -1,0 +1,54 @@
+import { Type } from "typebox";
+import { NullableTimestamp, Timestamp, Uuid } from "./common";
+
+export const RunStatus = Type.Enum(["queued", "running", "succeeded", "failed", "canceled"], {
+  description: "queued → running → succeeded | failed; queued → canceled. A run waiting between attempts is queued again (see status_reason).",
+});
+
+export const RunError = Type.Object({
+  code: Type.String({ description: "Stable: UPSTREAM_BAD_REQUEST, UPSTREAM_UNAUTHORIZED, UPSTREAM_NOT_FOUND, UPSTREAM_CONFLICT, UPSTREAM_RATE_LIMITED, UPSTREAM_UNAVAILABLE, UPSTREAM_TIMEOUT, CONNECTION_INVALID, …" }),
+  message: Type.String({ description: "The upstream's own message where it gave one." }),
+  retryable: Type.Boolean(),
+  upstream_status: Type.Optional(Type.Integer()),
+}, { title: "RunError" });
+
+export const Envelope = Type.Object({
+  data: Type.Unknown({ description: "The upstream's answer, shaped as the action's output_schema says; null on failure." }),
+  error: Type.Union([RunError, Type.Null()]),
+  successful: Type.Boolean(),
+}, { title: "Envelope" });
+
+export const Attempt = Type.Object({
+  number: Type.Integer(),
+  started_at: Timestamp,
+  finished_at: NullableTimestamp,
+  outcome: Type.Union([Type.String({ description: "succeeded, failed, retry or lost" }), Type.Null()]),
+  upstream_status: Type.Union([Type.Integer(), Type.Null()]),
+  latency_ms: Type.Union([Type.Integer(), Type.Null()]),
+  error_code: Type.Union([Type.String(), Type.Null()]),
+  error_message: Type.Union([Type.String(), Type.Null()]),
+  retry_delay_ms: Type.Union([Type.Integer(), Type.Null()]),
+});
+
+export const Run = Type.Object({
+  id: Uuid,
+  action: Type.String(),
+  integration: Type.String(),
+  connection_id: Type.Union([Uuid, Type.Null()]),
+  status: RunStatus,
+  status_reason: Type.Union([Type.String(), Type.Null()]),
+  input: Type.Unknown({ description: "The input as given; large values compacted once the run ended (input_truncated)." }),
+  input_truncated: Type.Boolean(),
+  output: Type.Union([Envelope, Type.Null()]),
+  output_truncated: Type.Boolean(),
+  error_code: Type.Union([Type.String(), Type.Null()]),
+  idempotency_key: Type.Union([Type.String(), Type.Null()]),
+  schema_version: Type.Integer({ description: "The version of the action's schema the input was validated against." }),
+  attempts_count: Type.Integer(),
+  attempts: Type.Optional(Type.Array(Attempt)),
+  created_at: Timestamp,
+  started_at: NullableTimestamp,
+  finished_at: NullableTimestamp,
+  next_attempt_at: NullableTimestamp,
+  duration_ms: Type.Union([Type.Integer(), Type.Null()]),
+}, { title: "Run" });

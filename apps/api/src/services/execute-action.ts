@@ -1,0 +1,114 @@
+import { AppError, notFound } from "@nagent/errors";
+import { uuidv7 } from "@nagent/db";
+import type { Logger } from "@nagent/logger";
+import type { Registry } from "@nagent/registry";
+import type { RunProducer } from "@nagent/queue";
+import { isTerminal, requestHash, type Envelope, type RunEventHub, type RunRow, type RunStore } from "@nagent/runs";
+import { checkOutboundUrl, type EgressPolicy } from "@nagent/runner";
+import type { ConnectionService } from "./connections";
+
+export interface ExecuteRequest {
+  readonly connection_id?: string | undefined;
+  readonly input: Record<string, unknown>;
+  readonly mode?: "sync" | "async" | undefined;
+}
+
+export type ExecuteResult =
+  | { readonly kind: "finished"; readonly runId: string; readonly envelope: Envelope; readonly replayed: boolean }
+  | { readonly kind: "pending"; readonly runId: string; readonly status: string; readonly replayed: boolean };
+
+export interface ExecuteDeps {
+  readonly registry: Registry;
+  readonly connections: ConnectionService;
+  readonly store: RunStore;
+  readonly producer: RunProducer;
+  readonly events: RunEventHub;
+  readonly egress: EgressPolicy;
+  readonly logger: Logger;
+  /** How long a sync execute waits for the run to end before answering 202. */
+  readonly syncTimeoutMs: number;
+}
+
+/** Input properties holding URLs (or emails) the upstream will call or fetch; checked against the egress policy. */
+const OUTBOUND_URL_FIELDS = new Set(["callback_url", "callback", "file_url"]);
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * One execute call: validate the input against the action's current schema (before anything is stored), honour the
+ * Idempotency-Key, resolve the connection, write the run, enqueue it after the write, and in sync mode wait (bounded)
+ * for its envelope.
+ */
+export function createExecuteAction(deps: ExecuteDeps) {
+  const { registry, store } = deps;
+
+  function validate(slug: string, input: Record<string, unknown>) {
+    const result = registry.validateInput(slug, input);
+    if (!result.valid) {
+      const details = result.errors.map((e) => ({ in: "body", path: `/input${e.path}`, message: e.message, keyword: e.keyword }));
+      throw new AppError("VALIDATION_FAILED", `The input does not match ${slug}'s schema: ${details[0]?.path ?? "/input"} ${details[0]?.message ?? "is invalid"}.`, { details });
+    }
+    const problems: { in: string; path: string; message: string; keyword: string }[] = [];
+    const spec = registry.getRunSpec(slug);
+    for (const [name, value] of Object.entries(input)) {
+      if (OUTBOUND_URL_FIELDS.has(name) && typeof value === "string" && !(name !== "file_url" && EMAIL.test(value))) {
+        const check = checkOutboundUrl(value, deps.egress);
+        if (!check.ok) problems.push({ in: "body", path: `/input/${name}`, message: check.reason, keyword: "egress" });
+      }
+      if (spec?.params[name]?.in === "file") {
+        const content = (value as { content_base64?: unknown }).content_base64;
+        if (typeof content !== "string" || content.length % 4 !== 0 || !BASE64.test(content)) {
+          problems.push({ in: "body", path: `/input/${name}/content_base64`, message: "must be standard base64", keyword: "contentEncoding" });
+        }
+      }
+    }
+    if (problems.length > 0) throw new AppError("VALIDATION_FAILED", `The input is not acceptable: ${problems[0]!.path} ${problems[0]!.message}.`, { details: problems });
+  }
+
+  async function answer(workspaceId: string, run: RunRow, mode: "sync" | "async", replayed: boolean): Promise<ExecuteResult> {
+    let current = run;
+    if (mode === "sync" && !isTerminal(current.status)) {
+      await deps.events.waitForTerminal(run.id, deps.syncTimeoutMs, async () => (await store.get(workspaceId, run.id))?.status ?? null);
+      current = (await store.get(workspaceId, run.id)) ?? current;
+    }
+    if (isTerminal(current.status) && current.output) return { kind: "finished", runId: current.id, envelope: current.output, replayed };
+    return { kind: "pending", runId: current.id, status: current.status, replayed };
+  }
+
+  return async function executeAction(workspaceId: string, slug: string, request: ExecuteRequest, idempotencyKey: string | undefined): Promise<ExecuteResult> {
+    const action = registry.getAction(slug);
+    if (!action) throw notFound(`Action ${slug}`);
+    validate(slug, request.input);
+    const mode = request.mode ?? "sync";
+    const hash = idempotencyKey === undefined ? null : requestHash({ action: slug, connectionId: request.connection_id ?? null, input: request.input });
+    const replay = (run: RunRow) => {
+      if (run.request_hash !== hash) {
+        throw new AppError("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request; use a new key for a new request.");
+      }
+      return answer(workspaceId, run, mode, true);
+    };
+    if (idempotencyKey !== undefined) {
+      // A replay answers the original run even if its connection changed since.
+      const existing = await store.findByIdempotencyKey(workspaceId, idempotencyKey);
+      if (existing) return replay(existing);
+    }
+
+    const connection = await deps.connections.resolveForRun(workspaceId, action.integration, request.connection_id);
+    const id = uuidv7();
+    const inserted = await store.insert({
+      id, workspaceId, connectionId: connection.id, integration: action.integration, action: slug,
+      schemaVersion: action.schema_version ?? 1, input: request.input, idempotencyKey: idempotencyKey ?? null, requestHash: hash,
+    });
+    // Another request with the same key won the insert race: answer its run.
+    if (!inserted.created) return replay(inserted.run);
+    try {
+      await deps.producer.enqueue({ runId: id, workspaceId, connectionId: connection.id });
+    } catch (error) {
+      // The run is committed: the sweeper will enqueue it. The caller still gets its run id.
+      deps.logger.warn({ runId: id, err: { message: (error as Error).message } }, "enqueue failed after commit; the sweeper will pick the run up");
+    }
+    return answer(workspaceId, inserted.run, mode, false);
+  };
+}
+
+export type ExecuteAction = ReturnType<typeof createExecuteAction>;

@@ -1,0 +1,78 @@
+import type { AttemptRow, Envelope, RunRow, RunStatus } from "@nagent/runs";
+
+export interface AttemptView {
+  number: number;
+  started_at: string;
+  finished_at: string | null;
+  outcome: string | null;
+  upstream_status: number | null;
+  latency_ms: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  retry_delay_ms: number | null;
+}
+
+export interface RunView {
+  id: string;
+  action: string;
+  integration: string;
+  connection_id: string | null;
+  status: RunStatus;
+  status_reason: string | null;
+  input: unknown;
+  input_truncated: boolean;
+  output: Envelope | null;
+  output_truncated: boolean;
+  error_code: string | null;
+  idempotency_key: string | null;
+  schema_version: number;
+  attempts_count: number;
+  attempts?: AttemptView[];
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  next_attempt_at: string | null;
+  /** From the first attempt's start to the end. */
+  duration_ms: number | null;
+}
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+/** A run as the API shows it; fields picked one by one, never the row wholesale. */
+export function toRunView(row: RunRow, attempts?: readonly AttemptRow[]): RunView {
+  const view: RunView = {
+    id: row.id,
+    action: row.action,
+    integration: row.integration,
+    connection_id: row.connection_id,
+    status: row.status,
+    status_reason: row.status_reason,
+    input: row.input,
+    input_truncated: row.input_truncated,
+    output: row.output,
+    output_truncated: row.output_truncated,
+    error_code: row.error_code,
+    idempotency_key: row.idempotency_key,
+    schema_version: row.schema_version,
+    attempts_count: row.attempts_count,
+    created_at: row.created_at.toISOString(),
+    started_at: iso(row.started_at),
+    finished_at: iso(row.finished_at),
+    next_attempt_at: iso(row.next_attempt_at),
+    duration_ms: row.started_at && row.finished_at ? row.finished_at.getTime() - row.started_at.getTime() : null,
+  };
+  if (attempts) {
+    view.attempts = attempts.map((a) => ({
+      number: a.number,
+      started_at: a.started_at.toISOString(),
+      finished_at: iso(a.finished_at),
+      outcome: a.outcome,
+      upstream_status: a.upstream_status,
+      latency_ms: a.latency_ms,
+      error_code: a.error_code,
+      error_message: a.error_message,
+      retry_delay_ms: a.retry_delay_ms,
+    }));
+  }
+  return view;
+}

@@ -1,0 +1,37 @@
+import type { Logger } from "@nagent/logger";
+import type { RunProducer } from "@nagent/queue";
+import type { RunStore } from "@nagent/runs";
+
+export interface SweepOptions {
+  /** A queued run whose job has not touched it for this long may have lost its enqueue. */
+  readonly queuedForMs: number;
+  /** A running run untouched for this long lost its worker (longer than an attempt can take, lock included). */
+  readonly runningForMs: number;
+  readonly batch: number;
+}
+
+/**
+ * Nothing lost: finds runs left queued (the enqueue after commit failed) or running (the worker died and BullMQ's
+ * stalled-job check could not recover it, e.g. Redis lost the job) and enqueues them again. A run whose job still
+ * exists is left to it; the claim of a re-enqueued run is guarded, so a run still ends exactly once.
+ */
+export function createStuckRunSweeper(deps: { store: RunStore; producer: RunProducer; logger: Logger; options: SweepOptions }) {
+  return async function sweep(): Promise<{ examined: number; requeued: number; abandoned: number }> {
+    const stuck = await deps.store.findStuck({ queuedForMs: deps.options.queuedForMs, runningForMs: deps.options.runningForMs, limit: deps.options.batch });
+    let requeued = 0;
+    let abandoned = 0;
+    for (const run of stuck) {
+      if (!run.connection_id) {
+        if (await deps.store.abandon(run.id, { code: "CONNECTION_NOT_FOUND", message: "The run has no connection." })) abandoned++;
+        continue;
+      }
+      const result = await deps.producer.reenqueue({ runId: run.id, workspaceId: run.workspace_id, connectionId: run.connection_id });
+      if (result === "added") {
+        await deps.store.touch(run.id);
+        requeued++;
+        deps.logger.warn({ runId: run.id, status: run.status }, "re-enqueued a run whose job was lost");
+      }
+    }
+    return { examined: stuck.length, requeued, abandoned };
+  };
+}

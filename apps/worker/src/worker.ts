@@ -1,0 +1,109 @@
+import { Queue, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type pg from "pg";
+import type { Config } from "@nagent/config";
+import type { Logger } from "@nagent/logger";
+import type { Registry } from "@nagent/registry";
+import type { Runner } from "@nagent/runner";
+import { createRunStore } from "@nagent/runs";
+import { createFairness, createRunProducer, MAINTENANCE_QUEUE, MAINTENANCE_SCHEDULES, RUNS_QUEUE, type MaintenanceJobName, type RunJobData } from "@nagent/queue";
+import type { Vault } from "@nagent/vault";
+import { createRunProcessor, type ProcessRunDeps } from "./process-run";
+import { createStuckRunSweeper } from "./sweep-stuck-runs";
+
+export interface WorkerDeps {
+  readonly config: Config;
+  readonly pool: pg.Pool;
+  /** A worker-role Redis connection (maxRetriesPerRequest: null); BullMQ duplicates it for blocking commands. */
+  readonly redis: Redis;
+  readonly registry: Registry;
+  readonly vault: Vault;
+  readonly runner: Runner;
+  readonly logger: Logger;
+  readonly onRunFinished?: ProcessRunDeps["onRunFinished"];
+  /** Overrides for tests (e.g. short backoff). */
+  readonly backoff?: ProcessRunDeps["backoff"];
+  readonly sweep?: Partial<{ queuedForMs: number; runningForMs: number; everyMs: number }>;
+}
+
+/**
+ * Starts the run workers and the maintenance worker (with its schedules). `close()` stops taking jobs and waits for
+ * in-flight runs to finish; what does not finish in time is released (BullMQ's stalled-job check hands it to another
+ * worker).
+ */
+export async function startWorkers(deps: WorkerDeps) {
+  const { config, logger } = deps;
+  const prefix = config.queuePrefix;
+  const store = createRunStore(deps.pool);
+  // A lease outlives the longest attempt, so a slot is never taken from a run still calling the upstream.
+  const fairness = createFairness(deps.redis, {
+    prefix,
+    workspaceConcurrency: config.workspaceConcurrency,
+    connectionRatePerSec: config.connectionRatePerSec,
+    leaseMs: config.upstreamTimeoutMs * 2 + 10_000,
+  });
+  const producer = createRunProducer({ redis: deps.redis, prefix, fairness });
+  const processRun = createRunProcessor({
+    pool: deps.pool, store, registry: deps.registry, vault: deps.vault, runner: deps.runner, fairness, logger,
+    maxAttempts: config.maxAttempts,
+    ...(deps.backoff ? { backoff: deps.backoff } : {}),
+    ...(deps.onRunFinished ? { onRunFinished: deps.onRunFinished } : {}),
+  });
+
+  // The lock must outlive one attempt (the upstream timeout) or BullMQ would hand a live run to another worker.
+  const lockDuration = Math.max(30_000, config.upstreamTimeoutMs + 15_000);
+  const runs = new Worker<RunJobData>(RUNS_QUEUE, processRun, {
+    connection: deps.redis,
+    prefix,
+    concurrency: config.workerConcurrency,
+    lockDuration,
+    stalledInterval: Math.min(30_000, lockDuration),
+    maxStalledCount: 2,
+  });
+  runs.on("failed", (job, err) => {
+    logger.error({ runId: job?.data.runId, attemptsMade: job?.attemptsMade, err: { message: err.message, name: err.name } }, "run job failed in the processor");
+  });
+  runs.on("error", (err) => logger.error({ err: { message: err.message } }, "run worker error"));
+
+  const sweep = createStuckRunSweeper({
+    store, producer, logger,
+    options: {
+      queuedForMs: deps.sweep?.queuedForMs ?? 30_000,
+      runningForMs: deps.sweep?.runningForMs ?? lockDuration * 3,
+      batch: 500,
+    },
+  });
+  const maintenanceQueue = new Queue(MAINTENANCE_QUEUE, { connection: deps.redis, prefix });
+  const schedules: Record<MaintenanceJobName, number> = {
+    "sweep-stuck-runs": deps.sweep?.everyMs ?? MAINTENANCE_SCHEDULES["sweep-stuck-runs"].everyMs,
+    "delete-expired-runs": MAINTENANCE_SCHEDULES["delete-expired-runs"].everyMs,
+  };
+  for (const [name, every] of Object.entries(schedules)) {
+    await maintenanceQueue.upsertJobScheduler(name, { every }, { name, opts: { removeOnComplete: true, removeOnFail: 100 } });
+  }
+  const maintenance = new Worker(MAINTENANCE_QUEUE, async (job) => {
+    switch (job.name as MaintenanceJobName) {
+      case "sweep-stuck-runs": {
+        const result = await sweep();
+        if (result.requeued + result.abandoned > 0) logger.info(result, "stuck runs swept");
+        return result;
+      }
+      case "delete-expired-runs":
+        return { deleted: 0 };
+    }
+  }, { connection: deps.redis, prefix, concurrency: 1 });
+  maintenance.on("error", (err) => logger.error({ err: { message: err.message } }, "maintenance worker error"));
+
+  await Promise.all([runs.waitUntilReady(), maintenance.waitUntilReady()]);
+  logger.info({ concurrency: config.workerConcurrency, queue: RUNS_QUEUE }, "workers started");
+
+  return {
+    runs,
+    sweep,
+    /** Stops taking jobs; waits for in-flight runs (the caller bounds how long). */
+    async close(): Promise<void> {
+      await Promise.all([runs.close(), maintenance.close()]);
+      await Promise.all([producer.close(), maintenanceQueue.close()]);
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import type { CompiledAction } from "./compile-actions";
+import { InvalidCursorError } from "./errors";
+import { isPlainObject } from "./json-pointer";
+import type { IntegrationManifest } from "./types";
+
+/** How an integration authenticates, without anything secret: the scheme and the fields a connection must give. */
+export interface AuthSummary {
+  readonly type: "api_key";
+  readonly scheme: "basic" | "bearer" | "header";
+  readonly fields: readonly { readonly name: string; readonly description: string | null; readonly secret: boolean; readonly required: boolean }[];
+}
+
+export interface IntegrationSummary {
+  readonly slug: string;
+  readonly name: string;
+  readonly description: string;
+  readonly version: string;
+  readonly categories: readonly string[];
+  readonly auth: AuthSummary;
+  readonly actions_count: number;
+}
+
+export interface ActionSummary {
+  readonly slug: string;
+  readonly integration: string;
+  readonly name: string;
+  readonly description: string;
+  readonly group: string | null;
+}
+
+export interface ListActionsQuery {
+  /** Only the actions of this integration. */
+  readonly integration?: string | undefined;
+  /** Words that must all occur (case-insensitive) in the slug, name or description. */
+  readonly q?: string | undefined;
+  /** Page size, 1–100 (default 20); out-of-range values are clamped. */
+  readonly limit?: number | undefined;
+  /** The `next_cursor` of the previous page. */
+  readonly cursor?: string | undefined;
+}
+
+export interface ActionPage {
+  readonly actions: readonly ActionSummary[];
+  /** Opaque; `null` on the last page. */
+  readonly next_cursor: string | null;
+}
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+/** Longest query text considered; the rest is ignored (the REST layer bounds it earlier anyway). */
+const MAX_QUERY_LENGTH = 200;
+
+export function summarizeIntegration(manifest: IntegrationManifest): IntegrationSummary {
+  const { credentials, apply } = manifest.auth;
+  const properties = isPlainObject(credentials["properties"]) ? credentials["properties"] : {};
+  const required = Array.isArray(credentials["required"]) ? credentials["required"] : [];
+  return {
+    slug: manifest.slug,
+    name: manifest.name,
+    description: manifest.description,
+    version: manifest.version,
+    categories: manifest.categories ?? [],
+    auth: {
+      type: manifest.auth.type,
+      scheme: apply.type,
+      fields: Object.entries(properties).map(([name, schema]) => {
+        const s = isPlainObject(schema) ? schema : {};
+        return { name, description: typeof s["description"] === "string" ? s["description"] : null, secret: s["x-secret"] === true, required: required.includes(name) };
+      }),
+    },
+    actions_count: manifest.actions.length,
+  };
+}
+
+export function summarizeAction(action: CompiledAction): ActionSummary {
+  const m = action.manifest;
+  return { slug: m.slug, integration: action.integration.slug, name: m.name, description: m.description, group: m.group ?? null };
+}
+
+/**
+ * One page of actions, ordered by slug. The cursor is the last slug of the page, base64url-encoded JSON, so a page
+ * stays correct when the filter is the same and actions were added or removed between requests.
+ */
+export function pageActions(all: readonly CompiledAction[], query: ListActionsQuery): ActionPage {
+  const limit = clampLimit(query.limit);
+  const after = query.cursor === undefined || query.cursor === "" ? undefined : decodeCursor(query.cursor);
+  const terms = (query.q ?? "").slice(0, MAX_QUERY_LENGTH).toLowerCase().split(/\s+/).filter(Boolean);
+  const matches = all
+    .filter((a) => query.integration === undefined || a.integration.slug === query.integration)
+    .filter((a) => after === undefined || a.manifest.slug > after)
+    .filter((a) => terms.length === 0 || matchesAll(a, terms))
+    .sort((a, b) => (a.manifest.slug < b.manifest.slug ? -1 : 1));
+  const page = matches.slice(0, limit);
+  const last = page.at(-1);
+  return { actions: page.map(summarizeAction), next_cursor: matches.length > limit && last !== undefined ? encodeCursor(last.manifest.slug) : null };
+}
+
+function matchesAll(action: CompiledAction, terms: readonly string[]): boolean {
+  const m = action.manifest;
+  // Slugs read as words too: "create batch" finds SCALE_AI_CREATE_BATCH.
+  const haystack = `${m.slug} ${m.slug.replace(/_/g, " ")} ${m.name} ${m.description}`.toLowerCase();
+  return terms.every((t) => haystack.includes(t));
+}
+
+function clampLimit(limit: number | undefined): number {
+  if (limit === undefined || !Number.isFinite(limit)) return DEFAULT_PAGE_SIZE;
+  return Math.min(MAX_PAGE_SIZE, Math.max(1, Math.trunc(limit)));
+}
+
+export function encodeCursor(afterSlug: string): string {
+  return Buffer.from(JSON.stringify({ a: afterSlug }), "utf8").toString("base64url");
+}
+
+/** The slug a cursor continues after; throws `InvalidCursorError` for anything this module did not issue. */
+export function decodeCursor(cursor: string): string {
+  if (cursor.length > 400 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw new InvalidCursorError();
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (isPlainObject(parsed) && typeof parsed["a"] === "string" && Object.keys(parsed).length === 1) return parsed["a"];
+  } catch {
+    // fall through
+  }
+  throw new InvalidCursorError();
+}

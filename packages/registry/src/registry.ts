@@ -1,0 +1,187 @@
+import { pageActions, summarizeAction, summarizeIntegration, type ActionPage, type ActionSummary, type IntegrationSummary, type ListActionsQuery } from "./catalogue";
+import type { CompiledAction, CompiledIntegration } from "./compile-actions";
+import { UnknownActionError, UnknownIntegrationError } from "./errors";
+import { checkFlow, type FlowCheckResult } from "./flow-check";
+import { formatAjvErrors, type ValidationIssue } from "./format-errors";
+import { isPlainObject } from "./json-pointer";
+import { checkManifestDirectory, type LoadOptions } from "./load-manifests";
+import { ManifestError } from "./problems";
+import { toTool, type ToolDefinition } from "./tool-export";
+import type { ToolFormat } from "./tool-rules";
+import type { ActionManifest, AuthSpec, HttpMethod, IntegrationManifest, JsonSchema, OnConflictSpec, ParamSpec } from "./types";
+
+export type ValidationResult = { readonly valid: true } | { readonly valid: false; readonly errors: readonly ValidationIssue[] };
+
+/** The public view of an action (`GET /v1/actions/:slug`). */
+export interface ActionDetail {
+  readonly slug: string;
+  readonly integration: string;
+  readonly name: string;
+  readonly description: string;
+  readonly group: string | null;
+  readonly method: HttpMethod;
+  readonly input_schema: JsonSchema;
+  readonly output_schema: JsonSchema;
+  /** The current schema version, known once `syncSchemaVersions` ran; `null` before. */
+  readonly schema_version: number | null;
+}
+
+/** Everything a runner needs to call the upstream for an action. */
+export interface ActionRunSpec {
+  readonly slug: string;
+  readonly integration: string;
+  readonly base_url: string;
+  readonly http: { readonly method: HttpMethod; readonly path: string };
+  readonly params: Readonly<Record<string, ParamSpec>>;
+  readonly response: "json" | "any";
+  readonly on_conflict: OnConflictSpec | null;
+  readonly auth: Pick<AuthSpec, "type" | "apply" | "hint" | "check">;
+}
+
+/** A schema pair to version: what `syncSchemaVersions` stores. */
+export interface VersionedSchemas {
+  readonly integration: string;
+  readonly action: string;
+  readonly contentHash: string;
+  readonly input: JsonSchema;
+  readonly output: JsonSchema;
+}
+
+export interface Registry {
+  listIntegrations(): IntegrationSummary[];
+  /** The integration with its actions, or `undefined`. */
+  getIntegration(slug: string): (IntegrationSummary & { readonly actions: readonly ActionSummary[] }) | undefined;
+  /** Filtered, searched, paginated actions; throws `InvalidCursorError` for a cursor it did not issue. */
+  listActions(query?: ListActionsQuery): ActionPage;
+  getAction(slug: string): ActionDetail | undefined;
+  hasAction(slug: string): boolean;
+  getRunSpec(slug: string): ActionRunSpec | undefined;
+  /** How an integration authenticates (apply, check, hint; not the credentials schema), or `undefined`. */
+  getAuthSpec(integration: string): ActionRunSpec["auth"] | undefined;
+  /** Validates an action input; throws `UnknownActionError`. Errors carry JSON pointers, keywords and sentences. */
+  validateInput(slug: string, input: unknown): ValidationResult;
+  /** Validates upstream data against the action's output schema; throws `UnknownActionError`. */
+  validateOutput(slug: string, data: unknown): ValidationResult;
+  /** Validates the credentials a connection gives; throws `UnknownIntegrationError`. */
+  validateCredentials(integration: string, credentials: unknown): ValidationResult;
+  /**
+   * Names of the credential fields marked `x-secret`, of one integration or (no argument) of all: what the logger
+   * redacts and what is stripped from stored inputs.
+   */
+  secretFields(integration?: string): string[];
+  /** See `checkFlow` in `flow-check.ts`. */
+  checkFlow(steps: unknown): FlowCheckResult;
+  /** The action as a tool definition (see `toTool`); throws `UnknownActionError`. */
+  toTool(slug: string, format: ToolFormat): ToolDefinition;
+  /** Every action's bundled schemas and content hash, for schema versioning. */
+  versionedSchemas(): VersionedSchemas[];
+  /** Records the current schema version of an action (called by `syncSchemaVersions`). */
+  setSchemaVersion(slug: string, version: number): void;
+}
+
+/**
+ * Loads every `<dir>/*\/manifest.json`, checks all of them and compiles every validator once. Throws a
+ * `ManifestError` listing every problem (file, action, JSON pointer) when any manifest is invalid: the caller
+ * (the API's boot) must refuse to start.
+ */
+export function loadRegistry(dir: string, options: LoadOptions = {}): Registry {
+  const result = checkManifestDirectory(dir, options);
+  if (result.problems.length > 0) throw new ManifestError(result.problems);
+  return buildRegistry(result.integrations, result.actions);
+}
+
+/** `loadRegistry` with named options. */
+export function createRegistry(options: { readonly manifestsDir: string } & LoadOptions): Registry {
+  return loadRegistry(options.manifestsDir, options);
+}
+
+function buildRegistry(integrations: readonly CompiledIntegration[], actions: readonly CompiledAction[]): Registry {
+  const bySlug = new Map(actions.map((a) => [a.manifest.slug, a]));
+  const integrationBySlug = new Map(integrations.map((i) => [i.manifest.slug, i]));
+  const versions = new Map<string, number>();
+
+  const action = (slug: string): CompiledAction => {
+    const found = bySlug.get(slug);
+    if (found === undefined) throw new UnknownActionError(slug);
+    return found;
+  };
+  const detail = (a: CompiledAction): ActionDetail => ({
+    ...summarizeAction(a),
+    method: a.manifest.http.method,
+    input_schema: a.inputSchema,
+    output_schema: a.outputSchema,
+    schema_version: versions.get(a.manifest.slug) ?? null,
+  });
+  const validate = (fn: CompiledAction["validateInput"], value: unknown, rootLabel?: string): ValidationResult =>
+    fn(value) ? { valid: true } : { valid: false, errors: formatAjvErrors(fn.errors, rootLabel) };
+
+  return {
+    listIntegrations: () => integrations.map((i) => summarizeIntegration(i.manifest)),
+    getIntegration(slug) {
+      const found = integrationBySlug.get(slug);
+      if (found === undefined) return undefined;
+      return { ...summarizeIntegration(found.manifest), actions: actions.filter((a) => a.integration === found.manifest).map(summarizeAction) };
+    },
+    listActions: (query = {}) => pageActions(actions, query),
+    getAction: (slug) => {
+      const found = bySlug.get(slug);
+      return found === undefined ? undefined : detail(found);
+    },
+    hasAction: (slug) => bySlug.has(slug),
+    getRunSpec(slug) {
+      const found = bySlug.get(slug);
+      return found === undefined ? undefined : runSpec(found.integration, found.manifest);
+    },
+    getAuthSpec(integration) {
+      const found = integrationBySlug.get(integration);
+      if (found === undefined) return undefined;
+      const { type, apply, hint, check } = found.manifest.auth;
+      return { type, apply, hint, check };
+    },
+    validateInput: (slug, input) => validate(action(slug).validateInput, input),
+    validateOutput: (slug, data) => validate(action(slug).validateOutput, data, "data"),
+    validateCredentials(integration, credentials) {
+      const found = integrationBySlug.get(integration);
+      if (found === undefined) throw new UnknownIntegrationError(integration);
+      return validate(found.validateCredentials, credentials, "credentials");
+    },
+    secretFields(integration) {
+      const list = integration === undefined ? integrations : [integrationBySlug.get(integration) ?? throwUnknownIntegration(integration)];
+      return [...new Set(list.flatMap((i) => secretFieldsOf(i.manifest)))].sort();
+    },
+    checkFlow: (steps) => checkFlow(steps, (slug) => bySlug.get(slug)),
+    toTool: (slug, format) => toTool(detail(action(slug)), format),
+    versionedSchemas: () =>
+      actions.map((a) => ({ integration: a.integration.slug, action: a.manifest.slug, contentHash: a.contentHash, input: a.inputSchema, output: a.outputSchema })),
+    setSchemaVersion(slug, version) {
+      action(slug);
+      versions.set(slug, version);
+    },
+  };
+}
+
+function runSpec(integration: IntegrationManifest, manifest: ActionManifest): ActionRunSpec {
+  const { type, apply, hint, check } = integration.auth;
+  return {
+    slug: manifest.slug,
+    integration: integration.slug,
+    base_url: integration.base_url,
+    http: manifest.http,
+    params: manifest.params,
+    response: manifest.response ?? "json",
+    on_conflict: manifest.on_conflict ?? null,
+    auth: { type, apply, hint, check },
+  };
+}
+
+function secretFieldsOf(manifest: IntegrationManifest): string[] {
+  const properties = manifest.auth.credentials["properties"];
+  if (!isPlainObject(properties)) return [];
+  return Object.entries(properties)
+    .filter(([, schema]) => isPlainObject(schema) && schema["x-secret"] === true)
+    .map(([name]) => name);
+}
+
+function throwUnknownIntegration(slug: string): never {
+  throw new UnknownIntegrationError(slug);
+}

@@ -1,0 +1,91 @@
+/**
+ * The integration manifest as `integrations/FORMAT.md` describes it. These types mirror
+ * `integrations/manifest.schema.json`; a manifest only reaches them after passing that meta-schema and the semantic
+ * checks, so code past the loader may rely on them.
+ */
+
+/** A JSON Schema (draft 2020-12) document or sub-schema. Kept loose on purpose: manifests carry arbitrary schemas. */
+export type JsonSchema = boolean | JsonSchemaObject;
+export interface JsonSchemaObject {
+  [keyword: string]: unknown;
+}
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/** Where an input property goes on the wire. */
+export type ParamLocation = "path" | "query" | "body" | "body_raw" | "body_spread" | "form" | "file";
+
+export interface ParamSpec {
+  readonly in: ParamLocation;
+  /** The name on the wire when it differs from the input property's name. */
+  readonly wire?: string;
+  /** Query arrays only: one comma-joined value instead of a repeated key. */
+  readonly style?: "comma";
+}
+
+export type AuthApply =
+  | { readonly type: "basic"; readonly username: string }
+  | { readonly type: "bearer"; readonly token: string }
+  | { readonly type: "header"; readonly name: string; readonly value: string };
+
+export interface AuthCheck {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly expect_status: readonly number[];
+}
+
+export interface AuthSpec {
+  readonly type: "api_key";
+  readonly credentials: JsonSchemaObject;
+  readonly apply: AuthApply;
+  readonly hint: string;
+  readonly check: AuthCheck;
+}
+
+export interface OnConflictSpec {
+  readonly when_input: string;
+  readonly lookup: {
+    readonly method: HttpMethod;
+    readonly path: string;
+    readonly query?: Readonly<Record<string, string>>;
+    readonly result_pointer: string;
+  };
+}
+
+export interface ActionManifest {
+  readonly slug: string;
+  readonly name: string;
+  readonly description: string;
+  readonly group?: string;
+  readonly http: { readonly method: HttpMethod; readonly path: string };
+  readonly params: Readonly<Record<string, ParamSpec>>;
+  readonly input: JsonSchemaObject;
+  readonly output: JsonSchema;
+  readonly response?: "json" | "any";
+  readonly on_conflict?: OnConflictSpec;
+  readonly notes?: readonly string[];
+}
+
+export interface IntegrationManifest {
+  readonly $schema?: string;
+  readonly slug: string;
+  readonly name: string;
+  readonly description: string;
+  readonly version: string;
+  readonly categories?: readonly string[];
+  readonly base_url: string;
+  readonly auth: AuthSpec;
+  readonly $defs?: Readonly<Record<string, JsonSchema>>;
+  readonly actions: readonly ActionManifest[];
+}
+
+/** One problem found in a manifest: the file, the action when there is one, and where inside the file. */
+export interface ManifestProblem {
+  /** Path of the manifest file as it was given to the loader. */
+  readonly file: string;
+  /** Slug of the action the problem is in, when it is inside `actions`. */
+  readonly action?: string;
+  /** JSON pointer into the manifest document. */
+  readonly pointer: string;
+  readonly message: string;
+}

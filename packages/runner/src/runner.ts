@@ -1,0 +1,157 @@
+import { Agent, request } from "undici";
+import type { ActionRunSpec, AuthApply, AuthSpec } from "@nagent/registry";
+import { buildRequest, fillTemplate, type UpstreamRequest } from "./build-request";
+import { classifyStatus, classifyTransportError, parseRetryAfter, upstreamMessage, type EnvelopeError } from "./classify";
+import { checkOutboundUrl, createEgressLookup, type EgressPolicy } from "./egress";
+import { readJsonPointer } from "./json-pointer";
+
+export interface RunnerOptions {
+  /** Deadline of one upstream call, connect to last byte. */
+  readonly timeoutMs: number;
+  readonly egress: EgressPolicy;
+  /** Largest upstream answer read (default 16 MiB); larger ones fail with UPSTREAM_RESPONSE_TOO_LARGE. */
+  readonly maxResponseBytes?: number;
+  /** Keep-alive connections per upstream origin (default 128). */
+  readonly connectionsPerOrigin?: number;
+}
+
+/** What one upstream call produced: the answer for the envelope's `data`, or the envelope's `error`. */
+export type CallResult =
+  | { readonly ok: true; readonly status: number; readonly data: unknown; readonly latencyMs: number; readonly recoveredFromConflict?: boolean }
+  | { readonly ok: false; readonly error: EnvelopeError; readonly retryAfterMs?: number; readonly latencyMs: number };
+
+export interface ExecuteCall {
+  /** The action's wire mapping and its integration's auth, from the registry. */
+  readonly spec: Pick<ActionRunSpec, "http" | "params" | "response" | "on_conflict" | "auth">;
+  readonly input: Readonly<Record<string, unknown>>;
+  /** The opened credentials; used for this call only, never kept. */
+  readonly credentials: Readonly<Record<string, string>>;
+  readonly baseUrl: string;
+  /** True when an earlier attempt of the same run may have reached the upstream (then a 409 may be our own). */
+  readonly mayHaveReachedUpstream: boolean;
+}
+
+const USER_AGENT = "nagent-integrations/0.1";
+
+/**
+ * Calls upstream APIs for actions, over one pooled keep-alive HTTP client. Knows HTTP and the manifest; nothing of
+ * PostgreSQL, queues or retries over time (the worker decides when to try again from `retryable`/`retryAfterMs`).
+ */
+export function createRunner(options: RunnerOptions) {
+  const maxBytes = options.maxResponseBytes ?? 16 * 1024 * 1024;
+  const agent = new Agent({
+    connections: options.connectionsPerOrigin ?? 128,
+    keepAliveTimeout: 10_000,
+    keepAliveMaxTimeout: 60_000,
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+    connect: { timeout: Math.min(10_000, options.timeoutMs), lookup: createEgressLookup(options.egress) },
+  });
+
+  async function send(req: UpstreamRequest, auth: AuthApply, credentials: Readonly<Record<string, string>>, responseKind: "json" | "any"): Promise<CallResult> {
+    const started = performance.now();
+    const latency = () => Math.round(performance.now() - started);
+    const target = checkOutboundUrl(req.url, options.egress);
+    if (!target.ok) return { ok: false, error: { code: "EGRESS_BLOCKED", message: `The upstream URL ${target.reason}.`, retryable: false }, latencyMs: 0 };
+    try {
+      const res = await request(req.url, {
+        dispatcher: agent,
+        method: req.method,
+        headers: { ...req.headers, ...authHeaders(auth, credentials), "user-agent": USER_AGENT },
+        body: req.body ?? null,
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+      const bytes = await readBounded(res.body, maxBytes);
+      if (bytes === null) {
+        return { ok: false, error: { code: "UPSTREAM_RESPONSE_TOO_LARGE", message: `The upstream answer is larger than ${maxBytes} bytes.`, retryable: false, upstream_status: res.statusCode }, latencyMs: latency() };
+      }
+      const contentType = String(res.headers["content-type"] ?? "");
+      const parsed = parseBody(bytes, contentType);
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        if (parsed.kind === "json") return { ok: true, status: res.statusCode, data: parsed.value, latencyMs: latency() };
+        if (bytes.length === 0) return { ok: true, status: res.statusCode, data: null, latencyMs: latency() };
+        if (responseKind === "any") {
+          return { ok: true, status: res.statusCode, data: { content_type: contentType || "application/octet-stream", size: bytes.length, content_base64: bytes.toString("base64") }, latencyMs: latency() };
+        }
+        return { ok: false, error: { code: "UPSTREAM_INVALID_RESPONSE", message: "The upstream answered with a body that is not JSON.", retryable: false, upstream_status: res.statusCode }, latencyMs: latency() };
+      }
+      const error = classifyStatus(res.statusCode, upstreamMessage(parsed.kind === "json" ? parsed.value : bytes.toString("utf8").slice(0, 2000)));
+      const retryAfterMs = parseRetryAfter(res.headers["retry-after"]);
+      return retryAfterMs === undefined ? { ok: false, error, latencyMs: latency() } : { ok: false, error, retryAfterMs, latencyMs: latency() };
+    } catch (err) {
+      return { ok: false, error: classifyTransportError(err), latencyMs: latency() };
+    }
+  }
+
+  return {
+    /** Performs one attempt of an action. */
+    async execute(call: ExecuteCall): Promise<CallResult> {
+      const req = buildRequest(call.spec, call.input, call.baseUrl);
+      const result = await send(req, call.spec.auth.apply, call.credentials, call.spec.response);
+      const conflict = call.spec.on_conflict;
+      if (result.ok || result.error.upstream_status !== 409 || !conflict || !call.mayHaveReachedUpstream) return result;
+      if (call.input[conflict.when_input] === undefined) return result;
+      // A retry met 409: the lost first attempt probably created the resource. Find it, as Scale's own SDK does.
+      const lookup = conflict.lookup;
+      const url = new URL(call.baseUrl.replace(/\/+$/, "") + fillTemplate(lookup.path, call.input, true));
+      for (const [key, template] of Object.entries(lookup.query ?? {})) url.searchParams.append(key, fillTemplate(template, call.input, false));
+      const found = await send({ method: lookup.method, url: url.toString(), headers: { accept: "application/json" } }, call.spec.auth.apply, call.credentials, "json");
+      if (!found.ok) return result;
+      const data = readJsonPointer(found.data, lookup.result_pointer);
+      if (data === undefined || data === null) return result;
+      return { ok: true, status: found.status, data, latencyMs: result.latencyMs + found.latencyMs, recoveredFromConflict: true };
+    },
+
+    /** The integration's cheap credentials check (connection create and test). */
+    async check(auth: Pick<AuthSpec, "apply" | "check">, credentials: Readonly<Record<string, string>>, baseUrl: string): Promise<CallResult> {
+      const { check, apply } = auth;
+      const result = await send({ method: check.method, url: baseUrl.replace(/\/+$/, "") + check.path, headers: { accept: "application/json" } }, apply, credentials, "json");
+      if (result.ok && !check.expect_status.includes(result.status)) {
+        return { ok: false, error: { code: "UPSTREAM_BAD_REQUEST", message: `The check answered ${result.status}.`, retryable: false, upstream_status: result.status }, latencyMs: result.latencyMs };
+      }
+      return result;
+    },
+
+    async close(): Promise<void> {
+      await agent.close();
+    },
+  };
+}
+
+export type Runner = ReturnType<typeof createRunner>;
+
+export function authHeaders(apply: AuthApply, credentials: Readonly<Record<string, string>>): Record<string, string> {
+  switch (apply.type) {
+    case "basic":
+      return { authorization: `Basic ${Buffer.from(`${credentials[apply.username] ?? ""}:`).toString("base64")}` };
+    case "bearer":
+      return { authorization: `Bearer ${credentials[apply.token] ?? ""}` };
+    case "header":
+      return { [apply.name.toLowerCase()]: credentials[apply.value] ?? "" };
+  }
+}
+
+async function readBounded(body: AsyncIterable<Buffer>, max: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > max) {
+      (body as unknown as { destroy?: () => void }).destroy?.();
+      return null;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+function parseBody(bytes: Buffer, contentType: string): { kind: "json"; value: unknown } | { kind: "other" } {
+  if (bytes.length === 0) return { kind: "other" };
+  const looksJson = /\bjson\b/i.test(contentType) || (!contentType && /^\s*[[{"]/.test(bytes.subarray(0, 16).toString("utf8")));
+  if (!looksJson) return { kind: "other" };
+  try {
+    return { kind: "json", value: JSON.parse(bytes.toString("utf8")) };
+  } catch {
+    return { kind: "other" };
+  }
+}

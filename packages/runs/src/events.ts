@@ -1,0 +1,120 @@
+import pg from "pg";
+import { RUN_EVENTS_CHANNEL, isTerminal, type RunEvent } from "./types";
+
+type Handler = (event: RunEvent) => void;
+
+/**
+ * One LISTEN connection per process, fanned out to subscribers of a run or of a workspace. PostgreSQL delivers
+ * NOTIFY on commit, so a subscriber that receives an event finds the row already updated. The connection is re-opened
+ * with backoff when it drops; subscribers that must not miss a state (sync waits) also re-read the row on a timer.
+ */
+export function createRunEventHub(options: { url: string; onError?: (error: Error) => void }) {
+  const byRun = new Map<string, Set<Handler>>();
+  const byWorkspace = new Map<string, Set<Handler>>();
+  let client: pg.Client | null = null;
+  let closed = false;
+  let connecting: Promise<void> | null = null;
+  let retryMs = 100;
+
+  const dispatch = (payload: string | undefined) => {
+    if (!payload) return;
+    let event: RunEvent;
+    try {
+      event = JSON.parse(payload) as RunEvent;
+    } catch {
+      return;
+    }
+    for (const h of byRun.get(event.id) ?? []) h(event);
+    for (const h of byWorkspace.get(event.workspace_id) ?? []) h(event);
+  };
+
+  const connect = async (): Promise<void> => {
+    if (closed) return;
+    const c = new pg.Client({ connectionString: options.url });
+    c.on("notification", (msg) => dispatch(msg.payload));
+    c.on("error", (error) => {
+      options.onError?.(error);
+      if (client === c) {
+        client = null;
+        c.end().catch(() => {});
+        scheduleReconnect();
+      }
+    });
+    await c.connect();
+    await c.query(`LISTEN ${RUN_EVENTS_CHANNEL}`);
+    client = c;
+    retryMs = 100;
+  };
+
+  const scheduleReconnect = () => {
+    if (closed) return;
+    setTimeout(() => {
+      connecting = connect().catch((error: Error) => {
+        options.onError?.(error);
+        retryMs = Math.min(retryMs * 2, 5_000);
+        scheduleReconnect();
+      });
+    }, retryMs).unref();
+  };
+
+  const add = (map: Map<string, Set<Handler>>, key: string, handler: Handler) => {
+    let set = map.get(key);
+    if (!set) map.set(key, (set = new Set()));
+    set.add(handler);
+    return () => {
+      set!.delete(handler);
+      if (set!.size === 0) map.delete(key);
+    };
+  };
+
+  return {
+    /** Opens the LISTEN connection. */
+    async start(): Promise<void> {
+      connecting = connect();
+      await connecting;
+    },
+    onRun(runId: string, handler: Handler): () => void {
+      return add(byRun, runId, handler);
+    },
+    onWorkspace(workspaceId: string, handler: Handler): () => void {
+      return add(byWorkspace, workspaceId, handler);
+    },
+    /**
+     * Resolves true when the run reaches a terminal state, false when `timeoutMs` passes first. `check` reads the
+     * run's current status; it runs once after subscribing (the run may have ended already) and then on a slow timer
+     * as a safety net for notifications lost while the connection was down.
+     */
+    waitForTerminal(runId: string, timeoutMs: number, check: () => Promise<string | null>): Promise<boolean> {
+      return new Promise<boolean>((resolve) => {
+        let done = false;
+        const finish = (value: boolean) => {
+          if (done) return;
+          done = true;
+          unsubscribe();
+          clearTimeout(timer);
+          clearInterval(poll);
+          resolve(value);
+        };
+        const unsubscribe = add(byRun, runId, (event) => {
+          if (isTerminal(event.status)) finish(true);
+        });
+        const recheck = () => {
+          check().then((status) => {
+            if (status === null || isTerminal(status)) finish(true);
+          }, () => {});
+        };
+        const timer = setTimeout(() => finish(false), timeoutMs);
+        const poll = setInterval(recheck, 1_000);
+        recheck();
+      });
+    },
+    async close(): Promise<void> {
+      closed = true;
+      await connecting?.catch(() => {});
+      await client?.end().catch(() => {});
+      client = null;
+    },
+  };
+}
+
+export type RunEventHub = ReturnType<typeof createRunEventHub>;

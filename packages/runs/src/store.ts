@@ -1,0 +1,292 @@
+import type pg from "pg";
+import { RUN_EVENTS_CHANNEL, type Envelope, type RunStatus } from "./types";
+import { compactJson, STORED_INPUT_MAX_BYTES, STORED_OUTPUT_MAX_BYTES } from "./compact";
+
+/**
+ * The run table's state machine, as SQL. The hot path (insert, claim, finish, retry) uses plain parameterised
+ * statements on the pg pool, each a single round trip: a claim joins the run's connection, a finish writes the attempt,
+ * the run and the NOTIFY in one statement. Every state change sends a `RunEvent` on RUN_EVENTS_CHANNEL, delivered on
+ * commit. Queries from the API carry the workspace id; the worker addresses runs by the id of its own job.
+ */
+
+export interface NewRun {
+  readonly id: string;
+  readonly workspaceId: string;
+  readonly connectionId: string;
+  readonly integration: string;
+  readonly action: string;
+  readonly schemaVersion: number;
+  readonly input: unknown;
+  readonly idempotencyKey: string | null;
+  readonly requestHash: string | null;
+}
+
+export interface RunRow {
+  readonly id: string;
+  readonly workspace_id: string;
+  readonly connection_id: string | null;
+  readonly integration: string;
+  readonly action: string;
+  readonly schema_version: number;
+  readonly status: RunStatus;
+  readonly status_reason: string | null;
+  readonly input: unknown;
+  readonly input_truncated: boolean;
+  readonly output: Envelope | null;
+  readonly output_truncated: boolean;
+  readonly error_code: string | null;
+  readonly idempotency_key: string | null;
+  readonly request_hash: string | null;
+  readonly attempts_count: number;
+  readonly created_at: Date;
+  readonly updated_at: Date;
+  readonly started_at: Date | null;
+  readonly finished_at: Date | null;
+  readonly next_attempt_at: Date | null;
+}
+
+export interface AttemptRow {
+  readonly number: number;
+  readonly started_at: Date;
+  readonly finished_at: Date | null;
+  readonly outcome: string | null;
+  readonly upstream_status: number | null;
+  readonly latency_ms: number | null;
+  readonly error_code: string | null;
+  readonly error_message: string | null;
+  readonly retry_delay_ms: number | null;
+}
+
+/** A claimed run with what the worker needs to call the upstream. */
+export interface ClaimedRun {
+  readonly id: string;
+  readonly workspace_id: string;
+  readonly connection_id: string | null;
+  readonly integration: string;
+  readonly action: string;
+  readonly input: Record<string, unknown>;
+  readonly attempt: number;
+  readonly connection: { readonly ciphertext: Buffer; readonly base_url: string | null; readonly status: string } | null;
+}
+
+/** How long an Idempotency-Key binds its request (Stripe: 24 hours). */
+export const IDEMPOTENCY_WINDOW_HOURS = 24;
+
+const notify = (alias: string, reason = "NULL") =>
+  `pg_notify('${RUN_EVENTS_CHANNEL}', json_build_object('id', ${alias}.id, 'workspace_id', ${alias}.workspace_id, 'status', ${alias}.status, 'attempt', ${alias}.attempts_count, 'reason', ${reason}, 'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text)`;
+
+export function createRunStore(pool: pg.Pool) {
+  return {
+    /**
+     * Inserts a queued run. With an Idempotency-Key, returns the existing run instead when the key is already bound
+     * in the workspace (the caller compares request hashes); a key older than the window is released first.
+     */
+    async insert(run: NewRun): Promise<{ created: true; run: RunRow } | { created: false; run: RunRow }> {
+      if (run.idempotencyKey !== null) {
+        await pool.query(
+          `UPDATE run SET idempotency_key = NULL WHERE workspace_id = $1 AND idempotency_key = $2 AND created_at < now() - interval '${IDEMPOTENCY_WINDOW_HOURS} hours'`,
+          [run.workspaceId, run.idempotencyKey],
+        );
+      }
+      const inserted = await pool.query<RunRow>(
+        `INSERT INTO run (id, workspace_id, connection_id, integration, action, schema_version, status, input, idempotency_key, request_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9)
+         ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
+         RETURNING *`,
+        [run.id, run.workspaceId, run.connectionId, run.integration, run.action, run.schemaVersion, JSON.stringify(run.input), run.idempotencyKey, run.requestHash],
+      );
+      if (inserted.rows[0]) return { created: true, run: inserted.rows[0] };
+      const existing = await pool.query<RunRow>(`SELECT * FROM run WHERE workspace_id = $1 AND idempotency_key = $2`, [run.workspaceId, run.idempotencyKey]);
+      if (!existing.rows[0]) throw new Error("idempotent insert found neither a new nor an existing run");
+      return { created: false, run: existing.rows[0] };
+    },
+
+    /** The run an Idempotency-Key is bound to in the workspace, within the window. */
+    async findByIdempotencyKey(workspaceId: string, key: string): Promise<RunRow | null> {
+      const { rows } = await pool.query<RunRow>(
+        `SELECT * FROM run WHERE workspace_id = $1 AND idempotency_key = $2 AND created_at >= now() - interval '${IDEMPOTENCY_WINDOW_HOURS} hours'`,
+        [workspaceId, key],
+      );
+      return rows[0] ?? null;
+    },
+
+    async get(workspaceId: string, id: string): Promise<RunRow | null> {
+      const { rows } = await pool.query<RunRow>(`SELECT * FROM run WHERE id = $1 AND workspace_id = $2`, [id, workspaceId]);
+      return rows[0] ?? null;
+    },
+
+    async attempts(workspaceId: string, id: string): Promise<AttemptRow[]> {
+      const { rows } = await pool.query<AttemptRow>(
+        `SELECT a.number, a.started_at, a.finished_at, a.outcome, a.upstream_status, a.latency_ms, a.error_code, a.error_message, a.retry_delay_ms
+         FROM run_attempt a JOIN run r ON r.id = a.run_id
+         WHERE a.run_id = $1 AND r.workspace_id = $2 ORDER BY a.number`,
+        [id, workspaceId],
+      );
+      return rows;
+    },
+
+    /**
+     * Takes a run for an attempt: queued (or running, when the worker of the previous attempt died) → running, the
+     * attempt counted and recorded as started, an unfinished earlier attempt marked lost. Returns null when the run
+     * is gone, canceled or already ended (its job then has nothing to do).
+     */
+    async claim(id: string): Promise<ClaimedRun | null> {
+      const { rows } = await pool.query<{
+        id: string; workspace_id: string; connection_id: string | null; integration: string; action: string; input: Record<string, unknown>;
+        attempts_count: number; ciphertext: Buffer | null; base_url: string | null; connection_status: string | null;
+      }>(
+        `WITH claimed AS (
+           UPDATE run SET status = 'running', attempts_count = attempts_count + 1, started_at = COALESCE(started_at, now()),
+                  updated_at = now(), status_reason = NULL, next_attempt_at = NULL
+           WHERE id = $1 AND status IN ('queued', 'running')
+           RETURNING id, workspace_id, connection_id, integration, action, input, attempts_count, status
+         ), lost AS (
+           UPDATE run_attempt SET outcome = 'lost', finished_at = now(), error_message = 'The worker stopped during this attempt.'
+           WHERE run_id = $1 AND finished_at IS NULL AND EXISTS (SELECT 1 FROM claimed)
+         ), started AS (
+           INSERT INTO run_attempt (run_id, number, started_at) SELECT id, attempts_count, now() FROM claimed
+         )
+         SELECT c.id, c.workspace_id, c.connection_id, c.integration, c.action, c.input, c.attempts_count,
+                k.ciphertext, k.base_url, k.status AS connection_status, ${notify("c")}
+         FROM claimed c LEFT JOIN connection k ON k.id = c.connection_id AND k.workspace_id = c.workspace_id`,
+        [id],
+      );
+      const row = rows[0];
+      if (!row) return null;
+      return {
+        id: row.id,
+        workspace_id: row.workspace_id,
+        connection_id: row.connection_id,
+        integration: row.integration,
+        action: row.action,
+        input: row.input,
+        attempt: row.attempts_count,
+        connection: row.ciphertext ? { ciphertext: row.ciphertext, base_url: row.base_url, status: row.connection_status ?? "active" } : null,
+      };
+    },
+
+    /**
+     * Ends a run (succeeded or failed) with its envelope, closing its current attempt, in one statement. Guarded by the
+     * attempt number, so a worker whose attempt was taken over cannot end the run. Large inputs are compacted now that
+     * nothing needs them whole. Returns false when the guard did not match.
+     */
+    async finish(run: { id: string; attempt: number; input: unknown }, outcome: AttemptOutcome & { status: "succeeded" | "failed"; envelope: Envelope }): Promise<boolean> {
+      const output = compactJson(outcome.envelope, STORED_OUTPUT_MAX_BYTES);
+      const input = compactJson(run.input, STORED_INPUT_MAX_BYTES);
+      const { rowCount } = await pool.query(
+        `WITH att AS (
+           UPDATE run_attempt SET finished_at = now(), outcome = $3, upstream_status = $4, latency_ms = $5, error_code = $6, error_message = $7
+           WHERE run_id = $1 AND number = $2
+         ), fin AS (
+           UPDATE run SET status = $8, output = $9, output_truncated = $10, error_code = $6, finished_at = now(), updated_at = now(),
+                  status_reason = NULL, next_attempt_at = NULL,
+                  input = CASE WHEN $11::boolean THEN $12::jsonb ELSE input END, input_truncated = $11::boolean
+           WHERE id = $1 AND status = 'running' AND attempts_count = $2
+           RETURNING id, workspace_id, status, attempts_count
+         )
+         SELECT ${notify("fin")} FROM fin`,
+        [run.id, run.attempt, outcome.outcome, outcome.upstreamStatus, outcome.latencyMs, outcome.errorCode, outcome.errorMessage,
+          outcome.status, JSON.stringify(output.value), output.truncated, input.truncated, input.truncated ? JSON.stringify(input.value) : null],
+      );
+      return (rowCount ?? 0) > 0;
+    },
+
+    /** Closes a failed attempt that will be retried and puts the run back in the queue with the reason and time. */
+    async retryLater(run: { id: string; attempt: number }, outcome: AttemptOutcome & { delayMs: number; reason: string }): Promise<boolean> {
+      const { rowCount } = await pool.query(
+        `WITH att AS (
+           UPDATE run_attempt SET finished_at = now(), outcome = 'retry', upstream_status = $3, latency_ms = $4, error_code = $5, error_message = $6, retry_delay_ms = $7
+           WHERE run_id = $1 AND number = $2
+         ), upd AS (
+           UPDATE run SET status = 'queued', status_reason = $8, next_attempt_at = now() + make_interval(secs => $7::double precision / 1000), updated_at = now()
+           WHERE id = $1 AND status = 'running' AND attempts_count = $2
+           RETURNING id, workspace_id, status, attempts_count
+         )
+         SELECT ${notify("upd", "$8::text")} FROM upd`,
+        [run.id, run.attempt, outcome.upstreamStatus, outcome.latencyMs, outcome.errorCode, outcome.errorMessage, outcome.delayMs, outcome.reason],
+      );
+      return (rowCount ?? 0) > 0;
+    },
+
+    /** Records why a queued run waits (rate limit, workspace cap) without touching its attempts. */
+    async noteWaiting(id: string, reason: string, delayMs: number): Promise<void> {
+      await pool.query(
+        `UPDATE run SET status_reason = $2, next_attempt_at = now() + make_interval(secs => $3::double precision / 1000)
+         WHERE id = $1 AND status = 'queued' AND status_reason IS DISTINCT FROM $2`,
+        [id, reason, delayMs],
+      );
+    },
+
+    /** Cancels a queued run (no attempt in flight). Returns the run, or null when it is not queued (or not found). */
+    async cancel(workspaceId: string, id: string): Promise<RunRow | null> {
+      const envelope: Envelope = { data: null, error: { code: "CANCELED", message: "The run was canceled before it ran.", retryable: false }, successful: false };
+      const { rows } = await pool.query<RunRow & { pg_notify: unknown }>(
+        `WITH upd AS (
+           UPDATE run SET status = 'canceled', output = $3, error_code = 'CANCELED', finished_at = now(), updated_at = now(),
+                  status_reason = 'canceled by request', next_attempt_at = NULL
+           WHERE id = $1 AND workspace_id = $2 AND status = 'queued'
+           RETURNING *
+         )
+         SELECT upd.*, ${notify("upd")} FROM upd`,
+        [id, workspaceId, JSON.stringify(envelope)],
+      );
+      return rows[0] ?? null;
+    },
+
+    /** Runs left queued (their enqueue lost) or running (their worker lost) longer than the thresholds. */
+    async findStuck(options: { queuedForMs: number; runningForMs: number; limit: number }): Promise<StuckRun[]> {
+      const { rows } = await pool.query<StuckRun>(
+        `(SELECT id, workspace_id, connection_id, status FROM run
+          WHERE status = 'queued' AND updated_at < now() - make_interval(secs => $1::double precision / 1000)
+            AND (next_attempt_at IS NULL OR next_attempt_at < now() - make_interval(secs => $1::double precision / 1000))
+          ORDER BY updated_at LIMIT $3)
+         UNION ALL
+         (SELECT id, workspace_id, connection_id, status FROM run
+          WHERE status = 'running' AND updated_at < now() - make_interval(secs => $2::double precision / 1000)
+          ORDER BY updated_at LIMIT $3)`,
+        [options.queuedForMs, options.runningForMs, options.limit],
+      );
+      return rows;
+    },
+
+    /** Marks a stuck run as looked at, so the sweeper does not re-enqueue it again at once. */
+    async touch(id: string): Promise<void> {
+      await pool.query(`UPDATE run SET updated_at = now() WHERE id = $1 AND status IN ('queued', 'running')`, [id]);
+    },
+
+    /** Ends a run the platform gave up on (e.g. its job failed beyond recovery), with a platform error. */
+    async abandon(id: string, error: { code: string; message: string }): Promise<boolean> {
+      const envelope: Envelope = { data: null, error: { ...error, retryable: false }, successful: false };
+      const { rowCount } = await pool.query(
+        `WITH att AS (
+           UPDATE run_attempt SET finished_at = now(), outcome = 'lost', error_code = $2 WHERE run_id = $1 AND finished_at IS NULL
+         ), fin AS (
+           UPDATE run SET status = 'failed', output = $3, error_code = $2, finished_at = now(), updated_at = now(), status_reason = NULL, next_attempt_at = NULL
+           WHERE id = $1 AND status IN ('queued', 'running')
+           RETURNING id, workspace_id, status, attempts_count
+         )
+         SELECT ${notify("fin")} FROM fin`,
+        [id, error.code, JSON.stringify(envelope)],
+      );
+      return (rowCount ?? 0) > 0;
+    },
+  };
+}
+
+export type RunStore = ReturnType<typeof createRunStore>;
+
+export interface StuckRun {
+  readonly id: string;
+  readonly workspace_id: string;
+  readonly connection_id: string | null;
+  readonly status: RunStatus;
+}
+
+/** How an attempt ended, as recorded on run_attempt. */
+export interface AttemptOutcome {
+  readonly outcome: "succeeded" | "failed" | "retry";
+  readonly upstreamStatus: number | null;
+  readonly latencyMs: number | null;
+  readonly errorCode: string | null;
+  readonly errorMessage: string | null;
+}

@@ -1,0 +1,36 @@
+/** Run status: queued → running → succeeded | failed; queued → canceled; running → queued between attempts. */
+export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "canceled";
+
+export const TERMINAL_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "canceled"];
+
+export function isTerminal(status: string): boolean {
+  return status === "succeeded" || status === "failed" || status === "canceled";
+}
+
+/** The error of a failed run's envelope. */
+export interface RunError {
+  readonly code: string;
+  readonly message: string;
+  readonly retryable: boolean;
+  readonly upstream_status?: number;
+}
+
+/** Every run ends in this envelope. */
+export interface Envelope {
+  readonly data: unknown;
+  readonly error: RunError | null;
+  readonly successful: boolean;
+}
+
+/** What PostgreSQL NOTIFY carries on `RUN_EVENTS_CHANNEL` for every state change of a run. */
+export interface RunEvent {
+  readonly id: string;
+  readonly workspace_id: string;
+  readonly status: RunStatus;
+  readonly attempt: number;
+  readonly reason: string | null;
+  readonly at: string;
+}
+
+/** The PostgreSQL channel of run state changes (sent on commit, so a listener always finds the row updated). */
+export const RUN_EVENTS_CHANNEL = "nagent_run_events";

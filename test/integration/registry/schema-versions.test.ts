@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDatabase } from "@nagent/db";
+import { getSchemaVersion, listSchemaVersions, loadRegistry, syncSchemaVersions } from "@nagent/registry";
+import { createTestDatabase, type TestDatabase } from "../../support/database";
+import { actionOf, brokenDemo, removeTemporaryDirectories, VALID_DIR } from "../../../packages/registry/test/manifest-fixtures";
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+
+afterAll(async () => {
+  removeTemporaryDirectories();
+  await db?.drop();
+});
+
+describe("schema versions in PostgreSQL", () => {
+  it("stores version 1 of every action on the first load, then nothing for the same manifest", async () => {
+    const registry = loadRegistry(VALID_DIR);
+    const first = await syncSchemaVersions(db.prisma, registry);
+    expect(first).toHaveLength(9);
+    expect(first.every((s) => s.version === 1 && s.created && s.compatibility === null)).toBe(true);
+    expect(registry.getAction("DEMO_CREATE_BATCH")?.schema_version).toBe(1);
+
+    const again = loadRegistry(VALID_DIR);
+    expect(again.getAction("DEMO_CREATE_BATCH")?.schema_version).toBeNull();
+    const second = await syncSchemaVersions(db.prisma, again);
+    expect(second.every((s) => s.version === 1 && !s.created)).toBe(true);
+    expect(again.getAction("DEMO_CREATE_BATCH")?.schema_version).toBe(1);
+    expect(await db.prisma.actionSchema.count()).toBe(9);
+
+    const [v1] = await listSchemaVersions(db.prisma, "DEMO_CREATE_BATCH");
+    expect(v1).toMatchObject({ version: 1, compatibility: null, changes: [], content_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  it("adds a classified version 2 for each changed action only", async () => {
+    const changed = loadRegistry(
+      brokenDemo((d) => {
+        // Backward: an optional input property more.
+        const create = actionOf(d, "DEMO_CREATE_BATCH");
+        create.input.properties.note = { type: "string", maxLength: 100, description: "A note." };
+        create.params.note = { in: "body" };
+        // Forward: a bound tightened.
+        actionOf(d, "DEMO_SET_BATCH_SIZE").input.properties.size.maximum = 1000;
+        // Breaking: a required input property more.
+        const finalize = actionOf(d, "DEMO_FINALIZE_BATCH");
+        finalize.input.properties.force = { type: "boolean", description: "Even if empty." };
+        finalize.input.required.push("force");
+        finalize.params.force = { in: "body" };
+        finalize.input.examples = [{ batch_name: "b", force: true }];
+        // Full: a description only.
+        actionOf(d, "DEMO_LIST_TASKS").input.properties.limit.description = "How many tasks a page holds.";
+      }),
+    );
+    const synced = await syncSchemaVersions(db.prisma, changed);
+    const byAction = Object.fromEntries(synced.map((s) => [s.action, s]));
+    expect(byAction["DEMO_CREATE_BATCH"]).toMatchObject({ version: 2, created: true, compatibility: "backward" });
+    expect(byAction["DEMO_SET_BATCH_SIZE"]).toMatchObject({ version: 2, created: true, compatibility: "forward" });
+    expect(byAction["DEMO_FINALIZE_BATCH"]).toMatchObject({ version: 2, created: true, compatibility: "breaking" });
+    expect(byAction["DEMO_LIST_TASKS"]).toMatchObject({ version: 2, created: true, compatibility: "full" });
+    expect(synced.filter((s) => s.created)).toHaveLength(4);
+    expect(changed.getAction("DEMO_CREATE_BATCH")?.schema_version).toBe(2);
+    expect(changed.getAction("DEMO_CREATE_TASK")?.schema_version).toBe(1);
+
+    const versions = await listSchemaVersions(db.prisma, "DEMO_FINALIZE_BATCH");
+    expect(versions.map((v) => [v.version, v.compatibility])).toEqual([
+      [2, "breaking"],
+      [1, null],
+    ]);
+    expect(versions[0]!.changes).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: "/input/properties/force", kind: "required_added", compatibility: "forward" })]),
+    );
+
+    const old = await getSchemaVersion(db.prisma, "DEMO_FINALIZE_BATCH", 1);
+    expect((old?.input_schema as { required: string[] }).required).toEqual(["batch_name"]);
+    const current = await getSchemaVersion(db.prisma, "DEMO_FINALIZE_BATCH", 2);
+    expect((current?.input_schema as { required: string[] }).required).toEqual(["batch_name", "force"]);
+    expect(await getSchemaVersion(db.prisma, "DEMO_FINALIZE_BATCH", 3)).toBeUndefined();
+    expect(await getSchemaVersion(db.prisma, "DEMO_FINALIZE_BATCH", 0)).toBeUndefined();
+    expect(await listSchemaVersions(db.prisma, "NOPE")).toEqual([]);
+
+    // Content an action already had keeps its number (a revert, or an older process of a rolling deploy).
+    const reverted = loadRegistry(VALID_DIR);
+    const back = await syncSchemaVersions(db.prisma, reverted);
+    expect(back.every((s) => s.version === 1 && !s.created)).toBe(true);
+    expect(reverted.getAction("DEMO_FINALIZE_BATCH")?.schema_version).toBe(1);
+    expect(await db.prisma.actionSchema.count()).toBe(13);
+
+    // Then new content is numbered after the highest version and classified against it.
+    const third = await syncSchemaVersions(db.prisma, loadRegistry(brokenDemo((d) => (actionOf(d, "DEMO_FINALIZE_BATCH").input.properties.batch_name.maxLength = 100))));
+    expect(third.find((s) => s.action === "DEMO_FINALIZE_BATCH")).toMatchObject({ version: 3, created: true, compatibility: "breaking" });
+  });
+
+  it("adds one version when two processes sync at once", async () => {
+    const fresh = await createTestDatabase();
+    // Two pools: the two syncs really run on two connections, as two booting processes would.
+    const other = createDatabase({ url: fresh.url, max: 2 });
+    try {
+      const results = await Promise.all([syncSchemaVersions(fresh.prisma, loadRegistry(VALID_DIR)), syncSchemaVersions(other.prisma, loadRegistry(VALID_DIR))]);
+      expect(await fresh.prisma.actionSchema.count()).toBe(9);
+      const created = results.map((r) => r.filter((s) => s.created).length).sort();
+      expect(created).toEqual([0, 9]);
+      expect(results.flat().every((s) => s.version === 1)).toBe(true);
+    } finally {
+      await other.close();
+      await fresh.drop();
+    }
+  });
+});
