@@ -20,7 +20,21 @@ export interface ProcessRunDeps {
   /** Attempts of a run, the first included, before a retryable failure becomes final. */
   readonly maxAttempts: number;
   readonly backoff?: BackoffOptions;
-  readonly onRunFinished?: (run: { action: string; integration: string; status: "succeeded" | "failed"; errorCode: string | null }) => void;
+  /** Called once per run that ended here (for metrics). */
+  readonly onRunFinished?: (run: FinishedRun) => void;
+}
+
+export interface FinishedRun {
+  readonly action: string;
+  readonly integration: string;
+  readonly status: "succeeded" | "failed";
+  readonly errorCode: string | null;
+  /** Attempts the run took, the last included. */
+  readonly attempts: number;
+  /** From the first attempt's start to the end. */
+  readonly durationMs: number;
+  /** The last attempt's upstream latency, when it reached the upstream. */
+  readonly upstreamLatencyMs: number | null;
 }
 
 /** How long a run waits before asking again for a workspace slot (jittered so waiting runs spread out). */
@@ -51,12 +65,15 @@ export function createRunProcessor(deps: ProcessRunDeps) {
       errorCode: error?.code ?? null,
       errorMessage: error?.message ?? null,
     });
-    if (!ended) {
+    if (ended === null) {
       logger.warn({ runId: run.id, attempt: run.attempt }, "run was taken over by another attempt; result dropped");
       return;
     }
     await fairness.donePending(run.workspace_id).catch(() => {});
-    deps.onRunFinished?.({ action: run.action, integration: run.integration, status, errorCode: error?.code ?? null });
+    deps.onRunFinished?.({
+      action: run.action, integration: run.integration, status, errorCode: error?.code ?? null,
+      attempts: run.attempt, durationMs: ended.durationMs, upstreamLatencyMs: attempt.latencyMs,
+    });
   }
 
   const fail = (run: ClaimedRun, code: string, message: string) =>

@@ -72,8 +72,12 @@ export interface ClaimedRun {
 /** How long an Idempotency-Key binds its request (Stripe: 24 hours). */
 export const IDEMPOTENCY_WINDOW_HOURS = 24;
 
+/** A `RunEvent` built in SQL from a run row alias (the alias must expose the columns RETURNING lists below). */
 const notify = (alias: string, reason = "NULL") =>
-  `pg_notify('${RUN_EVENTS_CHANNEL}', json_build_object('id', ${alias}.id, 'workspace_id', ${alias}.workspace_id, 'status', ${alias}.status, 'attempt', ${alias}.attempts_count, 'reason', ${reason}, 'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text)`;
+  `pg_notify('${RUN_EVENTS_CHANNEL}', json_build_object('id', ${alias}.id, 'workspace_id', ${alias}.workspace_id, 'status', ${alias}.status, ` +
+  `'attempt', ${alias}.attempts_count, 'reason', ${reason}, 'action', ${alias}.action, 'integration', ${alias}.integration, ` +
+  `'error_code', ${alias}.error_code, 'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text)`;
+const EVENT_COLUMNS = "id, workspace_id, status, attempts_count, action, integration, error_code";
 
 export function createRunStore(pool: pg.Pool) {
   return {
@@ -139,7 +143,7 @@ export function createRunStore(pool: pg.Pool) {
            UPDATE run SET status = 'running', attempts_count = attempts_count + 1, started_at = COALESCE(started_at, now()),
                   updated_at = now(), status_reason = NULL, next_attempt_at = NULL
            WHERE id = $1 AND status IN ('queued', 'running')
-           RETURNING id, workspace_id, connection_id, integration, action, input, attempts_count, status
+           RETURNING id, workspace_id, connection_id, integration, action, input, attempts_count, status, error_code
          ), lost AS (
            UPDATE run_attempt SET outcome = 'lost', finished_at = now(), error_message = 'The worker stopped during this attempt.'
            WHERE run_id = $1 AND finished_at IS NULL AND EXISTS (SELECT 1 FROM claimed)
@@ -168,12 +172,13 @@ export function createRunStore(pool: pg.Pool) {
     /**
      * Ends a run (succeeded or failed) with its envelope, closing its current attempt, in one statement. Guarded by the
      * attempt number, so a worker whose attempt was taken over cannot end the run. Large inputs are compacted now that
-     * nothing needs them whole. Returns false when the guard did not match.
+     * nothing needs them whole. Returns null when the guard did not match, else the run's duration (first attempt's
+     * start to now).
      */
-    async finish(run: { id: string; attempt: number; input: unknown }, outcome: AttemptOutcome & { status: "succeeded" | "failed"; envelope: Envelope }): Promise<boolean> {
+    async finish(run: { id: string; attempt: number; input: unknown }, outcome: AttemptOutcome & { status: "succeeded" | "failed"; envelope: Envelope }): Promise<{ durationMs: number } | null> {
       const output = compactJson(outcome.envelope, STORED_OUTPUT_MAX_BYTES);
       const input = compactJson(run.input, STORED_INPUT_MAX_BYTES);
-      const { rowCount } = await pool.query(
+      const { rows } = await pool.query<{ duration_ms: number }>(
         `WITH att AS (
            UPDATE run_attempt SET finished_at = now(), outcome = $3, upstream_status = $4, latency_ms = $5, error_code = $6, error_message = $7
            WHERE run_id = $1 AND number = $2
@@ -182,13 +187,13 @@ export function createRunStore(pool: pg.Pool) {
                   status_reason = NULL, next_attempt_at = NULL,
                   input = CASE WHEN $11::boolean THEN $12::jsonb ELSE input END, input_truncated = $11::boolean
            WHERE id = $1 AND status = 'running' AND attempts_count = $2
-           RETURNING id, workspace_id, status, attempts_count
+           RETURNING ${EVENT_COLUMNS}, started_at, finished_at
          )
-         SELECT ${notify("fin")} FROM fin`,
+         SELECT ${notify("fin")}, (EXTRACT(EPOCH FROM (fin.finished_at - fin.started_at)) * 1000)::int AS duration_ms FROM fin`,
         [run.id, run.attempt, outcome.outcome, outcome.upstreamStatus, outcome.latencyMs, outcome.errorCode, outcome.errorMessage,
           outcome.status, JSON.stringify(output.value), output.truncated, input.truncated, input.truncated ? JSON.stringify(input.value) : null],
       );
-      return (rowCount ?? 0) > 0;
+      return rows[0] ? { durationMs: rows[0].duration_ms } : null;
     },
 
     /** Closes a failed attempt that will be retried and puts the run back in the queue with the reason and time. */
@@ -200,7 +205,7 @@ export function createRunStore(pool: pg.Pool) {
          ), upd AS (
            UPDATE run SET status = 'queued', status_reason = $8, next_attempt_at = now() + make_interval(secs => $7::double precision / 1000), updated_at = now()
            WHERE id = $1 AND status = 'running' AND attempts_count = $2
-           RETURNING id, workspace_id, status, attempts_count
+           RETURNING ${EVENT_COLUMNS}
          )
          SELECT ${notify("upd", "$8::text")} FROM upd`,
         [run.id, run.attempt, outcome.upstreamStatus, outcome.latencyMs, outcome.errorCode, outcome.errorMessage, outcome.delayMs, outcome.reason],
@@ -263,7 +268,7 @@ export function createRunStore(pool: pg.Pool) {
          ), fin AS (
            UPDATE run SET status = 'failed', output = $3, error_code = $2, finished_at = now(), updated_at = now(), status_reason = NULL, next_attempt_at = NULL
            WHERE id = $1 AND status IN ('queued', 'running')
-           RETURNING id, workspace_id, status, attempts_count
+           RETURNING ${EVENT_COLUMNS}
          )
          SELECT ${notify("fin")} FROM fin`,
         [id, error.code, JSON.stringify(envelope)],

@@ -29,6 +29,9 @@ export interface RunEvent {
   readonly status: RunStatus;
   readonly attempt: number;
   readonly reason: string | null;
+  readonly action: string;
+  readonly integration: string;
+  readonly error_code: string | null;
   readonly at: string;
 }
 
