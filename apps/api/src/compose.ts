@@ -81,7 +81,7 @@ export function createServices(infra: Infrastructure) {
     integration === "scale_ai" ? config.scaleBaseUrl : (registry.getRunSpec(registry.getIntegration(integration)?.actions[0]?.slug ?? "")?.base_url ?? "");
   const connections = createConnectionService({ prisma, registry, vault, runner, egress: config.egress, defaultBaseUrl });
   return {
-    workspaces: createWorkspaceService({ prisma }),
+    workspaces: createWorkspaceService({ prisma, vault }),
     apiKeys: createApiKeyService({ prisma }),
     connections,
     executeAction: createExecuteAction({ registry, connections, store, producer, events, egress: config.egress, logger, syncTimeoutMs: config.syncTimeoutMs }),

@@ -15,6 +15,7 @@ export const ERROR_CATALOGUE = {
   IDEMPOTENCY_KEY_REUSED: { status: 409, description: "The Idempotency-Key was used before with a different request." },
   CONNECTION_REQUIRED: { status: 409, description: "No connection was given and the workspace has no default connection for the integration." },
   CONNECTION_INVALID: { status: 409, description: "The connection's credentials were rejected by the upstream; replace them first." },
+  CONNECTION_UNREADABLE: { status: 409, description: "The connection's stored credentials cannot be opened (its workspace keys were destroyed, or the ciphertext does not belong to it); connect again." },
   RUN_NOT_CANCELABLE: { status: 409, description: "The run has already started or ended." },
   PAYLOAD_TOO_LARGE: { status: 413, description: "The request body is larger than this route accepts." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: "The request body is not JSON." },

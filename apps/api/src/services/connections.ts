@@ -2,7 +2,7 @@ import { AppError, notFound } from "@nagent/errors";
 import { Prisma, scopeToWorkspace, uuidv7, type PrismaClient } from "@nagent/db";
 import type { Registry } from "@nagent/registry";
 import { checkOutboundUrl, type EgressPolicy, type Runner } from "@nagent/runner";
-import { CONNECTION_CREDENTIALS, envelopeKeyVersion, maskSecret, type Vault } from "@nagent/vault";
+import { CONNECTION_CREDENTIALS, envelopeKeyVersion, isVaultError, maskSecret, type Vault } from "@nagent/vault";
 import { toConnectionView, type ConnectionRow, type ConnectionView } from "./connection-view";
 
 /** A workspace's connections, all integrations together; listing them all stays one page. */
@@ -93,7 +93,14 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
   }
 
   async function openCredentials(workspaceId: string, row: { id: string; ciphertext: Uint8Array }): Promise<Record<string, string>> {
-    const plaintext = await vault.openLatest(workspaceId, { connectionId: row.id, purpose: CONNECTION_CREDENTIALS }, async () => row.ciphertext);
+    let plaintext: Buffer;
+    try {
+      plaintext = await vault.openLatest(workspaceId, { connectionId: row.id, purpose: CONNECTION_CREDENTIALS }, async () => row.ciphertext);
+    } catch (error) {
+      if (!isVaultError(error)) throw error;
+      // The vault's code says why; its message never holds key material, but keep the API's own wording.
+      throw new AppError("CONNECTION_UNREADABLE", "The connection's credentials cannot be opened; replace them (PATCH credentials) or connect again.", { details: { reason: error.code } });
+    }
     try {
       return JSON.parse(plaintext.toString("utf8")) as Record<string, string>;
     } finally {

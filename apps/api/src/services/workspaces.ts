@@ -1,4 +1,6 @@
+import { notFound } from "@nagent/errors";
 import { uuidv7, type PrismaClient } from "@nagent/db";
+import type { Vault } from "@nagent/vault";
 import { generateApiKey } from "./api-key-secret";
 
 export interface WorkspaceView {
@@ -7,8 +9,8 @@ export interface WorkspaceView {
   created_at: string;
 }
 
-export function createWorkspaceService(deps: { prisma: PrismaClient }) {
-  const { prisma } = deps;
+export function createWorkspaceService(deps: { prisma: PrismaClient; vault: Vault }) {
+  const { prisma, vault } = deps;
   return {
     /** Creates a workspace and its first API key in one transaction; the key's plaintext is returned once. */
     async create(name: string): Promise<{ workspace: WorkspaceView; apiKey: string; apiKeyId: string }> {
@@ -24,6 +26,18 @@ export function createWorkspaceService(deps: { prisma: PrismaClient }) {
         apiKey: secret.key,
         apiKeyId,
       };
+    },
+
+    /**
+     * Deletes a workspace: marks it deleted (its API keys stop working at once), destroys its data keys
+     * (crypto-shredding: every ciphertext it ever had can no longer be opened, wherever a copy survives), then
+     * deletes its connections. Its run history stays until retention removes it.
+     */
+    async remove(id: string): Promise<void> {
+      const marked = await prisma.workspace.updateMany({ where: { id, deletedAt: null }, data: { deletedAt: new Date() } });
+      if (marked.count === 0) throw notFound("Workspace");
+      await vault.destroyWorkspaceKeys(id);
+      await prisma.connection.deleteMany({ where: { workspaceId: id } });
     },
   };
 }

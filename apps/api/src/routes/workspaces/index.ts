@@ -1,7 +1,7 @@
 import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { AppDeps } from "../../app";
-import { Name, Timestamp, Uuid, errorResponses } from "../../schemas/common";
+import { IdParams, Name, Timestamp, Uuid, errorResponses } from "../../schemas/common";
 
 export const WorkspaceSchema = Type.Object({ id: Uuid, name: Type.String(), created_at: Timestamp });
 
@@ -24,5 +24,21 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asy
     const created = await deps.services.workspaces.create(request.body.name.trim());
     request.log.info({ workspaceId: created.workspace.id }, "workspace created");
     return reply.status(201).send({ workspace: created.workspace, api_key: created.apiKey });
+  });
+
+  app.delete("/v1/workspaces/:id", {
+    config: { auth: "admin" },
+    schema: {
+      tags: ["workspaces"],
+      summary: "Delete a workspace (admin)",
+      description: "Its API keys stop working at once and its data keys are destroyed (crypto-shredding): its stored credentials can never be opened again.",
+      security: [{ adminToken: [] }],
+      params: IdParams,
+      response: { 204: Type.Null(), ...errorResponses(404) },
+    },
+  }, async (request, reply) => {
+    await deps.services.workspaces.remove(request.params.id);
+    request.log.info({ workspaceId: request.params.id }, "workspace deleted and its keys destroyed");
+    return reply.status(204).send(null);
   });
 };
