@@ -18,11 +18,6 @@ interface InvalidInput {
   input: unknown;
   expect: { keyword: string; path: string };
 }
-/** The pointer of the parent: `/a/b` → `/a`, `/a` → `""`. */
-function parentOf(pointer: string): string {
-  return pointer.slice(0, Math.max(0, pointer.lastIndexOf("/")));
-}
-
 interface ProductPageAction {
   slug: string;
   description: string;
@@ -72,9 +67,9 @@ describe.runIf(existsSync(MANIFEST))("the Scale AI manifest", () => {
       const result = registry.validateInput(c.action, c.input);
       expect(result.valid).toBe(false);
       if (result.valid) return;
-      // The fixture's `path` is ajv's instancePath (its author's brief), except for `required` (the missing property).
-      // The API points an additionalProperties error at the unexpected property, one level below ajv's instancePath.
-      const found = result.errors.map((e) => ({ keyword: e.keyword, path: e.keyword === "additionalProperties" ? parentOf(e.path) : e.path }));
+      // The fixture's `path` is the API's pointer: for `required` and `additionalProperties`, the missing or the
+      // unexpected property itself.
+      const found = result.errors.map((e) => ({ keyword: e.keyword, path: e.path }));
       expect(found).toContainEqual(c.expect);
     });
   });
