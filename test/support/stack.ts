@@ -21,7 +21,7 @@ export interface TestStack extends TestApp {
  * The whole platform in one test process: the API (inject), the worker (BullMQ, its own queue prefix) and the Scale AI
  * sandbox on a loopback port; a fresh database. Options tune retries so tests run in milliseconds.
  */
-export async function createTestStack(options: { env?: Record<string, string>; worker?: Partial<Pick<WorkerDeps, "backoff" | "sweep">>; startWorker?: boolean } = {}): Promise<TestStack> {
+export async function createTestStack(options: { env?: Record<string, string>; worker?: Partial<Pick<WorkerDeps, "backoff" | "sweep">> } = {}): Promise<TestStack> {
   const scaleKey = `test_${randomBytes(8).toString("hex")}`;
   const liveKey = `live_${randomBytes(8).toString("hex")}`;
   const sandbox = await startSandbox({ keys: [scaleKey, liveKey] });

@@ -1,0 +1,132 @@
+// Issue 6, item 9: a worker process killed with SIGKILL in the middle of upstream calls leaves no run stuck or
+// duplicated. The workers are real child processes (`node --import tsx apps/worker/src/main.ts`, production mode);
+// BullMQ's stalled-job check hands the dead worker's runs to the next worker, whose claim marks the lost attempt.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSandbox, type RunningSandbox } from "../../../apps/scale-sandbox/src/index";
+import type { RunEvent } from "@nagent/runs";
+import { bearer, createTestApp, type TestApp } from "../../support/app";
+import { baseEnv, startProcess, type RunningProcess } from "../../support/process";
+import { createProject, scaleRequest } from "../../support/scale";
+import { startLossyProxy } from "../../support/lossy-proxy";
+
+const SCALE_KEY = "test_worker_kill";
+/** Short BullMQ locks, so the dead worker's jobs are taken over in seconds rather than the production 30 s. */
+const LOCK_MS = 2_000;
+
+let sandbox: RunningSandbox;
+let proxy: Awaited<ReturnType<typeof startLossyProxy>>;
+let t: TestApp;
+let ws: { id: string; apiKey: string; connectionId: string };
+const workers: RunningProcess[] = [];
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ keys: [SCALE_KEY] });
+  proxy = await startLossyProxy(sandbox.url);
+  t = await createTestApp({ env: { NAGENT_SCALE_BASE_URL: sandbox.url } });
+  const created = await t.createWorkspace("kill");
+  // The connection goes through the proxy, which can hold the upstream's answers while the worker is killed.
+  const res = await t.app.inject({
+    method: "POST", url: "/v1/connections", headers: bearer(created.apiKey),
+    payload: { integration: "scale_ai", credentials: { api_key: SCALE_KEY }, base_url: proxy.url },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  ws = { ...created, connectionId: res.json().connection.id };
+  await createProject(sandbox.url, SCALE_KEY, "kitten_labeling");
+});
+
+afterAll(async () => {
+  for (const w of workers) {
+    if (w.child.exitCode === null && w.child.signalCode === null) {
+      w.child.kill("SIGTERM");
+      await w.exited;
+    }
+  }
+  await t?.close();
+  await proxy?.close();
+  await sandbox?.close();
+});
+
+/** Starts `npm run worker`'s entry point as its own process, on this test's database, Redis prefix and keys. */
+async function startWorkerProcess(): Promise<RunningProcess> {
+  const c = t.config;
+  const worker = startProcess("apps/worker/src/main.ts", baseEnv({
+    NODE_ENV: "production", // nothing read from .env.local, nothing generated
+    LOG_LEVEL: "info",
+    DATABASE_URL: t.db.url,
+    REDIS_URL: c.redisUrl,
+    NAGENT_QUEUE_PREFIX: c.queuePrefix,
+    NAGENT_ADMIN_TOKEN: c.adminToken,
+    NAGENT_MASTER_KEYS: c.masterKeys.map((k) => `${k.id}:${k.key.toString("base64")}`).join(","),
+    NAGENT_ALLOW_PRIVATE_EGRESS: "true", // the sandbox and the proxy are on loopback
+    NAGENT_UPSTREAM_TIMEOUT_MS: "20000",
+    NAGENT_WORKER_LOCK_MS: String(LOCK_MS),
+    NAGENT_WORKER_CONCURRENCY: "8",
+  }));
+  workers.push(worker);
+  await expect.poll(() => worker.output(), { timeout: 20_000, interval: 100 }).toContain("workers started");
+  return worker;
+}
+
+async function run(id: string) {
+  const res = await t.app.inject({ method: "GET", url: `/v1/runs/${id}`, headers: bearer(ws.apiKey) });
+  return res.json().run as { status: string; attempts: { number: number; outcome: string | null; error_message: string | null }[]; output: { successful: boolean; data: any } };
+}
+
+describe("a worker killed with SIGKILL mid-run", () => {
+  it("leaves no run stuck or duplicated: another worker takes the runs over and each ends exactly once", async () => {
+    const terminal = new Map<string, number>();
+    const unsubscribe = t.infra.events.onWorkspace(ws.id, (event: RunEvent) => {
+      if (["succeeded", "failed", "canceled"].includes(event.status)) terminal.set(event.id, (terminal.get(event.id) ?? 0) + 1);
+    });
+
+    const first = await startWorkerProcess();
+    // Scale serves these requests (the task is created) but the answers are held until the worker is dead.
+    proxy.rule({ route: "POST /v1/task/imageannotation", delayMs: 60_000 });
+    proxy.rule({ route: "GET /v1/batches", delayMs: 60_000, times: 3 });
+
+    const execute = async (slug: string, input: Record<string, unknown>) => {
+      const res = await t.app.inject({ method: "POST", url: `/v1/actions/${slug}/execute`, headers: bearer(ws.apiKey), payload: { input, mode: "async" } });
+      expect(res.statusCode, res.body).toBe(202);
+      return res.json().run_id as string;
+    };
+    const createId = await execute("SCALE_AI_CREATE_IMAGE_ANNOTATION_TASK", {
+      project: "kitten_labeling", unique_id: "kitten_kill_1", attachment: "https://example.com/images/kitten_001.jpg",
+      geometries: { box: { objects_to_annotate: ["kitten"] } },
+    });
+    const listIds = [];
+    for (let i = 0; i < 3; i++) listIds.push(await execute("SCALE_AI_LIST_BATCHES", { project: "kitten_labeling", offset: i }));
+    const ids = [createId, ...listIds];
+
+    // Every call reached Scale and is waiting for its answer: the worker is mid-call.
+    await expect.poll(() => proxy.disturbed.length, { timeout: 15_000 }).toBe(4);
+    for (const id of ids) expect((await run(id)).status).toBe("running");
+
+    first.child.kill("SIGKILL");
+    expect(await first.exited).toBe("SIGKILL");
+    await startWorkerProcess();
+
+    for (const id of ids) {
+      await expect.poll(async () => (await run(id)).status, { timeout: 30_000, interval: 100 }).toBe("succeeded");
+    }
+    for (const id of ids) {
+      const r = await run(id);
+      expect(r.attempts.map((a) => [a.number, a.outcome])).toEqual([[1, "lost"], [2, "succeeded"]]);
+      expect(r.attempts[0]!.error_message).toBe("The worker stopped during this attempt.");
+    }
+
+    // One task in Scale: the retry met the 409 of the reused unique_id and found the first attempt's task.
+    const tasks = await scaleRequest(sandbox.url, SCALE_KEY, "GET", "/v1/tasks?project=kitten_labeling");
+    expect(tasks.body.docs).toHaveLength(1);
+    expect((await run(createId)).output.data.task_id).toBe(tasks.body.docs[0].task_id);
+    const routes = sandbox.control.requestCounts(SCALE_KEY).routes;
+    expect([routes["POST /v1/task/:type"], routes["GET /v1/tasks"]]).toEqual([2, 2]); // the retry's lookup, and ours above
+
+    // Each run ended exactly once, and no job is left behind in the queue.
+    await expect.poll(() => ids.map((id) => terminal.get(id) ?? 0), { timeout: 10_000 }).toEqual([1, 1, 1, 1]);
+    unsubscribe();
+    const counts = await t.infra.producer.queue.getJobCounts("active", "wait", "delayed", "prioritized", "failed");
+    expect(counts).toEqual({ active: 0, wait: 0, delayed: 0, prioritized: 0, failed: 0 });
+    const stuck = await t.db.pool.query("SELECT count(*)::int AS n FROM run WHERE status IN ('queued', 'running')");
+    expect(stuck.rows[0].n).toBe(0);
+  }, 60_000);
+});
