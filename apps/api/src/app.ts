@@ -4,9 +4,11 @@ import type { Redis } from "ioredis";
 import type { Config } from "@nagent/config";
 import type { Database } from "@nagent/db";
 import { randomUUID } from "node:crypto";
-import { registerErrorHandling } from "./plugins/errors";
+import { registerErrorHandling, renderFrameworkError } from "./plugins/errors";
 import { registerOpenApi } from "./plugins/openapi";
 import { registerAuth } from "./plugins/auth";
+import { registerMetrics } from "./plugins/metrics/index";
+import { registerQueueDashboard } from "./plugins/queue-dashboard";
 import { ErrorBody } from "./schemas/common";
 import type { Registry } from "@nagent/registry";
 import type { Services } from "./compose";
@@ -16,6 +18,11 @@ import { apiKeyRoutes } from "./routes/api-keys/index";
 import { connectionRoutes } from "./routes/connections/index";
 import { executeRoutes } from "./routes/execute/index";
 import { runRoutes } from "./routes/runs/index";
+import { integrationRoutes } from "./routes/integrations/index";
+import { actionRoutes } from "./routes/actions/index";
+import { addActionSchemas } from "./routes/actions/openapi-components";
+import { flowRoutes } from "./routes/flows/index";
+import { runEventRoutes } from "./routes/run-events/index";
 
 /** What the app is built from. Processes build these once (server.ts); tests build them against test services. */
 export interface AppDeps {
@@ -48,6 +55,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    frameworkErrors: renderFrameworkError,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: "array", useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -58,8 +66,11 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   });
   app.addSchema(ErrorBody);
   registerErrorHandling(app);
-  await registerOpenApi(app);
+  await registerOpenApi(app, { extendDocument: (doc) => addActionSchemas(doc, deps.registry) });
   registerAuth(app, { adminToken: deps.config.adminToken, apiKeys: deps.services.apiKeys });
+  // Before the routes: its onResponse hook times every one of them.
+  await registerMetrics(app, { redis: deps.redis, queuePrefix: deps.config.queuePrefix, token: deps.config.metricsToken, openEventStreams: deps.services.runEvents.openCount });
+  await registerQueueDashboard(app, { redis: deps.redis, queuePrefix: deps.config.queuePrefix, adminToken: deps.config.adminToken, secureCookie: deps.config.isProduction });
 
   await app.register(healthRoutes, { deps });
   await app.register(workspaceRoutes, { deps });
@@ -67,5 +78,9 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(connectionRoutes, { deps });
   await app.register(executeRoutes, { deps });
   await app.register(runRoutes, { deps });
+  await app.register(runEventRoutes, { deps });
+  await app.register(integrationRoutes, { deps });
+  await app.register(actionRoutes, { deps });
+  await app.register(flowRoutes, { deps });
   return app;
 }

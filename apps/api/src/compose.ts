@@ -5,13 +5,16 @@ import type { Logger } from "@nagent/logger";
 import { createFairness, createRedis, createRunProducer, type Fairness, type RunProducer } from "@nagent/queue";
 import { loadRegistry, syncSchemaVersions, INTEGRATIONS_DIR, type Registry } from "@nagent/registry";
 import { createRunner, type Runner } from "@nagent/runner";
-import { createRunEventHub, createRunStore, type RunEventHub } from "@nagent/runs";
+import { createRunEventHub, createRunLister, createRunStore, type RunEventHub } from "@nagent/runs";
 import { createVault, type Vault } from "@nagent/vault";
+import { createRunMetricsRecorder } from "@nagent/metrics";
 import { createApiKeyService } from "./services/api-keys";
 import { createWorkspaceService } from "./services/workspaces";
 import { createConnectionService } from "./services/connections";
 import { createExecuteAction } from "./services/execute-action";
 import { createRunService } from "./services/runs";
+import { createRunEventFeed } from "./services/run-event-feed";
+import { countFinishedOnCancel } from "./services/count-canceled-runs";
 
 /** The infrastructure the API runs on, built once per process (or per test). */
 export interface Infrastructure {
@@ -79,13 +82,18 @@ export function createServices(infra: Infrastructure) {
   const store = createRunStore(db.pool);
   const defaultBaseUrl = (integration: string) =>
     integration === "scale_ai" ? config.scaleBaseUrl : (registry.getRunSpec(registry.getIntegration(integration)?.actions[0]?.slug ?? "")?.base_url ?? "");
-  const connections = createConnectionService({ prisma, registry, vault, runner, egress: config.egress, defaultBaseUrl });
+  const connections = createConnectionService({ prisma, pool: db.pool, registry, vault, runner, egress: config.egress, defaultBaseUrl });
+  // Cluster-wide run metrics in Redis (rendered by GET /metrics); best effort, never on a request's critical path.
+  const runMetrics = createRunMetricsRecorder(infra.redis, { prefix: config.queuePrefix });
+  const metricsFailed = (error: Error) => logger.warn({ err: { message: error.message } }, "could not record a run metric");
   return {
     workspaces: createWorkspaceService({ prisma, vault }),
-    apiKeys: createApiKeyService({ prisma }),
+    apiKeys: createApiKeyService({ prisma, pool: db.pool }),
     connections,
-    executeAction: createExecuteAction({ registry, connections, store, producer, events, egress: config.egress, logger, syncTimeoutMs: config.syncTimeoutMs }),
-    runs: createRunService({ store, producer, fairness }),
+    executeAction: createExecuteAction({ registry, connections, store, producer, events, egress: config.egress, logger, syncTimeoutMs: config.syncTimeoutMs,
+      onRunStarted: (run) => void runMetrics.runStarted(run).catch(metricsFailed) }),
+    runs: countFinishedOnCancel(createRunService({ store, lister: createRunLister(db.pool), producer, fairness }), (run) => void runMetrics.runFinished(run).catch(metricsFailed)),
+    runEvents: createRunEventFeed({ store, events, maxOpen: config.eventStreamsMax }),
   };
 }
 

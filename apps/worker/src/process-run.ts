@@ -47,6 +47,8 @@ const SLOT_RETRY_MS = 250;
  */
 export function createRunProcessor(deps: ProcessRunDeps) {
   const { store, fairness, logger } = deps;
+  /** Runs that ended in this process and whose slot release must also count them done (see `release`). */
+  const endedHere = new Set<string>();
 
   async function delay(job: Job<RunJobData>, token: string | undefined, ms: number, reason: string): Promise<never> {
     await store.noteWaiting(job.data.runId, reason, ms).catch(() => {});
@@ -69,7 +71,7 @@ export function createRunProcessor(deps: ProcessRunDeps) {
       logger.warn({ runId: run.id, attempt: run.attempt }, "run was taken over by another attempt; result dropped");
       return;
     }
-    await fairness.donePending(run.workspace_id).catch(() => {});
+    endedHere.add(run.id);
     deps.onRunFinished?.({
       action: run.action, integration: run.integration, status, errorCode: error?.code ?? null,
       attempts: run.attempt, durationMs: ended.durationMs, upstreamLatencyMs: attempt.latencyMs,
@@ -129,13 +131,14 @@ export function createRunProcessor(deps: ProcessRunDeps) {
 
   return async function processRun(job: Job<RunJobData>, token?: string): Promise<void> {
     const { runId, workspaceId, connectionId } = job.data;
-    if (!(await fairness.acquireWorkspaceSlot(workspaceId, runId))) {
-      await delay(job, token, SLOT_RETRY_MS + Math.round(Math.random() * SLOT_RETRY_MS), "waiting for a slot of the workspace's concurrency cap");
+    const admission = await fairness.admit(workspaceId, runId, connectionId);
+    if (!admission.admitted) {
+      if (admission.reason === "workspace_cap") {
+        await delay(job, token, SLOT_RETRY_MS + Math.round(Math.random() * SLOT_RETRY_MS), "waiting for a slot of the workspace's concurrency cap");
+      }
+      await delay(job, token, admission.waitMs + Math.round(Math.random() * Math.min(250, admission.waitMs)), "waiting for the connection's rate limit");
     }
     try {
-      const wait = await fairness.takeConnectionToken(connectionId);
-      if (wait > 0) await delay(job, token, wait + Math.round(Math.random() * Math.min(250, wait)), "waiting for the connection's rate limit");
-
       const run = await store.claim(runId);
       if (!run) return; // canceled, or ended by an earlier job: nothing to do
       if (run.attempt > deps.maxAttempts) {
@@ -156,11 +159,13 @@ export function createRunProcessor(deps: ProcessRunDeps) {
       if (error.code === "UPSTREAM_UNAUTHORIZED") {
         await markConnectionInvalid(deps.pool, run.workspace_id, connectionId, error.message).catch((e: Error) => logger.error({ err: e }, "could not mark connection invalid"));
       }
+      const retrying = error.retryable && run.attempt < deps.maxAttempts;
+      const ms = retryDelayMs(run.attempt, result.retryAfterMs, deps.backoff);
       if (error.code === "UPSTREAM_RATE_LIMITED") {
-        await fairness.pauseConnection(connectionId, result.retryAfterMs ?? 1_000).catch(() => {});
+        // Slow down every run of this connection, not only this one, for as long as this run waits.
+        await fairness.pauseConnection(connectionId, result.retryAfterMs ?? ms).catch(() => {});
       }
-      if (error.retryable && run.attempt < deps.maxAttempts) {
-        const ms = retryDelayMs(run.attempt, result.retryAfterMs, deps.backoff);
+      if (retrying) {
         const reason = `attempt ${run.attempt} of ${deps.maxAttempts} failed (${error.code}${error.upstream_status ? ` ${error.upstream_status}` : ""}); retrying in ${(ms / 1000).toFixed(1)} s`;
         const requeued = await store.retryLater(run, {
           outcome: "retry", delayMs: ms, reason, upstreamStatus: error.upstream_status ?? null, latencyMs: result.latencyMs, errorCode: error.code, errorMessage: error.message,
@@ -171,7 +176,8 @@ export function createRunProcessor(deps: ProcessRunDeps) {
       }
       await end(run, "failed", { data: null, error, successful: false }, { upstreamStatus: error.upstream_status ?? null, latencyMs: result.latencyMs });
     } finally {
-      await fairness.releaseWorkspaceSlot(workspaceId, runId).catch(() => {});
+      const ended = endedHere.delete(runId);
+      await fairness.release(workspaceId, runId, ended).catch(() => {});
     }
   };
 }

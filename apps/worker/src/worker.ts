@@ -5,9 +5,10 @@ import type { Config } from "@nagent/config";
 import type { Logger } from "@nagent/logger";
 import type { Registry } from "@nagent/registry";
 import type { Runner } from "@nagent/runner";
-import { createRunStore } from "@nagent/runs";
+import { createRunStore, deleteExpiredRuns } from "@nagent/runs";
 import { createFairness, createRunProducer, MAINTENANCE_QUEUE, MAINTENANCE_SCHEDULES, RUNS_QUEUE, type MaintenanceJobName, type RunJobData } from "@nagent/queue";
 import type { Vault } from "@nagent/vault";
+import { createRunMetricsRecorder } from "@nagent/metrics";
 import { createRunProcessor, type ProcessRunDeps } from "./process-run";
 import { createStuckRunSweeper } from "./sweep-stuck-runs";
 
@@ -20,6 +21,7 @@ export interface WorkerDeps {
   readonly vault: Vault;
   readonly runner: Runner;
   readonly logger: Logger;
+  /** Called once per run ended here, besides recording the run metrics (which every worker does). */
   readonly onRunFinished?: ProcessRunDeps["onRunFinished"];
   /** Overrides for tests (e.g. short backoff). */
   readonly backoff?: ProcessRunDeps["backoff"];
@@ -43,15 +45,23 @@ export async function startWorkers(deps: WorkerDeps) {
     leaseMs: config.upstreamTimeoutMs * 2 + 10_000,
   });
   const producer = createRunProducer({ redis: deps.redis, prefix, fairness });
+  // Cluster-wide run metrics in Redis, rendered by the API's GET /metrics. Best effort: the run is already recorded.
+  const runMetrics = createRunMetricsRecorder(deps.redis, { prefix });
+  const onRunFinished: NonNullable<ProcessRunDeps["onRunFinished"]> = (run) => {
+    runMetrics.runFinished(run).catch((err: Error) => logger.warn({ err: { message: err.message } }, "could not record run metrics"));
+    deps.onRunFinished?.(run);
+  };
   const processRun = createRunProcessor({
     pool: deps.pool, store, registry: deps.registry, vault: deps.vault, runner: deps.runner, fairness, logger,
     maxAttempts: config.maxAttempts,
     ...(deps.backoff ? { backoff: deps.backoff } : {}),
-    ...(deps.onRunFinished ? { onRunFinished: deps.onRunFinished } : {}),
+    onRunFinished,
   });
 
-  // The lock must outlive one attempt (the upstream timeout) or BullMQ would hand a live run to another worker.
-  const lockDuration = Math.max(30_000, config.upstreamTimeoutMs + 15_000);
+  // BullMQ renews the lock every lockDuration/2 while the job runs. By default it also outlives one attempt (the
+  // upstream timeout), so even a worker whose renewals stall keeps its run; a shorter NAGENT_WORKER_LOCK_MS trades
+  // that margin for a faster takeover of a dead worker's runs (the stalled check runs every lockDuration).
+  const lockDuration = config.workerLockMs;
   const runs = new Worker<RunJobData>(RUNS_QUEUE, processRun, {
     connection: deps.redis,
     prefix,
@@ -73,6 +83,8 @@ export async function startWorkers(deps: WorkerDeps) {
       batch: 500,
     },
   });
+  // Aborted by close(): a long retention job stops between two batches instead of holding up the shutdown.
+  const stopping = new AbortController();
   const maintenanceQueue = new Queue(MAINTENANCE_QUEUE, { connection: deps.redis, prefix });
   const schedules: Record<MaintenanceJobName, number> = {
     "sweep-stuck-runs": deps.sweep?.everyMs ?? MAINTENANCE_SCHEDULES["sweep-stuck-runs"].everyMs,
@@ -88,8 +100,12 @@ export async function startWorkers(deps: WorkerDeps) {
         if (result.requeued + result.abandoned > 0) logger.info(result, "stuck runs swept");
         return result;
       }
-      case "delete-expired-runs":
-        return { deleted: 0 };
+      case "delete-expired-runs": {
+        // Batched and bounded (packages/runs/src/delete-expired-runs.ts); what is left waits for the next run.
+        const result = await deleteExpiredRuns(deps.pool, { retentionDays: config.runRetentionDays, signal: stopping.signal });
+        if (result.deleted > 0) logger.info(result, "expired runs deleted");
+        return result;
+      }
     }
   }, { connection: deps.redis, prefix, concurrency: 1 });
   maintenance.on("error", (err) => logger.error({ err: { message: err.message } }, "maintenance worker error"));
@@ -102,6 +118,7 @@ export async function startWorkers(deps: WorkerDeps) {
     sweep,
     /** Stops taking jobs; waits for in-flight runs (the caller bounds how long). */
     async close(): Promise<void> {
+      stopping.abort();
       await Promise.all([runs.close(), maintenance.close()]);
       await Promise.all([producer.close(), maintenanceQueue.close()]);
     },

@@ -21,10 +21,15 @@ export interface Config {
   readonly upstreamTimeoutMs: number;
   readonly maxAttempts: number;
   readonly workerConcurrency: number;
+  /** BullMQ lock duration of a running job (see NAGENT_WORKER_LOCK_MS). */
+  readonly workerLockMs: number;
   readonly connectionRatePerSec: number;
   readonly workspaceConcurrency: number;
   readonly runRetentionDays: number;
   readonly shutdownTimeoutMs: number;
+  readonly eventStreamsMax: number;
+  /** Bearer token GET /metrics requires; null = public. */
+  readonly metricsToken: string | null;
 }
 
 /** Thrown when the environment is missing or malformed; `problems` names each variable. */
@@ -99,10 +104,13 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>>,
     upstreamTimeoutMs: env.NAGENT_UPSTREAM_TIMEOUT_MS,
     maxAttempts: env.NAGENT_MAX_ATTEMPTS,
     workerConcurrency: env.NAGENT_WORKER_CONCURRENCY,
+    workerLockMs: env.NAGENT_WORKER_LOCK_MS ?? Math.max(30_000, env.NAGENT_UPSTREAM_TIMEOUT_MS + 15_000),
     connectionRatePerSec: env.NAGENT_CONNECTION_RATE_PER_SEC,
     workspaceConcurrency: env.NAGENT_WORKSPACE_CONCURRENCY,
     runRetentionDays: env.NAGENT_RUN_RETENTION_DAYS,
     shutdownTimeoutMs: env.NAGENT_SHUTDOWN_TIMEOUT_MS,
+    eventStreamsMax: env.NAGENT_EVENT_STREAMS_MAX,
+    metricsToken: env.NAGENT_METRICS_TOKEN ?? null,
   };
 }
 

@@ -25,12 +25,23 @@ export const EnvSchema = Type.Object({
   NAGENT_UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000 }),
   NAGENT_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 5 }),
   NAGENT_WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1000, default: 64 }),
+  /**
+   * How long a worker's lock on a running job lasts (BullMQ `lockDuration`; the live worker renews it every half of
+   * it). A worker that died (SIGKILL, lost machine) has its runs taken over by another worker after about this long
+   * plus one stalled-job check, which runs as often (capped at 30 s). Default: 30 s, or the upstream timeout + 15 s
+   * when longer.
+   */
+  NAGENT_WORKER_LOCK_MS: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 600_000 })),
   /** Upstream requests per second allowed per connection; runs beyond it wait in the queue, not in a worker. */
   NAGENT_CONNECTION_RATE_PER_SEC: Type.Number({ minimum: 0.01, maximum: 10_000, default: 20 }),
   /** Runs of one workspace that may be in flight at once, across all workers. */
   NAGENT_WORKSPACE_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 10_000, default: 32 }),
   NAGENT_RUN_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
   NAGENT_SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
+  /** Open run event streams (GET /v1/runs/:id/events) one API process holds at most; more answer 503. */
+  NAGENT_EVENT_STREAMS_MAX: Type.Integer({ minimum: 1, maximum: 100_000, default: 1_000 }),
+  /** When set, GET /metrics requires it as a Bearer token; unset, /metrics is public (keep it off the internet). */
+  NAGENT_METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, maxLength: 256 })),
 });
 
 export type Env = Static<typeof EnvSchema>;

@@ -17,6 +17,7 @@ export const ERROR_CATALOGUE = {
   CONNECTION_INVALID: { status: 409, description: "The connection's credentials were rejected by the upstream; replace them first." },
   CONNECTION_UNREADABLE: { status: 409, description: "The connection's stored credentials cannot be opened (its workspace keys were destroyed, or the ciphertext does not belong to it); connect again." },
   RUN_NOT_CANCELABLE: { status: 409, description: "The run has already started or ended." },
+  URI_TOO_LONG: { status: 414, description: "A path segment is longer than any id or slug can be." },
   PAYLOAD_TOO_LARGE: { status: 413, description: "The request body is larger than this route accepts." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: "The request body is not JSON." },
   CONNECTION_TEST_FAILED: { status: 422, description: "The upstream refused the credentials when they were checked." },
@@ -24,6 +25,7 @@ export const ERROR_CATALOGUE = {
   INTERNAL: { status: 500, description: "An unexpected error on our side; the request id identifies it in our logs." },
   UPSTREAM_UNREACHABLE: { status: 502, description: "The upstream could not be reached or answered with an error of its own." },
   SERVICE_UNAVAILABLE: { status: 503, description: "A dependency (database, Redis) is not available." },
+  STREAM_LIMIT_REACHED: { status: 503, description: "This API process holds as many open event streams as it allows; retry after the Retry-After header, or poll GET /v1/runs/:id." },
   UPSTREAM_TIMEOUT: { status: 504, description: "The upstream did not answer in time." },
 } as const satisfies Record<string, { status: number; description: string }>;
 

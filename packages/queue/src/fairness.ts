@@ -12,43 +12,48 @@ import type { Redis } from "ioredis";
  *   Retry-After, so the other runs of that connection stop hammering too.
  */
 
-const TOKEN_BUCKET = `
-local key = KEYS[1]
-local pause_key = KEYS[2]
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
-local paused = tonumber(redis.call('GET', pause_key) or '0')
-if paused > now then return paused - now end
-local state = redis.call('HMGET', key, 'tokens', 'ts')
-local tokens = tonumber(state[1]) or burst
-local ts = tonumber(state[2]) or now
-tokens = math.min(burst, tokens + (now - ts) * rate / 1000)
-local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
-redis.call('HSET', key, 'tokens', tokens, 'ts', now)
-redis.call('PEXPIRE', key, math.ceil(burst * 1000 / rate) + 60000)
-return wait
-`;
-
-const ACQUIRE_LEASE = `
-local key = KEYS[1]
+/**
+ * Admission of one attempt, in one round trip: a workspace slot (KEYS[1]) and then a connection token (KEYS[2],
+ * KEYS[3]). Returns 0 when admitted (slot taken), -1 when the workspace is at its cap, or the milliseconds to wait for
+ * the connection's rate limit (the slot is then given back: a waiting run holds nothing).
+ */
+const ADMIT = `
+local lease_key = KEYS[1]
 local member = ARGV[1]
 local cap = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
 local expires = tonumber(ARGV[4])
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
-if redis.call('ZSCORE', key, member) or redis.call('ZCARD', key) < cap then
-  redis.call('ZADD', key, expires, member)
-  redis.call('PEXPIRE', key, expires - now + 60000)
-  return 1
+redis.call('ZREMRANGEBYSCORE', lease_key, '-inf', now)
+local held = redis.call('ZSCORE', lease_key, member)
+if not held and redis.call('ZCARD', lease_key) >= cap then return -1 end
+local bucket = KEYS[2]
+local pause_key = KEYS[3]
+local rate = tonumber(ARGV[5])
+local burst = tonumber(ARGV[6])
+local wait = 0
+local paused = tonumber(redis.call('GET', pause_key) or '0')
+if paused > now then
+  wait = paused - now
+else
+  local state = redis.call('HMGET', bucket, 'tokens', 'ts')
+  local tokens = tonumber(state[1]) or burst
+  local ts = tonumber(state[2]) or now
+  tokens = math.min(burst, tokens + (now - ts) * rate / 1000)
+  if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
+  redis.call('HSET', bucket, 'tokens', tokens, 'ts', now)
+  redis.call('PEXPIRE', bucket, math.ceil(burst * 1000 / rate) + 60000)
 end
+if wait > 0 then
+  if not held then redis.call('ZREM', lease_key, member) end
+  return wait
+end
+redis.call('ZADD', lease_key, expires, member)
+redis.call('PEXPIRE', lease_key, expires - now + 60000)
 return 0
 `;
 
 type FairRedis = Redis & {
-  nagentTokenBucket(key: string, pauseKey: string, rate: number, burst: number, now: number): Promise<number>;
-  nagentAcquireLease(key: string, member: string, cap: number, now: number, expires: number): Promise<number>;
+  nagentAdmit(leaseKey: string, bucketKey: string, pauseKey: string, member: string, cap: number, now: number, expires: number, rate: number, burst: number): Promise<number>;
 };
 
 export interface FairnessOptions {
@@ -64,10 +69,7 @@ export interface FairnessOptions {
 
 export function createFairness(redis: Redis, options: FairnessOptions) {
   const r = redis as FairRedis;
-  if (!("nagentTokenBucket" in r)) {
-    redis.defineCommand("nagentTokenBucket", { numberOfKeys: 2, lua: TOKEN_BUCKET });
-    redis.defineCommand("nagentAcquireLease", { numberOfKeys: 1, lua: ACQUIRE_LEASE });
-  }
+  if (!("nagentAdmit" in r)) redis.defineCommand("nagentAdmit", { numberOfKeys: 3, lua: ADMIT });
   const k = (...parts: string[]) => [options.prefix, "fair", ...parts].join(":");
   const burst = options.connectionBurst ?? Math.max(1, Math.ceil(options.connectionRatePerSec * 2));
   const fastLane = options.workspaceConcurrency;
@@ -85,17 +87,25 @@ export function createFairness(redis: Redis, options: FairnessOptions) {
       const left = await redis.decr(key);
       if (left < 0) await redis.set(key, "0", "PX", 3_600_000);
     },
-    /** Takes a slot of the workspace's concurrency cap for this run; false when the workspace is at its cap. */
-    async acquireWorkspaceSlot(workspaceId: string, runId: string): Promise<boolean> {
+    /**
+     * Admits one attempt of a run: a slot of the workspace's cap and a token of the connection's rate limit, in one
+     * round trip. `{ admitted: true }` holds the slot until `release`; otherwise nothing is held and the run waits.
+     */
+    async admit(workspaceId: string, runId: string, connectionId: string): Promise<{ admitted: true } | { admitted: false; reason: "workspace_cap" | "rate_limit"; waitMs: number }> {
       const now = Date.now();
-      return (await r.nagentAcquireLease(k("active", workspaceId), runId, options.workspaceConcurrency, now, now + options.leaseMs)) === 1;
+      const result = await r.nagentAdmit(k("active", workspaceId), k("rate", connectionId), k("pause", connectionId), runId,
+        options.workspaceConcurrency, now, now + options.leaseMs, options.connectionRatePerSec, burst);
+      if (result === 0) return { admitted: true };
+      if (result < 0) return { admitted: false, reason: "workspace_cap", waitMs: 0 };
+      return { admitted: false, reason: "rate_limit", waitMs: result };
     },
-    async releaseWorkspaceSlot(workspaceId: string, runId: string): Promise<void> {
-      await redis.zrem(k("active", workspaceId), runId);
-    },
-    /** Takes a token of the connection's rate limit: 0 when the call may go now, else milliseconds to wait. */
-    async takeConnectionToken(connectionId: string): Promise<number> {
-      return r.nagentTokenBucket(k("rate", connectionId), k("pause", connectionId), options.connectionRatePerSec, burst, Date.now());
+    /** Gives back the run's workspace slot and, when the run ended, its pending count, in one round trip. */
+    async release(workspaceId: string, runId: string, ended: boolean): Promise<void> {
+      const pipeline = redis.pipeline().zrem(k("active", workspaceId), runId);
+      if (ended) pipeline.decr(k("pending", workspaceId));
+      const results = await pipeline.exec();
+      const left = ended ? (results?.[1]?.[1] as number | undefined) : undefined;
+      if (left !== undefined && left < 0) await redis.set(k("pending", workspaceId), "0", "PX", 3_600_000);
     },
     /** The upstream said "slow down" (429): pause every run of this connection until then. */
     async pauseConnection(connectionId: string, forMs: number): Promise<void> {

@@ -80,33 +80,46 @@ export function createRunEventHub(options: { url: string; onError?: (error: Erro
       return add(byWorkspace, workspaceId, handler);
     },
     /**
-     * Resolves true when the run reaches a terminal state, false when `timeoutMs` passes first. `check` reads the
-     * run's current status; it runs once after subscribing (the run may have ended already) and then on a slow timer
-     * as a safety net for notifications lost while the connection was down.
+     * Starts watching a run for its terminal event. Create the watch before the run can end (e.g. before enqueueing
+     * it) so no event is missed; then `terminal(timeoutMs, check)` resolves with the terminal event, or null when
+     * `timeoutMs` passes first. `check` reads the run's current status: it runs on a slow timer as a safety net for
+     * notifications lost while the LISTEN connection was down (and once at once with `checkNow`). `cancel()` stops
+     * watching without waiting.
      */
-    waitForTerminal(runId: string, timeoutMs: number, check: () => Promise<string | null>): Promise<boolean> {
-      return new Promise<boolean>((resolve) => {
-        let done = false;
-        const finish = (value: boolean) => {
-          if (done) return;
-          done = true;
-          unsubscribe();
-          clearTimeout(timer);
-          clearInterval(poll);
-          resolve(value);
-        };
-        const unsubscribe = add(byRun, runId, (event) => {
-          if (isTerminal(event.status)) finish(true);
-        });
-        const recheck = () => {
-          check().then((status) => {
-            if (status === null || isTerminal(status)) finish(true);
-          }, () => {});
-        };
-        const timer = setTimeout(() => finish(false), timeoutMs);
-        const poll = setInterval(recheck, 1_000);
-        recheck();
+    watch(runId: string): RunWatch {
+      let terminalEvent: RunEvent | null = null;
+      let notify: (() => void) | null = null;
+      const unsubscribe = add(byRun, runId, (event) => {
+        if (!isTerminal(event.status)) return;
+        terminalEvent = event;
+        notify?.();
       });
+      return {
+        terminal(timeoutMs, check, options = {}) {
+          return new Promise<RunEvent | null | "ended">((resolve) => {
+            let done = false;
+            const finish = (value: RunEvent | null | "ended") => {
+              if (done) return;
+              done = true;
+              unsubscribe();
+              clearTimeout(timer);
+              clearInterval(poll);
+              resolve(value);
+            };
+            notify = () => finish(terminalEvent);
+            if (terminalEvent) return finish(terminalEvent);
+            const recheck = () => {
+              check().then((status) => {
+                if (status === null || isTerminal(status)) finish("ended");
+              }, () => {});
+            };
+            const timer = setTimeout(() => finish(null), timeoutMs);
+            const poll = setInterval(recheck, 1_000);
+            if (options.checkNow) recheck();
+          });
+        },
+        cancel: unsubscribe,
+      };
     },
     async close(): Promise<void> {
       closed = true;
@@ -118,3 +131,12 @@ export function createRunEventHub(options: { url: string; onError?: (error: Erro
 }
 
 export type RunEventHub = ReturnType<typeof createRunEventHub>;
+
+export interface RunWatch {
+  /**
+   * The run's terminal event; `"ended"` when `check` found the run ended without the event (then read the run);
+   * null on timeout.
+   */
+  terminal(timeoutMs: number, check: () => Promise<string | null>, options?: { checkNow?: boolean }): Promise<RunEvent | null | "ended">;
+  cancel(): void;
+}

@@ -1,5 +1,10 @@
 export * from "./types";
 export { createRunStore, IDEMPOTENCY_WINDOW_HOURS, type RunStore, type RunRow, type AttemptRow, type ClaimedRun, type NewRun, type AttemptOutcome, type StuckRun } from "./store";
-export { createRunEventHub, type RunEventHub } from "./events";
+export { createRunEventHub, type RunEventHub, type RunWatch } from "./events";
 export { compactJson, jsonBytes, STORED_INPUT_MAX_BYTES, STORED_OUTPUT_MAX_BYTES } from "./compact";
 export { canonicalJson, requestHash } from "./request-hash";
+export {
+  createRunLister, pageSql, encodeRunCursor, decodeRunCursor, InvalidRunCursorError, InvalidRunQueryError, RUN_STATUSES,
+  LIST_RUNS_DEFAULT_LIMIT, LIST_RUNS_MAX_LIMIT, type RunLister, type ListRunsQuery, type RunSummaryRow, type RunPage,
+} from "./list-runs";
+export { deleteExpiredRuns, type DeleteExpiredRunsOptions, type DeleteExpiredRunsResult } from "./delete-expired-runs";

@@ -73,13 +73,36 @@ export interface ClaimedRun {
 export const IDEMPOTENCY_WINDOW_HOURS = 24;
 
 /** A `RunEvent` built in SQL from a run row alias (the alias must expose the columns RETURNING lists below). */
-const notify = (alias: string, reason = "NULL") =>
+const notify = (alias: string, reason = "NULL", output = "NULL") =>
   `pg_notify('${RUN_EVENTS_CHANNEL}', json_build_object('id', ${alias}.id, 'workspace_id', ${alias}.workspace_id, 'status', ${alias}.status, ` +
   `'attempt', ${alias}.attempts_count, 'reason', ${reason}, 'action', ${alias}.action, 'integration', ${alias}.integration, ` +
-  `'error_code', ${alias}.error_code, 'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text)`;
+  `'error_code', ${alias}.error_code, 'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'output', ${output})::text)`;
+/** The envelope, inlined into a terminal event when it fits comfortably in NOTIFY's 8000-byte payload. */
+const SMALL_OUTPUT = (alias: string) => `CASE WHEN octet_length(${alias}.output::text) <= 6000 THEN ${alias}.output END`;
 const EVENT_COLUMNS = "id, workspace_id, status, attempts_count, action, integration, error_code";
 
 export function createRunStore(pool: pg.Pool) {
+  /**
+   * Every statement is a named prepared statement: PostgreSQL parses and plans it once per connection, and the long
+   * CTE texts are not sent again on each call (this is the hot path of every run).
+   */
+  const query = <R extends pg.QueryResultRow = pg.QueryResultRow>(name: string, text: string, values: unknown[]) => pool.query<R>({ name, text, values });
+
+  /**
+   * Compacts the input of a run that ended without a worker's finish (canceled, abandoned), as `finish` does for the
+   * others; returns the updated row, or null when the input was small enough already.
+   */
+  async function compactEndedInput(id: string): Promise<RunRow | null> {
+    const { rows } = await query<{ input: unknown }>("run-large-ended-input",
+      `SELECT input FROM run WHERE id = $1 AND status IN ('canceled', 'failed', 'succeeded') AND octet_length(input::text) > $2`,
+      [id, STORED_INPUT_MAX_BYTES]);
+    if (!rows[0]) return null;
+    const compacted = compactJson(rows[0].input, STORED_INPUT_MAX_BYTES);
+    const updated = await query<RunRow>("run-compact-input", `UPDATE run SET input = $2, input_truncated = true WHERE id = $1 RETURNING *`,
+      [id, JSON.stringify(compacted.value)]);
+    return updated.rows[0] ?? null;
+  }
+
   return {
     /**
      * Inserts a queued run. With an Idempotency-Key, returns the existing run instead when the key is already bound
@@ -87,12 +110,12 @@ export function createRunStore(pool: pg.Pool) {
      */
     async insert(run: NewRun): Promise<{ created: true; run: RunRow } | { created: false; run: RunRow }> {
       if (run.idempotencyKey !== null) {
-        await pool.query(
+        await query("run-release-idempotency-key",
           `UPDATE run SET idempotency_key = NULL WHERE workspace_id = $1 AND idempotency_key = $2 AND created_at < now() - interval '${IDEMPOTENCY_WINDOW_HOURS} hours'`,
           [run.workspaceId, run.idempotencyKey],
         );
       }
-      const inserted = await pool.query<RunRow>(
+      const inserted = await query<RunRow>("run-insert",
         `INSERT INTO run (id, workspace_id, connection_id, integration, action, schema_version, status, input, idempotency_key, request_hash)
          VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9)
          ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
@@ -100,14 +123,14 @@ export function createRunStore(pool: pg.Pool) {
         [run.id, run.workspaceId, run.connectionId, run.integration, run.action, run.schemaVersion, JSON.stringify(run.input), run.idempotencyKey, run.requestHash],
       );
       if (inserted.rows[0]) return { created: true, run: inserted.rows[0] };
-      const existing = await pool.query<RunRow>(`SELECT * FROM run WHERE workspace_id = $1 AND idempotency_key = $2`, [run.workspaceId, run.idempotencyKey]);
+      const existing = await query<RunRow>("run-by-idempotency-key-any", `SELECT * FROM run WHERE workspace_id = $1 AND idempotency_key = $2`, [run.workspaceId, run.idempotencyKey]);
       if (!existing.rows[0]) throw new Error("idempotent insert found neither a new nor an existing run");
       return { created: false, run: existing.rows[0] };
     },
 
     /** The run an Idempotency-Key is bound to in the workspace, within the window. */
     async findByIdempotencyKey(workspaceId: string, key: string): Promise<RunRow | null> {
-      const { rows } = await pool.query<RunRow>(
+      const { rows } = await query<RunRow>("run-by-idempotency-key",
         `SELECT * FROM run WHERE workspace_id = $1 AND idempotency_key = $2 AND created_at >= now() - interval '${IDEMPOTENCY_WINDOW_HOURS} hours'`,
         [workspaceId, key],
       );
@@ -115,12 +138,12 @@ export function createRunStore(pool: pg.Pool) {
     },
 
     async get(workspaceId: string, id: string): Promise<RunRow | null> {
-      const { rows } = await pool.query<RunRow>(`SELECT * FROM run WHERE id = $1 AND workspace_id = $2`, [id, workspaceId]);
+      const { rows } = await query<RunRow>("run-get", `SELECT * FROM run WHERE id = $1 AND workspace_id = $2`, [id, workspaceId]);
       return rows[0] ?? null;
     },
 
     async attempts(workspaceId: string, id: string): Promise<AttemptRow[]> {
-      const { rows } = await pool.query<AttemptRow>(
+      const { rows } = await query<AttemptRow>("run-attempts",
         `SELECT a.number, a.started_at, a.finished_at, a.outcome, a.upstream_status, a.latency_ms, a.error_code, a.error_message, a.retry_delay_ms
          FROM run_attempt a JOIN run r ON r.id = a.run_id
          WHERE a.run_id = $1 AND r.workspace_id = $2 ORDER BY a.number`,
@@ -135,10 +158,10 @@ export function createRunStore(pool: pg.Pool) {
      * is gone, canceled or already ended (its job then has nothing to do).
      */
     async claim(id: string): Promise<ClaimedRun | null> {
-      const { rows } = await pool.query<{
+      const { rows } = await query<{
         id: string; workspace_id: string; connection_id: string | null; integration: string; action: string; input: Record<string, unknown>;
         attempts_count: number; ciphertext: Buffer | null; base_url: string | null; connection_status: string | null;
-      }>(
+      }>("run-claim",
         `WITH claimed AS (
            UPDATE run SET status = 'running', attempts_count = attempts_count + 1, started_at = COALESCE(started_at, now()),
                   updated_at = now(), status_reason = NULL, next_attempt_at = NULL
@@ -178,7 +201,7 @@ export function createRunStore(pool: pg.Pool) {
     async finish(run: { id: string; attempt: number; input: unknown }, outcome: AttemptOutcome & { status: "succeeded" | "failed"; envelope: Envelope }): Promise<{ durationMs: number } | null> {
       const output = compactJson(outcome.envelope, STORED_OUTPUT_MAX_BYTES);
       const input = compactJson(run.input, STORED_INPUT_MAX_BYTES);
-      const { rows } = await pool.query<{ duration_ms: number }>(
+      const { rows } = await query<{ duration_ms: number }>("run-finish",
         `WITH att AS (
            UPDATE run_attempt SET finished_at = now(), outcome = $3, upstream_status = $4, latency_ms = $5, error_code = $6, error_message = $7
            WHERE run_id = $1 AND number = $2
@@ -187,9 +210,9 @@ export function createRunStore(pool: pg.Pool) {
                   status_reason = NULL, next_attempt_at = NULL,
                   input = CASE WHEN $11::boolean THEN $12::jsonb ELSE input END, input_truncated = $11::boolean
            WHERE id = $1 AND status = 'running' AND attempts_count = $2
-           RETURNING ${EVENT_COLUMNS}, started_at, finished_at
+           RETURNING ${EVENT_COLUMNS}, started_at, finished_at, output
          )
-         SELECT ${notify("fin")}, (EXTRACT(EPOCH FROM (fin.finished_at - fin.started_at)) * 1000)::int AS duration_ms FROM fin`,
+         SELECT ${notify("fin", "NULL", SMALL_OUTPUT("fin"))}, (EXTRACT(EPOCH FROM (fin.finished_at - fin.started_at)) * 1000)::int AS duration_ms FROM fin`,
         [run.id, run.attempt, outcome.outcome, outcome.upstreamStatus, outcome.latencyMs, outcome.errorCode, outcome.errorMessage,
           outcome.status, JSON.stringify(output.value), output.truncated, input.truncated, input.truncated ? JSON.stringify(input.value) : null],
       );
@@ -198,7 +221,7 @@ export function createRunStore(pool: pg.Pool) {
 
     /** Closes a failed attempt that will be retried and puts the run back in the queue with the reason and time. */
     async retryLater(run: { id: string; attempt: number }, outcome: AttemptOutcome & { delayMs: number; reason: string }): Promise<boolean> {
-      const { rowCount } = await pool.query(
+      const { rowCount } = await query("run-retry-later",
         `WITH att AS (
            UPDATE run_attempt SET finished_at = now(), outcome = 'retry', upstream_status = $3, latency_ms = $4, error_code = $5, error_message = $6, retry_delay_ms = $7
            WHERE run_id = $1 AND number = $2
@@ -215,7 +238,7 @@ export function createRunStore(pool: pg.Pool) {
 
     /** Records why a queued run waits (rate limit, workspace cap) without touching its attempts. */
     async noteWaiting(id: string, reason: string, delayMs: number): Promise<void> {
-      await pool.query(
+      await query("run-note-waiting",
         `UPDATE run SET status_reason = $2, next_attempt_at = now() + make_interval(secs => $3::double precision / 1000)
          WHERE id = $1 AND status = 'queued' AND status_reason IS DISTINCT FROM $2`,
         [id, reason, delayMs],
@@ -225,7 +248,7 @@ export function createRunStore(pool: pg.Pool) {
     /** Cancels a queued run (no attempt in flight). Returns the run, or null when it is not queued (or not found). */
     async cancel(workspaceId: string, id: string): Promise<RunRow | null> {
       const envelope: Envelope = { data: null, error: { code: "CANCELED", message: "The run was canceled before it ran.", retryable: false }, successful: false };
-      const { rows } = await pool.query<RunRow & { pg_notify: unknown }>(
+      const { rows } = await query<RunRow & { pg_notify: unknown }>("run-cancel",
         `WITH upd AS (
            UPDATE run SET status = 'canceled', output = $3, error_code = 'CANCELED', finished_at = now(), updated_at = now(),
                   status_reason = 'canceled by request', next_attempt_at = NULL
@@ -235,12 +258,14 @@ export function createRunStore(pool: pg.Pool) {
          SELECT upd.*, ${notify("upd")} FROM upd`,
         [id, workspaceId, JSON.stringify(envelope)],
       );
-      return rows[0] ?? null;
+      const row = rows[0];
+      if (!row) return null;
+      return (await compactEndedInput(row.id)) ?? row;
     },
 
     /** Runs left queued (their enqueue lost) or running (their worker lost) longer than the thresholds. */
     async findStuck(options: { queuedForMs: number; runningForMs: number; limit: number }): Promise<StuckRun[]> {
-      const { rows } = await pool.query<StuckRun>(
+      const { rows } = await query<StuckRun>("run-find-stuck",
         `(SELECT id, workspace_id, connection_id, status FROM run
           WHERE status = 'queued' AND updated_at < now() - make_interval(secs => $1::double precision / 1000)
             AND (next_attempt_at IS NULL OR next_attempt_at < now() - make_interval(secs => $1::double precision / 1000))
@@ -256,13 +281,13 @@ export function createRunStore(pool: pg.Pool) {
 
     /** Marks a stuck run as looked at, so the sweeper does not re-enqueue it again at once. */
     async touch(id: string): Promise<void> {
-      await pool.query(`UPDATE run SET updated_at = now() WHERE id = $1 AND status IN ('queued', 'running')`, [id]);
+      await query("run-touch", `UPDATE run SET updated_at = now() WHERE id = $1 AND status IN ('queued', 'running')`, [id]);
     },
 
     /** Ends a run the platform gave up on (e.g. its job failed beyond recovery), with a platform error. */
     async abandon(id: string, error: { code: string; message: string }): Promise<boolean> {
       const envelope: Envelope = { data: null, error: { ...error, retryable: false }, successful: false };
-      const { rowCount } = await pool.query(
+      const { rowCount } = await query("run-abandon",
         `WITH att AS (
            UPDATE run_attempt SET finished_at = now(), outcome = 'lost', error_code = $2 WHERE run_id = $1 AND finished_at IS NULL
          ), fin AS (
@@ -273,7 +298,9 @@ export function createRunStore(pool: pg.Pool) {
          SELECT ${notify("fin")} FROM fin`,
         [id, error.code, JSON.stringify(envelope)],
       );
-      return (rowCount ?? 0) > 0;
+      if ((rowCount ?? 0) === 0) return false;
+      await compactEndedInput(id);
+      return true;
     },
   };
 }

@@ -33,6 +33,8 @@ export interface RunEvent {
   readonly integration: string;
   readonly error_code: string | null;
   readonly at: string;
+  /** Terminal events carry the envelope when it is small (NOTIFY payloads are limited to 8000 bytes); else read the run. */
+  readonly output?: Envelope | null;
 }
 
 /** The PostgreSQL channel of run state changes (sent on commit, so a listener always finds the row updated). */

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
 import { Validator } from "@seriousme/openapi-schema-validator";
+import Ajv2020 from "ajv/dist/2020";
+import addFormats from "ajv-formats";
 import { ERROR_CATALOGUE, ERROR_CODES } from "@nagent/errors";
 import { bearer, createTestApp, type TestApp } from "../../support/app";
 
@@ -90,9 +93,70 @@ describe("OpenAPI", () => {
     for (const code of ERROR_CODES) expect(doc.info.description).toContain(code);
   });
 
+  it("documents the catalogue routes and makes every action's input and output schema reachable", async () => {
+    const doc = (await t.app.inject({ method: "GET", url: "/openapi.json" })).json();
+    for (const path of ["/v1/integrations", "/v1/integrations/{slug}", "/v1/actions", "/v1/actions/{slug}", "/v1/actions/{slug}/versions", "/v1/actions/{slug}/validate", "/v1/actions/{slug}/tool", "/v1/flows/check"]) {
+      expect(doc.paths[path], path).toBeDefined();
+    }
+    // Every local $ref in the document points at something (the action schemas' own $defs were rebased).
+    const refs = collectRefs(doc);
+    expect(refs.length).toBeGreaterThan(0);
+    for (const ref of refs) expect(resolvePointer(doc, ref), ref).toBeDefined();
+
+    // Each action's schemas are components the execute operation links to, and they work as schemas: the action's
+    // examples pass, the fixture's invalid inputs fail.
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv);
+    ajv.addSchema(doc, "openapi.json");
+    const execute: string = doc.paths["/v1/actions/{slug}/execute"].post.description;
+    // Cases of the manifest's custom keywords (x-max-json-bytes) are left out: OpenAPI tools do not enforce them.
+    const invalid = (JSON.parse(readFileSync(new URL("../../fixtures/scale-ai/invalid-inputs.json", import.meta.url), "utf8")) as { action: string; input: unknown; expect: { keyword: string } }[])
+      .filter((c) => !c.expect.keyword.startsWith("x-"));
+    const slugs = t.deps.registry.getIntegration("scale_ai")!.actions.map((a) => a.slug);
+    expect(slugs).toHaveLength(40);
+    for (const slug of slugs) {
+      for (const role of ["input", "output"]) {
+        expect(doc.components.schemas[`${slug}.${role}`], `${slug}.${role}`).toBeDefined();
+        expect(execute).toContain(`(#/components/schemas/${slug}.${role})`);
+      }
+      const validate = ajv.getSchema(`openapi.json#/components/schemas/${slug}.input`)!;
+      const input = t.deps.registry.getAction(slug)!.input_schema as { examples: unknown[] };
+      for (const example of input.examples) expect(validate(example), `${slug} example`).toBe(true);
+      for (const c of invalid.filter((c) => c.action === slug)) expect(validate(c.input), `${slug} invalid input`).toBe(false);
+    }
+    // Shared manifest definitions are components of their own, referenced by the action schemas.
+    expect(doc.components.schemas["SCALE_AI_CREATE_BATCH.output"]).toEqual({ $ref: "#/components/schemas/scale_ai.Batch" });
+    const batch = ajv.getSchema("openapi.json#/components/schemas/SCALE_AI_CREATE_BATCH.output")!;
+    expect(batch({ name: "b", project: "p", status: "staging", created_at: "2024-01-01T00:00:00Z" })).toBe(true);
+    expect(batch({ name: "b" })).toBe(false);
+  });
+
   it("serves the interactive docs", async () => {
     const res = await t.app.inject({ method: "GET", url: "/docs/" });
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain("Swagger UI");
   });
 });
+
+/** Every `$ref` string in a document (outside `examples`, `default`, `const` and `enum`, which hold data). */
+function collectRefs(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) for (const item of node) collectRefs(item, out);
+  else if (node !== null && typeof node === "object") {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === "$ref" && typeof value === "string") out.push(value);
+      else if (!["examples", "default", "const", "enum"].includes(key)) collectRefs(value, out);
+    }
+  }
+  return out;
+}
+
+/** The value a local reference (`#/a/b~1c`) points at in `doc`, or undefined. */
+function resolvePointer(doc: unknown, ref: string): unknown {
+  if (!ref.startsWith("#/")) return undefined;
+  let node: unknown = doc;
+  for (const token of ref.slice(2).split("/").map((t) => decodeURIComponent(t).replace(/~1/g, "/").replace(/~0/g, "~"))) {
+    if (node === null || typeof node !== "object" || !Object.hasOwn(node, token)) return undefined;
+    node = (node as Record<string, unknown>)[token];
+  }
+  return node;
+}

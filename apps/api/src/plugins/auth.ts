@@ -45,7 +45,8 @@ function authModeOf(request: FastifyRequest): AuthMode {
   return request.routeOptions.url?.startsWith("/v1/") ? "workspace" : "public";
 }
 
-function bearerToken(request: FastifyRequest): string | null {
+/** The Bearer token of a request's Authorization header, or null. */
+export function bearerToken(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
   if (typeof header !== "string") return null;
   return BEARER.exec(header)?.[1] ?? null;

@@ -29,6 +29,17 @@ export function registerErrorHandling(app: FastifyInstance): void {
   });
 }
 
+/**
+ * For Fastify's `frameworkErrors` option: errors the router raises before any route or hook runs (a malformed URL, a
+ * path parameter past maxParamLength) get the same envelope as every other error.
+ */
+export function renderFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const appError = error.code === "FST_ERR_MAX_PARAM_LENGTH"
+    ? new AppError("URI_TOO_LONG", "A path segment is too long.")
+    : new AppError("BAD_REQUEST", "The URL is malformed.");
+  return send(reply, request, appError);
+}
+
 function send(reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply {
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
   return reply.status(error.statusCode).send({

@@ -1,5 +1,5 @@
 import { Type } from "typebox";
-import { NullableTimestamp, Timestamp, Uuid } from "./common";
+import { Cursor, Limit, NullableTimestamp, Timestamp, Uuid } from "./common";
 
 export const RunStatus = Type.Enum(["queued", "running", "succeeded", "failed", "canceled"], {
   description: "queued → running → succeeded | failed; queued → canceled. A run waiting between attempts is queued again (see status_reason).",
@@ -52,3 +52,40 @@ export const Run = Type.Object({
   next_attempt_at: NullableTimestamp,
   duration_ms: Type.Union([Type.Integer(), Type.Null()]),
 }, { title: "Run" });
+
+/** A run in a list: no input or output bodies (GET /v1/runs/:id has them), but the envelope's outcome and error code. */
+export const RunSummary = Type.Object({
+  id: Uuid,
+  action: Type.String(),
+  integration: Type.String(),
+  connection_id: Type.Union([Uuid, Type.Null()]),
+  status: RunStatus,
+  status_reason: Type.Union([Type.String(), Type.Null()]),
+  successful: Type.Union([Type.Boolean(), Type.Null()], { description: "The envelope's `successful`; null while the run has not ended." }),
+  error_code: Type.Union([Type.String(), Type.Null()], { description: "The envelope's error code of a failed or canceled run." }),
+  idempotency_key: Type.Union([Type.String(), Type.Null()]),
+  schema_version: Type.Integer(),
+  attempts_count: Type.Integer(),
+  input_truncated: Type.Boolean(),
+  output_truncated: Type.Boolean(),
+  created_at: Timestamp,
+  started_at: NullableTimestamp,
+  finished_at: NullableTimestamp,
+  next_attempt_at: NullableTimestamp,
+  duration_ms: Type.Union([Type.Integer(), Type.Null()]),
+}, { title: "RunSummary" });
+
+/** An ISO 8601 timestamp with its time zone (ajv-formats' date-time requires one), e.g. 2026-11-28T20:00:00Z. */
+const instant = (description: string) => Type.String({ format: "date-time", maxLength: 40, description });
+
+export const ListRunsQuerystring = Type.Object({
+  action: Type.Optional(Type.String({ minLength: 3, maxLength: 128, pattern: "^[A-Z][A-Z0-9_]+$", description: "An action slug, e.g. SCALE_AI_CREATE_BATCH." })),
+  status: Type.Optional(RunStatus),
+  connection_id: Type.Optional(Type.String({ format: "uuid", maxLength: 36, description: "Runs through this connection (a deleted connection's runs too)." })),
+  error_code: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Z][A-Z0-9_]*$", description: "The envelope's error code, e.g. UPSTREAM_RATE_LIMITED." })),
+  idempotency_key: Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: "^[\\x21-\\x7e]+$", description: "The Idempotency-Key the run was created with." })),
+  created_after: Type.Optional(instant("Runs created at or after this instant (inclusive), e.g. 2026-11-28T20:00:00Z.")),
+  created_before: Type.Optional(instant("Runs created before this instant (exclusive).")),
+  limit: Type.Optional(Limit),
+  cursor: Type.Optional(Cursor),
+}, { additionalProperties: false });

@@ -1,4 +1,5 @@
 import { AppError, notFound } from "@nagent/errors";
+import type pg from "pg";
 import { scopeToWorkspace, uuidv7, type PrismaClient } from "@nagent/db";
 import { generateApiKey, isWellFormedKey, prefixOf, hashKey, sameHash } from "./api-key-secret";
 
@@ -34,8 +35,8 @@ export function toApiKeyView(row: KeyRow): ApiKeyView {
   };
 }
 
-export function createApiKeyService(deps: { prisma: PrismaClient }) {
-  const { prisma } = deps;
+export function createApiKeyService(deps: { prisma: PrismaClient; pool: pg.Pool }) {
+  const { prisma, pool } = deps;
 
   return {
     /** Creates a key; the plaintext is returned once and never stored. */
@@ -78,16 +79,20 @@ export function createApiKeyService(deps: { prisma: PrismaClient }) {
      */
     async authenticate(key: string): Promise<Principal | null> {
       if (!isWellFormedKey(key)) return null;
-      const row = await prisma.apiKey.findUnique({
-        where: { prefix: prefixOf(key) },
-        select: { id: true, workspaceId: true, hash: true, revokedAt: true, lastUsedAt: true, workspace: { select: { deletedAt: true } } },
+      // Every request runs this: one prepared statement on the pool (no ORM on the hot path, see README).
+      const { rows } = await pool.query<{ id: string; workspace_id: string; hash: string; last_used_at: Date | null }>({
+        name: "auth-api-key",
+        text: `SELECT k.id, k.workspace_id, k.hash, k.last_used_at FROM api_key k JOIN workspace w ON w.id = k.workspace_id
+               WHERE k.prefix = $1 AND k.revoked_at IS NULL AND w.deleted_at IS NULL`,
+        values: [prefixOf(key)],
       });
-      if (!row || !sameHash(hashKey(key), row.hash) || row.revokedAt || row.workspace.deletedAt) return null;
-      if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+      const row = rows[0];
+      if (!row || !sameHash(hashKey(key), row.hash)) return null;
+      if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS) {
         // Fire and forget: the request does not wait for this bookkeeping write, and a failure only delays it.
-        prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } }).catch(() => {});
+        pool.query({ name: "touch-api-key", text: "UPDATE api_key SET last_used_at = now() WHERE id = $1", values: [row.id] }).catch(() => {});
       }
-      return { workspaceId: row.workspaceId, apiKeyId: row.id };
+      return { workspaceId: row.workspace_id, apiKeyId: row.id };
     },
   };
 }

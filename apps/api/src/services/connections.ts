@@ -1,3 +1,4 @@
+import type pg from "pg";
 import { AppError, notFound } from "@nagent/errors";
 import { Prisma, scopeToWorkspace, uuidv7, type PrismaClient } from "@nagent/db";
 import type { Registry } from "@nagent/registry";
@@ -10,6 +11,7 @@ export const MAX_CONNECTIONS_PER_WORKSPACE = 100;
 
 export interface ConnectionServiceDeps {
   readonly prisma: PrismaClient;
+  readonly pool: pg.Pool;
   readonly registry: Registry;
   readonly vault: Vault;
   readonly runner: Runner;
@@ -259,10 +261,11 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
 
     /** The connection a run uses: the given one, or the workspace's default for the integration. */
     async resolveForRun(workspaceId: string, integration: string, connectionId: string | undefined): Promise<{ id: string }> {
-      const db = scopeToWorkspace(prisma, workspaceId);
-      const row = connectionId
-        ? await db.connection.findFirst({ where: { id: connectionId }, select: { id: true, integration: true, status: true } })
-        : await db.connection.findFirst({ where: { integration, isDefault: true }, select: { id: true, integration: true, status: true } });
+      // Every execute runs this: a prepared statement on the pool rather than the ORM (see README).
+      const { rows } = await deps.pool.query<{ id: string; integration: string; status: string }>(connectionId
+        ? { name: "resolve-connection-by-id", text: "SELECT id, integration, status FROM connection WHERE workspace_id = $1 AND id = $2", values: [workspaceId, connectionId] }
+        : { name: "resolve-default-connection", text: "SELECT id, integration, status FROM connection WHERE workspace_id = $1 AND integration = $2 AND is_default", values: [workspaceId, integration] });
+      const row = rows[0];
       if (!row) {
         if (connectionId) throw notFound("Connection");
         throw new AppError("CONNECTION_REQUIRED", `The workspace has no ${integration} connection; create one (POST /v1/connections) or pass connection_id.`);

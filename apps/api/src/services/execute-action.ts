@@ -3,7 +3,7 @@ import { uuidv7 } from "@nagent/db";
 import type { Logger } from "@nagent/logger";
 import type { Registry } from "@nagent/registry";
 import type { RunProducer } from "@nagent/queue";
-import { isTerminal, requestHash, type Envelope, type RunEventHub, type RunRow, type RunStore } from "@nagent/runs";
+import { isTerminal, requestHash, type Envelope, type RunEventHub, type RunRow, type RunStore, type RunWatch } from "@nagent/runs";
 import { checkOutboundUrl, type EgressPolicy } from "@nagent/runner";
 import type { ConnectionService } from "./connections";
 
@@ -27,6 +27,8 @@ export interface ExecuteDeps {
   readonly logger: Logger;
   /** How long a sync execute waits for the run to end before answering 202. */
   readonly syncTimeoutMs: number;
+  /** Called once per run created (not for replays), right after its row is written (for metrics). */
+  readonly onRunStarted?: (run: { readonly integration: string; readonly action: string }) => void;
 }
 
 /** Input properties holding URLs (or emails) the upstream will call or fetch; checked against the egress policy. */
@@ -65,11 +67,19 @@ export function createExecuteAction(deps: ExecuteDeps) {
     if (problems.length > 0) throw new AppError("VALIDATION_FAILED", `The input is not acceptable: ${problems[0]!.path} ${problems[0]!.message}.`, { details: problems });
   }
 
-  async function answer(workspaceId: string, run: RunRow, mode: "sync" | "async", replayed: boolean): Promise<ExecuteResult> {
+  /**
+   * The answer for a run: at once in async mode or when it already ended; in sync mode after its terminal event (which
+   * carries small envelopes, sparing a read) or the bound. `watch` was opened before the run could end.
+   */
+  async function answer(workspaceId: string, run: RunRow, mode: "sync" | "async", replayed: boolean, watch?: RunWatch): Promise<ExecuteResult> {
     let current = run;
     if (mode === "sync" && !isTerminal(current.status)) {
-      await deps.events.waitForTerminal(run.id, deps.syncTimeoutMs, async () => (await store.get(workspaceId, run.id))?.status ?? null);
+      const w = watch ?? deps.events.watch(run.id);
+      const event = await w.terminal(deps.syncTimeoutMs, async () => (await store.get(workspaceId, run.id))?.status ?? null, { checkNow: watch === undefined });
+      if (event && event !== "ended" && event.output) return { kind: "finished", runId: run.id, envelope: event.output, replayed };
       current = (await store.get(workspaceId, run.id)) ?? current;
+    } else {
+      watch?.cancel();
     }
     if (isTerminal(current.status) && current.output) return { kind: "finished", runId: current.id, envelope: current.output, replayed };
     return { kind: "pending", runId: current.id, status: current.status, replayed };
@@ -101,13 +111,16 @@ export function createExecuteAction(deps: ExecuteDeps) {
     });
     // Another request with the same key won the insert race: answer its run.
     if (!inserted.created) return replay(inserted.run);
+    deps.onRunStarted?.({ integration: action.integration, action: slug });
+    // Watch before enqueueing: the run may end before this request gets to wait for it.
+    const watch = mode === "sync" ? deps.events.watch(id) : undefined;
     try {
       await deps.producer.enqueue({ runId: id, workspaceId, connectionId: connection.id });
     } catch (error) {
       // The run is committed: the sweeper will enqueue it. The caller still gets its run id.
       deps.logger.warn({ runId: id, err: { message: (error as Error).message } }, "enqueue failed after commit; the sweeper will pick the run up");
     }
-    return answer(workspaceId, inserted.run, mode, false);
+    return answer(workspaceId, inserted.run, mode, false, watch);
   };
 }
 

@@ -3,12 +3,25 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { AppDeps } from "../../app";
 import { workspaceOf } from "../../plugins/auth";
 import { IdParams, errorResponses } from "../../schemas/common";
-import { Run } from "../../schemas/runs";
+import { ListRunsQuerystring, Run, RunSummary } from "../../schemas/runs";
 
-/** Run history for operators and agents: one run with its attempts; cancel a run that has not started. */
+/** Run history for operators and agents: list and search runs; one run with its attempts; cancel a run that has not started. */
 export const runRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const runs = deps.services.runs;
   const security = [{ apiKey: [] }];
+
+  app.get("/v1/runs", {
+    schema: {
+      tags: ["runs"], security, summary: "List runs",
+      description: "The workspace's runs, newest first (by creation), as summaries without input and output (GET /v1/runs/:id has them). " +
+        "Filters combine with AND. Page with `cursor` = the previous page's `next_cursor` (null on the last page): a cursor is a position " +
+        "in the history, so paging yields every run that existed when paging began exactly once, however many runs are added meanwhile " +
+        "(new runs sort before the first page; list again without a cursor to see them). Keep the same filters while paging. " +
+        "A malformed or foreign cursor answers 400 INVALID_CURSOR. Runs are kept NAGENT_RUN_RETENTION_DAYS (default 30) days after they end.",
+      querystring: ListRunsQuerystring,
+      response: { 200: Type.Object({ runs: Type.Array(RunSummary), next_cursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses() },
+    },
+  }, async (request) => runs.list(workspaceOf(request), request.query));
 
   app.get("/v1/runs/:id", {
     schema: { tags: ["runs"], security, summary: "Get a run with its attempts", params: IdParams, response: { 200: Type.Object({ run: Run }), ...errorResponses(404) } },
