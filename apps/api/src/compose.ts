@@ -1,13 +1,13 @@
 import type { Redis } from "ioredis";
 import type { Config } from "@nagent/config";
-import { createDatabase, type Database } from "@nagent/db";
+import { createDatabase, createPgListener, type Database, type PgListener } from "@nagent/db";
 import type { Logger } from "@nagent/logger";
 import { createFairness, createRedis, createRunProducer, type Fairness, type RunProducer } from "@nagent/queue";
 import { loadRegistry, syncSchemaVersions, INTEGRATIONS_DIR, type Registry } from "@nagent/registry";
 import { createRunner, type Runner } from "@nagent/runner";
 import { createRunEventHub, createRunLister, createRunStore, type RunEventHub } from "@nagent/runs";
 import { createVault, type Vault } from "@nagent/vault";
-import { createRunMetricsRecorder } from "@nagent/metrics";
+import { createRunMetricsRecorder, type RunMetricsRecorder } from "@nagent/metrics";
 import { createApiKeyService } from "./services/api-keys";
 import { createWorkspaceService } from "./services/workspaces";
 import { createConnectionService } from "./services/connections";
@@ -28,7 +28,10 @@ export interface Infrastructure {
   readonly runner: Runner;
   readonly fairness: Fairness;
   readonly producer: RunProducer;
+  /** The process's LISTEN connection (run events, credential revocations). */
+  readonly listener: PgListener;
   readonly events: RunEventHub;
+  readonly runMetrics: RunMetricsRecorder;
 }
 
 /**
@@ -52,9 +55,12 @@ export async function createInfrastructure(config: Config, logger: Logger, overr
     leaseMs: config.upstreamTimeoutMs * 2 + 10_000,
   });
   const producer = createRunProducer({ redis, prefix: config.queuePrefix, fairness });
-  const events = createRunEventHub({ url: config.databaseUrl, onError: (err) => logger.warn({ err: { message: err.message } }, "run event listener error") });
-  await events.start();
-  return { config, logger, db, redis, registry, vault, runner, fairness, producer, events };
+  const listener = createPgListener({ url: config.databaseUrl, onError: (err) => logger.warn({ err: { message: err.message } }, "PostgreSQL LISTEN connection error") });
+  const events = createRunEventHub({ listener });
+  await listener.start();
+  // Cluster-wide run metrics in Redis (rendered by GET /metrics); best effort, never on a request's critical path.
+  const runMetrics = createRunMetricsRecorder(redis, { prefix: config.queuePrefix });
+  return { config, logger, db, redis, registry, vault, runner, fairness, producer, listener, events, runMetrics };
 }
 
 async function waitUntilReady(redis: Redis, timeoutMs: number): Promise<void> {
@@ -71,7 +77,9 @@ async function waitUntilReady(redis: Redis, timeoutMs: number): Promise<void> {
 }
 
 export async function closeInfrastructure(infra: Infrastructure): Promise<void> {
-  await Promise.allSettled([infra.events.close(), infra.producer.close(), infra.runner.close()]);
+  infra.events.close();
+  await infra.runMetrics.close();
+  await Promise.allSettled([infra.listener.close(), infra.producer.close(), infra.runner.close()]);
   infra.vault.close();
   await Promise.allSettled([infra.db.close(), infra.redis.quit()]);
 }
@@ -80,15 +88,16 @@ export function createServices(infra: Infrastructure) {
   const { config, db, registry, vault, runner, producer, fairness, events, logger } = infra;
   const prisma = db.prisma;
   const store = createRunStore(db.pool);
+  const apiKeys = createApiKeyService({ prisma, pool: db.pool, listener: infra.listener });
   const defaultBaseUrl = (integration: string) =>
     integration === "scale_ai" ? config.scaleBaseUrl : (registry.getRunSpec(registry.getIntegration(integration)?.actions[0]?.slug ?? "")?.base_url ?? "");
   const connections = createConnectionService({ prisma, pool: db.pool, registry, vault, runner, egress: config.egress, defaultBaseUrl });
   // Cluster-wide run metrics in Redis (rendered by GET /metrics); best effort, never on a request's critical path.
-  const runMetrics = createRunMetricsRecorder(infra.redis, { prefix: config.queuePrefix });
+  const runMetrics = infra.runMetrics;
   const metricsFailed = (error: Error) => logger.warn({ err: { message: error.message } }, "could not record a run metric");
   return {
-    workspaces: createWorkspaceService({ prisma, vault }),
-    apiKeys: createApiKeyService({ prisma, pool: db.pool }),
+    workspaces: createWorkspaceService({ prisma, vault, forgetWorkspace: (id) => apiKeys.forgetWorkspace(id) }),
+    apiKeys,
     connections,
     executeAction: createExecuteAction({ registry, connections, store, producer, events, egress: config.egress, logger, syncTimeoutMs: config.syncTimeoutMs,
       onRunStarted: (run) => void runMetrics.runStarted(run).catch(metricsFailed) }),

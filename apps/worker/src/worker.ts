@@ -120,7 +120,7 @@ export async function startWorkers(deps: WorkerDeps) {
     async close(): Promise<void> {
       stopping.abort();
       await Promise.all([runs.close(), maintenance.close()]);
-      await Promise.all([producer.close(), maintenanceQueue.close()]);
+      await Promise.all([producer.close(), maintenanceQueue.close(), runMetrics.close()]);
     },
   };
 }

@@ -4,3 +4,4 @@ export { MIGRATIONS_DIR } from "./paths";
 export { uuidv7, isUuid } from "./ids";
 export { Prisma } from "./generated/client";
 export { scopeToWorkspace, type ScopedClient } from "./scope";
+export { createPgListener, type PgListener } from "./listener";

@@ -1,4 +1,4 @@
 export * from "./catalogue";
 export { createRedis } from "./redis";
-export { createFairness, type Fairness, type FairnessOptions } from "./fairness";
+export { createFairness, type Admission, type Fairness, type FairnessOptions } from "./fairness";
 export { createRunProducer, type RunProducer } from "./producer";

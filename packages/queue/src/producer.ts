@@ -1,4 +1,5 @@
 import { Queue } from "bullmq";
+import { createBatcher } from "@nagent/batch";
 import type { Redis } from "ioredis";
 import { RUN_JOB_NAME, RUN_JOB_OPTIONS, RUNS_QUEUE, type RunJobData } from "./catalogue";
 import type { Fairness } from "./fairness";
@@ -9,12 +10,15 @@ import type { Fairness } from "./fairness";
  */
 export function createRunProducer(deps: { redis: Redis; prefix: string; fairness: Fairness }) {
   const queue = new Queue<RunJobData>(RUNS_QUEUE, { connection: deps.redis, prefix: deps.prefix });
+  // Concurrent enqueues share two Redis round trips: one script ranks them all, one addBulk adds them all.
+  const enqueueOne = createBatcher<RunJobData, void>(async (runs) => {
+    const priorities = await deps.fairness.prioritiesFor(runs.map((r) => r.workspaceId));
+    await queue.addBulk(runs.map((run, i) => ({ name: RUN_JOB_NAME, data: run, opts: { ...RUN_JOB_OPTIONS, jobId: run.runId, priority: priorities[i]! } })));
+    return runs.map(() => undefined);
+  }, { maxBatch: 200, maxConcurrent: 1 });
   return {
     queue,
-    async enqueue(run: RunJobData): Promise<void> {
-      const priority = await deps.fairness.priorityFor(run.workspaceId);
-      await queue.add(RUN_JOB_NAME, run, { ...RUN_JOB_OPTIONS, jobId: run.runId, priority });
-    },
+    enqueue: enqueueOne,
     /**
      * Enqueues again a run whose job may be lost. Does nothing while its job exists (waiting, delayed or active); a
      * job that failed for good is replaced.

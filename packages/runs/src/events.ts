@@ -1,23 +1,18 @@
-import pg from "pg";
+import type { PgListener } from "@nagent/db";
 import { RUN_EVENTS_CHANNEL, isTerminal, type RunEvent } from "./types";
 
 type Handler = (event: RunEvent) => void;
 
 /**
- * One LISTEN connection per process, fanned out to subscribers of a run or of a workspace. PostgreSQL delivers
- * NOTIFY on commit, so a subscriber that receives an event finds the row already updated. The connection is re-opened
- * with backoff when it drops; subscribers that must not miss a state (sync waits) also re-read the row on a timer.
+ * Run state changes (PostgreSQL NOTIFY on RUN_EVENTS_CHANNEL, sent on commit) fanned out to subscribers of a run or
+ * of a workspace, over the process's shared LISTEN connection. Subscribers that must not miss a state (sync waits,
+ * event streams) also re-read the row on a timer, for notifications lost while the connection was down.
  */
-export function createRunEventHub(options: { url: string; onError?: (error: Error) => void }) {
+export function createRunEventHub(options: { listener: PgListener }) {
   const byRun = new Map<string, Set<Handler>>();
   const byWorkspace = new Map<string, Set<Handler>>();
-  let client: pg.Client | null = null;
-  let closed = false;
-  let connecting: Promise<void> | null = null;
-  let retryMs = 100;
 
-  const dispatch = (payload: string | undefined) => {
-    if (!payload) return;
+  const dispatch = (payload: string) => {
     let event: RunEvent;
     try {
       event = JSON.parse(payload) as RunEvent;
@@ -27,35 +22,7 @@ export function createRunEventHub(options: { url: string; onError?: (error: Erro
     for (const h of byRun.get(event.id) ?? []) h(event);
     for (const h of byWorkspace.get(event.workspace_id) ?? []) h(event);
   };
-
-  const connect = async (): Promise<void> => {
-    if (closed) return;
-    const c = new pg.Client({ connectionString: options.url });
-    c.on("notification", (msg) => dispatch(msg.payload));
-    c.on("error", (error) => {
-      options.onError?.(error);
-      if (client === c) {
-        client = null;
-        c.end().catch(() => {});
-        scheduleReconnect();
-      }
-    });
-    await c.connect();
-    await c.query(`LISTEN ${RUN_EVENTS_CHANNEL}`);
-    client = c;
-    retryMs = 100;
-  };
-
-  const scheduleReconnect = () => {
-    if (closed) return;
-    setTimeout(() => {
-      connecting = connect().catch((error: Error) => {
-        options.onError?.(error);
-        retryMs = Math.min(retryMs * 2, 5_000);
-        scheduleReconnect();
-      });
-    }, retryMs).unref();
-  };
+  const unlisten = options.listener.listen(RUN_EVENTS_CHANNEL, dispatch);
 
   const add = (map: Map<string, Set<Handler>>, key: string, handler: Handler) => {
     let set = map.get(key);
@@ -68,11 +35,6 @@ export function createRunEventHub(options: { url: string; onError?: (error: Erro
   };
 
   return {
-    /** Opens the LISTEN connection. */
-    async start(): Promise<void> {
-      connecting = connect();
-      await connecting;
-    },
     onRun(runId: string, handler: Handler): () => void {
       return add(byRun, runId, handler);
     },
@@ -121,11 +83,9 @@ export function createRunEventHub(options: { url: string; onError?: (error: Erro
         cancel: unsubscribe,
       };
     },
-    async close(): Promise<void> {
-      closed = true;
-      await connecting?.catch(() => {});
-      await client?.end().catch(() => {});
-      client = null;
+    /** Stops dispatching (the shared listener is closed by its owner). */
+    close(): void {
+      unlisten();
     },
   };
 }

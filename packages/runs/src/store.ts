@@ -1,18 +1,22 @@
 import type pg from "pg";
-import { RUN_EVENTS_CHANNEL, type Envelope, type RunStatus } from "./types";
+import type { Envelope, RunStatus } from "./types";
+import { createBatcher } from "@nagent/batch";
+import { claimRuns, EVENT_COLUMNS, finishRuns, insertRuns, notify, type ClaimRow, type FinishItem, type InsertItem } from "./hot-path";
 import { compactJson, STORED_INPUT_MAX_BYTES, STORED_OUTPUT_MAX_BYTES } from "./compact";
 
 /**
- * The run table's state machine, as SQL. The hot path (insert, claim, finish, retry) uses plain parameterised
- * statements on the pg pool, each a single round trip: a claim joins the run's connection, a finish writes the attempt,
- * the run and the NOTIFY in one statement. Every state change sends a `RunEvent` on RUN_EVENTS_CHANNEL, delivered on
- * commit. Queries from the API carry the workspace id; the worker addresses runs by the id of its own job.
+ * The run table's state machine, as SQL on the pg pool (named prepared statements). The hot path — insert (which
+ * also resolves the connection), claim (which joins the connection) and finish (attempt, run and NOTIFY in one
+ * statement) — goes through batchers, so concurrent calls share round trips and commits (hot-path.ts). Every state
+ * change sends a `RunEvent` on RUN_EVENTS_CHANNEL, delivered on commit. Queries from the API carry the workspace id;
+ * the worker addresses runs by the id of its own job.
  */
 
 export interface NewRun {
   readonly id: string;
   readonly workspaceId: string;
-  readonly connectionId: string;
+  /** The connection the caller named, or null for the workspace's default connection of the integration. */
+  readonly connectionId: string | null;
   readonly integration: string;
   readonly action: string;
   readonly schemaVersion: number;
@@ -72,21 +76,31 @@ export interface ClaimedRun {
 /** How long an Idempotency-Key binds its request (Stripe: 24 hours). */
 export const IDEMPOTENCY_WINDOW_HOURS = 24;
 
-/** A `RunEvent` built in SQL from a run row alias (the alias must expose the columns RETURNING lists below). */
-const notify = (alias: string, reason = "NULL", output = "NULL") =>
-  `pg_notify('${RUN_EVENTS_CHANNEL}', json_build_object('id', ${alias}.id, 'workspace_id', ${alias}.workspace_id, 'status', ${alias}.status, ` +
-  `'attempt', ${alias}.attempts_count, 'reason', ${reason}, 'action', ${alias}.action, 'integration', ${alias}.integration, ` +
-  `'error_code', ${alias}.error_code, 'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'output', ${output})::text)`;
-/** The envelope, inlined into a terminal event when it fits comfortably in NOTIFY's 8000-byte payload. */
-const SMALL_OUTPUT = (alias: string) => `CASE WHEN octet_length(${alias}.output::text) <= 6000 THEN ${alias}.output END`;
-const EVENT_COLUMNS = "id, workspace_id, status, attempts_count, action, integration, error_code";
-
 export function createRunStore(pool: pg.Pool) {
   /**
    * Every statement is a named prepared statement: PostgreSQL parses and plans it once per connection, and the long
    * CTE texts are not sent again on each call (this is the hot path of every run).
    */
   const query = <R extends pg.QueryResultRow = pg.QueryResultRow>(name: string, text: string, values: unknown[]) => pool.query<R>({ name, text, values });
+
+  // The hot path, batched (see batcher.ts and hot-path.ts). Two batches of each kind may be in flight at once, which
+  // keeps a pool connection free for everything else.
+  const batching = { maxBatch: 100, maxConcurrent: 1 };
+  const insertOne = createBatcher<InsertItem, RunRow | null>(async (items) => {
+    const rows = await insertRuns<RunRow>(pool, items);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return items.map((i) => byId.get(i.id) ?? null);
+  }, batching);
+  const claimOne = createBatcher<string, ClaimRow | null>(async (ids) => {
+    const rows = await claimRuns(pool, ids);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }, batching);
+  const finishOne = createBatcher<FinishItem, number | null>(async (items) => {
+    const rows = await finishRuns(pool, items);
+    const byId = new Map(rows.map((r) => [r.id, r.duration_ms]));
+    return items.map((i) => byId.get(i.id) ?? null);
+  }, batching);
 
   /**
    * Compacts the input of a run that ended without a worker's finish (canceled, abandoned), as `finish` does for the
@@ -105,33 +119,30 @@ export function createRunStore(pool: pg.Pool) {
 
   return {
     /**
-     * Inserts a queued run. With an Idempotency-Key, returns the existing run instead when the key is already bound
-     * in the workspace (the caller compares request hashes); a key older than the window is released first.
+     * Inserts a queued run bound to its connection, resolved in the same statement: the named one, or the workspace's
+     * default for the integration, and only if it is active. Returns `{created: true}`; `{created: false, run}` when
+     * the Idempotency-Key was bound meanwhile by a concurrent request (the caller compares request hashes); or
+     * `{created: false, run: null}` when no usable connection matched (the caller finds out why, off the hot path).
      */
-    async insert(run: NewRun): Promise<{ created: true; run: RunRow } | { created: false; run: RunRow }> {
-      if (run.idempotencyKey !== null) {
-        await query("run-release-idempotency-key",
-          `UPDATE run SET idempotency_key = NULL WHERE workspace_id = $1 AND idempotency_key = $2 AND created_at < now() - interval '${IDEMPOTENCY_WINDOW_HOURS} hours'`,
-          [run.workspaceId, run.idempotencyKey],
-        );
-      }
-      const inserted = await query<RunRow>("run-insert",
-        `INSERT INTO run (id, workspace_id, connection_id, integration, action, schema_version, status, input, idempotency_key, request_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9)
-         ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
-         RETURNING *`,
-        [run.id, run.workspaceId, run.connectionId, run.integration, run.action, run.schemaVersion, JSON.stringify(run.input), run.idempotencyKey, run.requestHash],
-      );
-      if (inserted.rows[0]) return { created: true, run: inserted.rows[0] };
+    async insert(run: NewRun): Promise<{ created: true; run: RunRow } | { created: false; run: RunRow | null }> {
+      const inserted = await insertOne({ ...run, input: JSON.stringify(run.input) });
+      if (inserted) return { created: true, run: inserted };
+      if (run.idempotencyKey === null) return { created: false, run: null };
       const existing = await query<RunRow>("run-by-idempotency-key-any", `SELECT * FROM run WHERE workspace_id = $1 AND idempotency_key = $2`, [run.workspaceId, run.idempotencyKey]);
-      if (!existing.rows[0]) throw new Error("idempotent insert found neither a new nor an existing run");
-      return { created: false, run: existing.rows[0] };
+      return { created: false, run: existing.rows[0] ?? null };
     },
 
-    /** The run an Idempotency-Key is bound to in the workspace, within the window. */
+    /**
+     * The run an Idempotency-Key is bound to in the workspace within the window; a binding older than the window is
+     * released in the same statement, so the key can bind a new run.
+     */
     async findByIdempotencyKey(workspaceId: string, key: string): Promise<RunRow | null> {
       const { rows } = await query<RunRow>("run-by-idempotency-key",
-        `SELECT * FROM run WHERE workspace_id = $1 AND idempotency_key = $2 AND created_at >= now() - interval '${IDEMPOTENCY_WINDOW_HOURS} hours'`,
+        `WITH stale AS (
+           UPDATE run SET idempotency_key = NULL
+           WHERE workspace_id = $1 AND idempotency_key = $2 AND created_at < now() - interval '${IDEMPOTENCY_WINDOW_HOURS} hours'
+         )
+         SELECT * FROM run WHERE workspace_id = $1 AND idempotency_key = $2 AND created_at >= now() - interval '${IDEMPOTENCY_WINDOW_HOURS} hours'`,
         [workspaceId, key],
       );
       return rows[0] ?? null;
@@ -158,27 +169,7 @@ export function createRunStore(pool: pg.Pool) {
      * is gone, canceled or already ended (its job then has nothing to do).
      */
     async claim(id: string): Promise<ClaimedRun | null> {
-      const { rows } = await query<{
-        id: string; workspace_id: string; connection_id: string | null; integration: string; action: string; input: Record<string, unknown>;
-        attempts_count: number; ciphertext: Buffer | null; base_url: string | null; connection_status: string | null;
-      }>("run-claim",
-        `WITH claimed AS (
-           UPDATE run SET status = 'running', attempts_count = attempts_count + 1, started_at = COALESCE(started_at, now()),
-                  updated_at = now(), status_reason = NULL, next_attempt_at = NULL
-           WHERE id = $1 AND status IN ('queued', 'running')
-           RETURNING id, workspace_id, connection_id, integration, action, input, attempts_count, status, error_code
-         ), lost AS (
-           UPDATE run_attempt SET outcome = 'lost', finished_at = now(), error_message = 'The worker stopped during this attempt.'
-           WHERE run_id = $1 AND finished_at IS NULL AND EXISTS (SELECT 1 FROM claimed)
-         ), started AS (
-           INSERT INTO run_attempt (run_id, number, started_at) SELECT id, attempts_count, now() FROM claimed
-         )
-         SELECT c.id, c.workspace_id, c.connection_id, c.integration, c.action, c.input, c.attempts_count,
-                k.ciphertext, k.base_url, k.status AS connection_status, ${notify("c")}
-         FROM claimed c LEFT JOIN connection k ON k.id = c.connection_id AND k.workspace_id = c.workspace_id`,
-        [id],
-      );
-      const row = rows[0];
+      const row = await claimOne(id);
       if (!row) return null;
       return {
         id: row.id,
@@ -201,22 +192,12 @@ export function createRunStore(pool: pg.Pool) {
     async finish(run: { id: string; attempt: number; input: unknown }, outcome: AttemptOutcome & { status: "succeeded" | "failed"; envelope: Envelope }): Promise<{ durationMs: number } | null> {
       const output = compactJson(outcome.envelope, STORED_OUTPUT_MAX_BYTES);
       const input = compactJson(run.input, STORED_INPUT_MAX_BYTES);
-      const { rows } = await query<{ duration_ms: number }>("run-finish",
-        `WITH att AS (
-           UPDATE run_attempt SET finished_at = now(), outcome = $3, upstream_status = $4, latency_ms = $5, error_code = $6, error_message = $7
-           WHERE run_id = $1 AND number = $2
-         ), fin AS (
-           UPDATE run SET status = $8, output = $9, output_truncated = $10, error_code = $6, finished_at = now(), updated_at = now(),
-                  status_reason = NULL, next_attempt_at = NULL,
-                  input = CASE WHEN $11::boolean THEN $12::jsonb ELSE input END, input_truncated = $11::boolean
-           WHERE id = $1 AND status = 'running' AND attempts_count = $2
-           RETURNING ${EVENT_COLUMNS}, started_at, finished_at, output
-         )
-         SELECT ${notify("fin", "NULL", SMALL_OUTPUT("fin"))}, (EXTRACT(EPOCH FROM (fin.finished_at - fin.started_at)) * 1000)::int AS duration_ms FROM fin`,
-        [run.id, run.attempt, outcome.outcome, outcome.upstreamStatus, outcome.latencyMs, outcome.errorCode, outcome.errorMessage,
-          outcome.status, JSON.stringify(output.value), output.truncated, input.truncated, input.truncated ? JSON.stringify(input.value) : null],
-      );
-      return rows[0] ? { durationMs: rows[0].duration_ms } : null;
+      const durationMs = await finishOne({
+        id: run.id, attempt: run.attempt, outcome: outcome.outcome, upstreamStatus: outcome.upstreamStatus, latencyMs: outcome.latencyMs,
+        errorCode: outcome.errorCode, errorMessage: outcome.errorMessage, status: outcome.status,
+        output: JSON.stringify(output.value), outputTruncated: output.truncated, compactedInput: input.truncated ? JSON.stringify(input.value) : null,
+      });
+      return durationMs === null ? null : { durationMs };
     },
 
     /** Closes a failed attempt that will be retried and puts the run back in the queue with the reason and time. */

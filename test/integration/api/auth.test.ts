@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, createTestApp, type TestApp } from "../../support/app";
+import { bearer, captureLogger, createTestApp, type TestApp } from "../../support/app";
+import { buildApp } from "../../../apps/api/src/app";
+import { closeInfrastructure, createInfrastructure, createServices } from "../../../apps/api/src/compose";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -83,5 +85,22 @@ describe("workspaces and API keys", () => {
       const keys = (await t.app.inject({ method: "GET", url: "/v1/api-keys", headers: bearer(ws.apiKey) })).json().api_keys;
       return keys[0].last_used_at;
     }).toEqual(expect.any(String));
+  });
+
+  it("a key revoked through one API process stops working in another that had it cached", async () => {
+    // A second API process over the same database: its own cache and its own LISTEN connection.
+    const { logger } = captureLogger("silent");
+    const infra = await createInfrastructure(t.config, logger);
+    const other = await buildApp({ config: t.config, db: infra.db, redis: infra.redis, registry: infra.registry, services: createServices(infra) });
+    try {
+      const ws = await t.createWorkspace();
+      const created = (await t.app.inject({ method: "POST", url: "/v1/api-keys", headers: bearer(ws.apiKey), payload: { name: "second" } })).json();
+      expect((await other.inject({ method: "GET", url: "/v1/api-keys", headers: bearer(created.key) })).statusCode).toBe(200); // now cached there
+      expect((await t.app.inject({ method: "DELETE", url: `/v1/api-keys/${created.api_key.id}`, headers: bearer(ws.apiKey) })).statusCode).toBe(200);
+      await expect.poll(async () => (await other.inject({ method: "GET", url: "/v1/api-keys", headers: bearer(created.key) })).statusCode, { timeout: 2_000, interval: 20 }).toBe(401);
+    } finally {
+      await other.close();
+      await closeInfrastructure(infra);
+    }
   });
 });

@@ -122,12 +122,14 @@ describe("GET /metrics after real runs", () => {
     const second = await buildApp(s.deps);
     try {
       await second.ready();
-      const [a, b] = [await scrape(), await scrape(second)];
-      for (const name of ["nagent_runs_started_total", "nagent_runs_finished_total", "nagent_run_attempts_count"]) {
-        const lines = (text: string) => text.split("\n").filter((l) => l.startsWith(`${name}{`)).sort();
-        expect(lines(b).length, name).toBeGreaterThan(0);
-        expect(lines(b), name).toEqual(lines(a));
-      }
+      const names = ["nagent_runs_started_total", "nagent_runs_finished_total", "nagent_run_attempts_count"];
+      const lines = (text: string, name: string) => text.split("\n").filter((l) => l.startsWith(`${name}{`)).sort();
+      // Recorders flush every 200 ms: compare once the earlier tests' last increments have landed.
+      await expect.poll(async () => {
+        const [a, b] = [await scrape(), await scrape(second)];
+        return names.every((name) => lines(b, name).length > 0 && JSON.stringify(lines(b, name)) === JSON.stringify(lines(a, name)));
+      }, { timeout: 5_000 }).toBe(true);
+      const b = await scrape(second);
       // HTTP metrics are per process: the second app has served only this scrape.
       expect(sample(b, "nagent_http_request_duration_seconds_count", { method: "POST", route: "/v1/actions/:slug/execute", status_code: "200" })).toBeUndefined();
     } finally {

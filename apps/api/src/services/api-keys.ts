@@ -1,6 +1,6 @@
 import { AppError, notFound } from "@nagent/errors";
 import type pg from "pg";
-import { scopeToWorkspace, uuidv7, type PrismaClient } from "@nagent/db";
+import { scopeToWorkspace, uuidv7, type PgListener, type PrismaClient } from "@nagent/db";
 import { generateApiKey, isWellFormedKey, prefixOf, hashKey, sameHash } from "./api-key-secret";
 
 /** How many keys (active or revoked) a workspace may hold; listing them all stays one small page. */
@@ -24,6 +24,13 @@ export interface Principal {
 
 type KeyRow = { id: string; name: string; prefix: string; createdAt: Date; lastUsedAt: Date | null; revokedAt: Date | null };
 
+/** Writes last_used_at at most once a minute per key; fire and forget (a failure only delays the bookkeeping). */
+function touchLater(pool: pg.Pool, entry: { principal: Principal; lastUsedAt: number }): void {
+  if (Date.now() - entry.lastUsedAt <= LAST_USED_RESOLUTION_MS) return;
+  entry.lastUsedAt = Date.now();
+  pool.query({ name: "touch-api-key", text: "UPDATE api_key SET last_used_at = now() WHERE id = $1", values: [entry.principal.apiKeyId] }).catch(() => {});
+}
+
 export function toApiKeyView(row: KeyRow): ApiKeyView {
   return {
     id: row.id,
@@ -35,10 +42,40 @@ export function toApiKeyView(row: KeyRow): ApiKeyView {
   };
 }
 
-export function createApiKeyService(deps: { prisma: PrismaClient; pool: pg.Pool }) {
-  const { prisma, pool } = deps;
+/** The channel on which a revoked key or a deleted workspace is announced, so every API process drops it at once. */
+export const AUTH_CHANGED_CHANNEL = "nagent_auth_changed";
+const CACHE_TTL_MS = 60_000;
+const CACHE_MAX = 10_000;
+
+/**
+ * Workspace API keys. `authenticate` runs on every request: a verified key is kept in process memory (by its hash)
+ * for up to a minute, but only while this process's LISTEN connection is up; a revocation or a workspace deletion is
+ * announced on AUTH_CHANGED_CHANNEL and evicts it in every process within milliseconds (in the revoking process,
+ * before the revoke returns). When the connection drops, the cache is emptied and bypassed until it is back.
+ */
+export function createApiKeyService(deps: { prisma: PrismaClient; pool: pg.Pool; listener?: PgListener }) {
+  const { prisma, pool, listener } = deps;
+  const cache = new Map<string, { principal: Principal; lastUsedAt: number; expiresAt: number }>();
+  const evict = (match: (p: Principal) => boolean) => {
+    for (const [hash, entry] of cache) if (match(entry.principal)) cache.delete(hash);
+  };
+  listener?.listen(AUTH_CHANGED_CHANNEL, (payload) => {
+    try {
+      const change = JSON.parse(payload) as { api_key_id?: string; workspace_id?: string };
+      evict((p) => p.apiKeyId === change.api_key_id || p.workspaceId === change.workspace_id);
+    } catch {
+      cache.clear();
+    }
+  });
+  listener?.onReconnect(() => cache.clear());
+  const touch = (entry: { principal: Principal; lastUsedAt: number }) => touchLater(pool, entry);
 
   return {
+    /** Drops this process's cached keys of a workspace (after it is deleted; other processes hear the NOTIFY). */
+    forgetWorkspace(workspaceId: string): void {
+      evict((p) => p.workspaceId === workspaceId);
+    },
+
     /** Creates a key; the plaintext is returned once and never stored. */
     async create(workspaceId: string, name: string): Promise<{ view: ApiKeyView; key: string }> {
       const db = scopeToWorkspace(prisma, workspaceId);
@@ -69,6 +106,8 @@ export function createApiKeyService(deps: { prisma: PrismaClient; pool: pg.Pool 
           throw new AppError("CONFLICT", "This is the workspace's last active API key; create another before revoking it.");
         }
         const updated = await db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+        await db.$executeRaw`SELECT pg_notify(${AUTH_CHANGED_CHANNEL}, ${JSON.stringify({ api_key_id: id })})`;
+        evict((p) => p.apiKeyId === id);
         return toApiKeyView(updated);
       });
     },
@@ -79,6 +118,12 @@ export function createApiKeyService(deps: { prisma: PrismaClient; pool: pg.Pool 
      */
     async authenticate(key: string): Promise<Principal | null> {
       if (!isWellFormedKey(key)) return null;
+      const hash = hashKey(key);
+      const cached = cache.get(hash);
+      if (cached && cached.expiresAt > Date.now() && listener?.connected) {
+        touch(cached);
+        return cached.principal;
+      }
       // Every request runs this: one prepared statement on the pool (no ORM on the hot path, see README).
       const { rows } = await pool.query<{ id: string; workspace_id: string; hash: string; last_used_at: Date | null }>({
         name: "auth-api-key",
@@ -87,12 +132,14 @@ export function createApiKeyService(deps: { prisma: PrismaClient; pool: pg.Pool 
         values: [prefixOf(key)],
       });
       const row = rows[0];
-      if (!row || !sameHash(hashKey(key), row.hash)) return null;
-      if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS) {
-        // Fire and forget: the request does not wait for this bookkeeping write, and a failure only delays it.
-        pool.query({ name: "touch-api-key", text: "UPDATE api_key SET last_used_at = now() WHERE id = $1", values: [row.id] }).catch(() => {});
+      if (!row || !sameHash(hash, row.hash)) return null;
+      const entry = { principal: { workspaceId: row.workspace_id, apiKeyId: row.id }, lastUsedAt: row.last_used_at?.getTime() ?? 0, expiresAt: Date.now() + CACHE_TTL_MS };
+      touch(entry);
+      if (listener?.connected) {
+        if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
+        cache.set(hash, entry);
       }
-      return { workspaceId: row.workspace_id, apiKeyId: row.id };
+      return entry.principal;
     },
   };
 }

@@ -103,19 +103,27 @@ export function createExecuteAction(deps: ExecuteDeps) {
       if (existing) return replay(existing);
     }
 
-    const connection = await deps.connections.resolveForRun(workspaceId, action.integration, request.connection_id);
     const id = uuidv7();
-    const inserted = await store.insert({
-      id, workspaceId, connectionId: connection.id, integration: action.integration, action: slug,
+    const newRun = {
+      id, workspaceId, connectionId: request.connection_id ?? null, integration: action.integration, action: slug,
       schemaVersion: action.schema_version ?? 1, input: request.input, idempotencyKey: idempotencyKey ?? null, requestHash: hash,
-    });
+    };
+    // One statement resolves the connection and writes the run (the hot path); only when no usable connection matched
+    // does resolveForRun run, to answer the precise error (404, 409 CONNECTION_REQUIRED / CONNECTION_INVALID, 400).
+    let inserted = await store.insert(newRun);
+    if (!inserted.created && inserted.run === null) {
+      await deps.connections.resolveForRun(workspaceId, action.integration, request.connection_id);
+      inserted = await store.insert(newRun); // the connection became usable in between
+      if (!inserted.created && inserted.run === null) throw new AppError("CONNECTION_REQUIRED", "No usable connection for this run; check GET /v1/connections.");
+    }
     // Another request with the same key won the insert race: answer its run.
-    if (!inserted.created) return replay(inserted.run);
+    if (!inserted.created) return replay(inserted.run!);
+    const connectionId = inserted.run.connection_id!;
     deps.onRunStarted?.({ integration: action.integration, action: slug });
     // Watch before enqueueing: the run may end before this request gets to wait for it.
     const watch = mode === "sync" ? deps.events.watch(id) : undefined;
     try {
-      await deps.producer.enqueue({ runId: id, workspaceId, connectionId: connection.id });
+      await deps.producer.enqueue({ runId: id, workspaceId, connectionId });
     } catch (error) {
       // The run is committed: the sweeper will enqueue it. The caller still gets its run id.
       deps.logger.warn({ runId: id, err: { message: (error as Error).message } }, "enqueue failed after commit; the sweeper will pick the run up");

@@ -2,6 +2,7 @@ import { notFound } from "@nagent/errors";
 import { uuidv7, type PrismaClient } from "@nagent/db";
 import type { Vault } from "@nagent/vault";
 import { generateApiKey } from "./api-key-secret";
+import { AUTH_CHANGED_CHANNEL } from "./api-keys";
 
 export interface WorkspaceView {
   id: string;
@@ -9,7 +10,7 @@ export interface WorkspaceView {
   created_at: string;
 }
 
-export function createWorkspaceService(deps: { prisma: PrismaClient; vault: Vault }) {
+export function createWorkspaceService(deps: { prisma: PrismaClient; vault: Vault; forgetWorkspace?: (id: string) => void }) {
   const { prisma, vault } = deps;
   return {
     /** Creates a workspace and its first API key in one transaction; the key's plaintext is returned once. */
@@ -36,6 +37,9 @@ export function createWorkspaceService(deps: { prisma: PrismaClient; vault: Vaul
     async remove(id: string): Promise<void> {
       const marked = await prisma.workspace.updateMany({ where: { id, deletedAt: null }, data: { deletedAt: new Date() } });
       if (marked.count === 0) throw notFound("Workspace");
+      // Every API process drops its cached keys of this workspace (see api-keys.ts).
+      await prisma.$executeRaw`SELECT pg_notify(${AUTH_CHANGED_CHANNEL}, ${JSON.stringify({ workspace_id: id })})`;
+      deps.forgetWorkspace?.(id);
       await vault.destroyWorkspaceKeys(id);
       await prisma.connection.deleteMany({ where: { workspaceId: id } });
     },

@@ -1,0 +1,36 @@
+/**
+ * Opportunistic batching (group commit): a call runs at once when fewer than `maxConcurrent` batches are in flight;
+ * otherwise it waits for the next batch, which takes every call queued meanwhile (up to `maxBatch`). At low load
+ * every call is its own batch and waits for nothing; under load one statement serves many calls, so the database does
+ * one round trip, one plan and one commit for all of them.
+ *
+ * `execute` receives the items and must return one result per item, in the same order. A failure of the batch fails
+ * every call in it.
+ */
+export function createBatcher<I, O>(execute: (items: I[]) => Promise<O[]>, options: { maxBatch: number; maxConcurrent: number }) {
+  const waiting: { item: I; resolve: (value: O) => void; reject: (error: unknown) => void }[] = [];
+  let inFlight = 0;
+
+  const pump = (): void => {
+    while (inFlight < options.maxConcurrent && waiting.length > 0) {
+      const batch = waiting.splice(0, options.maxBatch);
+      inFlight++;
+      execute(batch.map((b) => b.item))
+        .then((results) => {
+          if (results.length !== batch.length) throw new Error(`batch returned ${results.length} results for ${batch.length} items`);
+          batch.forEach((b, i) => b.resolve(results[i]!));
+        })
+        .catch((error: unknown) => batch.forEach((b) => b.reject(error)))
+        .finally(() => {
+          inFlight--;
+          pump();
+        });
+    }
+  };
+
+  return (item: I): Promise<O> =>
+    new Promise<O>((resolve, reject) => {
+      waiting.push({ item, resolve, reject });
+      pump();
+    });
+}
