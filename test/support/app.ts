@@ -6,6 +6,7 @@ import type { Config } from "@nagent/config";
 import { createLogger, type Logger } from "@nagent/logger";
 import { createTestDatabase, type TestDatabase } from "./database";
 import { testConfig } from "./config";
+import { deleteKeysWithPrefix } from "./redis";
 
 export interface TestApp {
   readonly app: FastifyInstance;
@@ -54,6 +55,7 @@ export async function createTestApp(options: { env?: Record<string, string>; red
       await app.close();
       await closeInfrastructure({ ...infra, db: { ...db, close: async () => {} } });
       await db.drop();
+      await deleteKeysWithPrefix(config.redisUrl, config.queuePrefix);
     },
   };
 }

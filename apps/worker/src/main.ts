@@ -13,7 +13,9 @@ import { startWorkers } from "./worker";
 const { config } = configFromProcess({ generate: true });
 const registry = loadRegistry(INTEGRATIONS_DIR);
 const logger = createLogger({ level: config.logLevel, name: "worker", secretFields: registry.secretFields() });
-const db = createDatabase({ url: config.databaseUrl, max: Math.min(50, config.workerConcurrency + 5), onPoolError: (err) => logger.warn({ err }, "idle PostgreSQL connection failed") });
+// The hot path is batched (one statement in flight per kind), so a small pool serves any worker concurrency.
+const onPoolError = (err: Error) => logger.warn({ err: { message: err.message } }, "idle PostgreSQL connection failed");
+const db = createDatabase({ url: config.databaseUrl, max: 10, onPoolError });
 const redis = createRedis(config.redisUrl, "worker", (err) => logger.warn({ err: err.message }, "redis connection error"));
 const vault = await createVault({ prisma: db.prisma, masterKeys: config.masterKeys });
 const runner = createRunner({ timeoutMs: config.upstreamTimeoutMs, egress: config.egress });

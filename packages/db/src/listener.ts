@@ -2,14 +2,24 @@ import pg from "pg";
 
 type Handler = (payload: string) => void;
 
+/** How long a channel stays LISTENed after its last handler left (so a busy channel does not flap). */
+const LINGER_MS = 30_000;
+
 /**
  * One LISTEN connection per process for all the PostgreSQL channels it follows, re-opened with backoff when it drops.
- * NOTIFY is delivered on commit, so a handler always finds the row already changed. Consumers that cache must know
- * when notifications may have been missed: `connected` says whether the connection is up, and `onReconnect` handlers
- * run after a reconnect (drop caches there).
+ * NOTIFY is delivered on commit, so a handler always finds the row already changed.
+ *
+ * A channel is LISTENed only while it has handlers (and `LINGER_MS` after the last left): a process nobody waits in
+ * does not pay for every notification of a busy channel. `ready(channel)` resolves once the LISTEN is in effect; a
+ * consumer that must not miss a notification subscribes, awaits `ready`, and only then starts what will notify.
+ * Consumers that cache must know when notifications may have been missed: `connected` says whether the connection is
+ * up, and `onReconnect` handlers run when it dropped and after it came back (drop caches there).
  */
 export function createPgListener(options: { url: string; onError?: (error: Error) => void }) {
   const handlers = new Map<string, Set<Handler>>();
+  /** Channels LISTENed on the current connection, with the promise of their LISTEN. */
+  const active = new Map<string, Promise<void>>();
+  const lingering = new Map<string, NodeJS.Timeout>();
   const reconnectHandlers = new Set<() => void>();
   let client: pg.Client | null = null;
   let closed = false;
@@ -18,6 +28,16 @@ export function createPgListener(options: { url: string; onError?: (error: Error
   let everConnected = false;
 
   const quote = (channel: string) => `"${channel.replaceAll('"', '""')}"`;
+
+  const listenOn = (c: pg.Client, channel: string): Promise<void> => {
+    const done = c.query(`LISTEN ${quote(channel)}`).then(() => undefined);
+    done.catch((error: Error) => {
+      if (active.get(channel) === done) active.delete(channel);
+      options.onError?.(error);
+    });
+    active.set(channel, done);
+    return done;
+  };
 
   const connect = async (): Promise<void> => {
     if (closed) return;
@@ -29,12 +49,14 @@ export function createPgListener(options: { url: string; onError?: (error: Error
       options.onError?.(error);
       if (client === c) {
         client = null;
+        active.clear();
         c.end().catch(() => {});
         scheduleReconnect();
       }
     });
     await c.connect();
-    for (const channel of handlers.keys()) await c.query(`LISTEN ${quote(channel)}`);
+    active.clear();
+    await Promise.all([...handlers.keys()].map((channel) => listenOn(c, channel)));
     client = c;
     retryMs = 100;
     if (everConnected) for (const h of reconnectHandlers) h();
@@ -54,20 +76,47 @@ export function createPgListener(options: { url: string; onError?: (error: Error
     }, retryMs).unref();
   };
 
+  const release = (channel: string) => {
+    const timer = setTimeout(() => {
+      lingering.delete(channel);
+      if ((handlers.get(channel)?.size ?? 0) > 0) return;
+      handlers.delete(channel);
+      if (client && active.has(channel)) {
+        active.delete(channel);
+        client.query(`UNLISTEN ${quote(channel)}`).catch((error: Error) => options.onError?.(error));
+      }
+    }, LINGER_MS);
+    timer.unref();
+    lingering.set(channel, timer);
+  };
+
   return {
     async start(): Promise<void> {
       connecting = connect();
       await connecting;
     },
-    /** Follows a channel; returns the unsubscribe function. Channels added after start are LISTENed at once. */
+    /** Follows a channel; returns the unsubscribe function. The first handler of a channel LISTENs to it. */
     listen(channel: string, handler: Handler): () => void {
       let set = handlers.get(channel);
-      if (!set) {
-        handlers.set(channel, (set = new Set()));
-        client?.query(`LISTEN ${quote(channel)}`).catch((error: Error) => options.onError?.(error));
-      }
+      if (!set) handlers.set(channel, (set = new Set()));
       set.add(handler);
-      return () => set!.delete(handler);
+      const timer = lingering.get(channel);
+      if (timer) {
+        clearTimeout(timer);
+        lingering.delete(channel);
+      }
+      if (client && !active.has(channel)) void listenOn(client, channel).catch(() => {});
+      return () => {
+        if (!set!.delete(handler)) return;
+        if (set!.size === 0) release(channel);
+      };
+    },
+    /** Resolves once the channel's LISTEN is in effect (at once when it already is; at connect when disconnected). */
+    async ready(channel: string): Promise<void> {
+      const pending = active.get(channel);
+      if (pending) return pending.catch(() => {});
+      await connecting?.catch(() => {});
+      await active.get(channel)?.catch(() => {});
     },
     /** Runs when the connection dropped or came back: notifications may have been missed in between. */
     onReconnect(handler: () => void): () => void {
@@ -79,6 +128,8 @@ export function createPgListener(options: { url: string; onError?: (error: Error
     },
     async close(): Promise<void> {
       closed = true;
+      for (const timer of lingering.values()) clearTimeout(timer);
+      lingering.clear();
       await connecting?.catch(() => {});
       await client?.end().catch(() => {});
       client = null;

@@ -10,15 +10,33 @@ import type { Fairness } from "./fairness";
  */
 export function createRunProducer(deps: { redis: Redis; prefix: string; fairness: Fairness }) {
   const queue = new Queue<RunJobData>(RUNS_QUEUE, { connection: deps.redis, prefix: deps.prefix });
-  // Concurrent enqueues share two Redis round trips: one script ranks them all, one addBulk adds them all.
-  const enqueueOne = createBatcher<RunJobData, void>(async (runs) => {
-    const priorities = await deps.fairness.prioritiesFor(runs.map((r) => r.workspaceId));
-    await queue.addBulk(runs.map((run, i) => ({ name: RUN_JOB_NAME, data: run, opts: { ...RUN_JOB_OPTIONS, jobId: run.runId, priority: priorities[i]! } })));
-    return runs.map(() => undefined);
+  // Concurrent calls share round trips: one script ranks every run that asked meanwhile, one addBulk adds them.
+  const rankOne = createBatcher<string, number>((workspaceIds) => deps.fairness.prioritiesFor(workspaceIds), { maxBatch: 200, maxConcurrent: 1 });
+  const addOne = createBatcher<{ run: RunJobData; priority: number }, void>(async (items) => {
+    // A lone job goes through add(), which costs less than addBulk's MULTI (the usual case at low load).
+    if (items.length === 1) {
+      const { run, priority } = items[0]!;
+      await queue.add(RUN_JOB_NAME, run, { ...RUN_JOB_OPTIONS, jobId: run.runId, priority });
+    } else {
+      await queue.addBulk(items.map(({ run, priority }) => ({ name: RUN_JOB_NAME, data: run, opts: { ...RUN_JOB_OPTIONS, jobId: run.runId, priority } })));
+    }
+    return items.map(() => undefined);
   }, { maxBatch: 200, maxConcurrent: 1 });
   return {
     queue,
-    enqueue: enqueueOne,
+    /**
+     * Counts a new pending run of the workspace and answers its queue priority. Call it while the run's row is being
+     * written (it needs no row), then `enqueue` with the answer once the row is committed: the two round trips overlap.
+     */
+    reserve: rankOne,
+    /** Gives back a reservation whose run was not created after all (a replay, no usable connection). */
+    async unreserve(workspaceId: string): Promise<void> {
+      await deps.fairness.donePending(workspaceId);
+    },
+    /** Adds the run's job (job id = run id). Call only after the run's row is committed. */
+    enqueue(run: RunJobData, priority: number): Promise<void> {
+      return addOne({ run, priority });
+    },
     /**
      * Enqueues again a run whose job may be lost. Does nothing while its job exists (waiting, delayed or active); a
      * job that failed for good is replaced.

@@ -53,13 +53,17 @@ export function createRunner(options: RunnerOptions) {
     const latency = () => Math.round(performance.now() - started);
     const target = checkOutboundUrl(req.url, options.egress);
     if (!target.ok) return { ok: false, error: { code: "EGRESS_BLOCKED", message: `The upstream URL ${target.reason}.`, retryable: false }, latencyMs: 0 };
+    // The whole call's deadline. A timer cleared when the call ends, not AbortSignal.timeout(): that one lives for the
+    // full timeout after the call (tens of thousands of live timers at a few thousand calls a second).
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException("The upstream did not answer in time.", "TimeoutError")), options.timeoutMs);
     try {
       const res = await request(req.url, {
         dispatcher: agent,
         method: req.method,
         headers: { ...req.headers, ...authHeaders(auth, credentials), "user-agent": USER_AGENT },
         body: req.body ?? null,
-        signal: AbortSignal.timeout(options.timeoutMs),
+        signal: deadline.signal,
       });
       const bytes = await readBounded(res.body, maxBytes);
       if (bytes === null) {
@@ -80,6 +84,8 @@ export function createRunner(options: RunnerOptions) {
       return retryAfterMs === undefined ? { ok: false, error, latencyMs: latency() } : { ok: false, error, retryAfterMs, latencyMs: latency() };
     } catch (err) {
       return { ok: false, error: classifyTransportError(err), latencyMs: latency() };
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -22,19 +22,34 @@ export function createRunEventHub(options: { listener: PgListener }) {
     for (const h of byRun.get(event.id) ?? []) h(event);
     for (const h of byWorkspace.get(event.workspace_id) ?? []) h(event);
   };
-  const unlisten = options.listener.listen(RUN_EVENTS_CHANNEL, dispatch);
+  // The channel is followed only while someone here waits for a run (see createPgListener): a process that only
+  // accepts async runs does not receive every state change of every run.
+  let subscribers = 0;
+  let unlisten: (() => void) | null = null;
 
   const add = (map: Map<string, Set<Handler>>, key: string, handler: Handler) => {
     let set = map.get(key);
     if (!set) map.set(key, (set = new Set()));
     set.add(handler);
+    if (subscribers++ === 0) unlisten = options.listener.listen(RUN_EVENTS_CHANNEL, dispatch);
+    let removed = false;
     return () => {
+      if (removed) return;
+      removed = true;
       set!.delete(handler);
       if (set!.size === 0) map.delete(key);
+      if (--subscribers === 0) {
+        unlisten?.();
+        unlisten = null;
+      }
     };
   };
 
   return {
+    /** Resolves once state changes are being received (await it after subscribing, before reading the state). */
+    ready(): Promise<void> {
+      return options.listener.ready(RUN_EVENTS_CHANNEL);
+    },
     onRun(runId: string, handler: Handler): () => void {
       return add(byRun, runId, handler);
     },
@@ -85,7 +100,8 @@ export function createRunEventHub(options: { listener: PgListener }) {
     },
     /** Stops dispatching (the shared listener is closed by its owner). */
     close(): void {
-      unlisten();
+      unlisten?.();
+      unlisten = null;
     },
   };
 }

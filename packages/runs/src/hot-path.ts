@@ -4,8 +4,9 @@ import { RUN_EVENTS_CHANNEL } from "./types";
 /**
  * The three statements every run goes through — insert (API), claim and finish (worker) — written for a batch of
  * runs at once (`unnest` of parallel arrays), so the batcher in store.ts can serve many concurrent calls with one
- * round trip, one plan and one commit. A batch of one is the ordinary case at low load. Each affected row still sends
- * its own NOTIFY, delivered on commit.
+ * round trip, one plan and one commit. A batch of one, the ordinary case at low load, uses a single-row form of the
+ * same statement: PostgreSQL runs it about 0.1 ms faster here, which a sync execute waits for three times.
+ * Each affected row sends its own NOTIFY, delivered on commit.
  */
 
 /** A `RunEvent` built in SQL from a run row alias (the alias must expose the columns of EVENT_COLUMNS). */
@@ -35,6 +36,20 @@ export interface InsertItem {
  * already holds, is simply absent from the result.
  */
 export async function insertRuns<R extends pg.QueryResultRow>(pool: pg.Pool, items: readonly InsertItem[]): Promise<R[]> {
+  if (items.length === 1) {
+    const i = items[0]!;
+    const { rows } = await pool.query<R>({
+      name: "run-insert-one",
+      text: `INSERT INTO run (id, workspace_id, connection_id, integration, action, schema_version, status, input, idempotency_key, request_hash)
+             SELECT $1::uuid, $2::uuid, c.id, $4::varchar, $5::varchar, $6::int, 'queued', $7::jsonb, $8::varchar, $9::varchar FROM connection c
+             WHERE c.workspace_id = $2::uuid AND c.integration = $4::varchar AND c.status = 'active'
+               AND CASE WHEN $3::uuid IS NULL THEN c.is_default ELSE c.id = $3::uuid END
+             ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
+             RETURNING *`,
+      values: [i.id, i.workspaceId, i.connectionId, i.integration, i.action, i.schemaVersion, i.input, i.idempotencyKey, i.requestHash],
+    });
+    return rows;
+  }
   const col = <K extends keyof InsertItem>(k: K) => items.map((i) => i[k]);
   const { rows } = await pool.query<R>({
     name: "run-insert-batch",
@@ -70,23 +85,24 @@ export interface ClaimRow {
  * connection. Runs gone, canceled or already ended are absent from the result.
  */
 export async function claimRuns(pool: pg.Pool, ids: readonly string[]): Promise<ClaimRow[]> {
+  const one = ids.length === 1;
   const { rows } = await pool.query<ClaimRow>({
-    name: "run-claim-batch",
+    name: one ? "run-claim-one" : "run-claim-batch",
     text: `WITH claimed AS (
              UPDATE run SET status = 'running', attempts_count = attempts_count + 1, started_at = COALESCE(started_at, now()),
                     updated_at = now(), status_reason = NULL, next_attempt_at = NULL
-             WHERE id = ANY($1::uuid[]) AND status IN ('queued', 'running')
+             WHERE ${one ? "id = $1::uuid" : "id = ANY($1::uuid[])"} AND status IN ('queued', 'running')
              RETURNING id, workspace_id, connection_id, integration, action, input, attempts_count, status, error_code
            ), lost AS (
              UPDATE run_attempt SET outcome = 'lost', finished_at = now(), error_message = 'The worker stopped during this attempt.'
-             WHERE run_id IN (SELECT id FROM claimed) AND finished_at IS NULL
+             WHERE ${one ? "run_id = $1::uuid AND EXISTS (SELECT 1 FROM claimed)" : "run_id IN (SELECT id FROM claimed)"} AND finished_at IS NULL
            ), started AS (
              INSERT INTO run_attempt (run_id, number, started_at) SELECT id, attempts_count, now() FROM claimed
            )
            SELECT c.id, c.workspace_id, c.connection_id, c.integration, c.action, c.input, c.attempts_count,
                   k.ciphertext, k.base_url, k.status AS connection_status, ${notify("c")}
            FROM claimed c LEFT JOIN connection k ON k.id = c.connection_id AND k.workspace_id = c.workspace_id`,
-    values: [ids],
+    values: [one ? ids[0] : ids],
   });
   return rows;
 }
@@ -111,6 +127,26 @@ export interface FinishItem {
  * whose attempt was taken over cannot end the run); runs whose guard did not match are absent from the result.
  */
 export async function finishRuns(pool: pg.Pool, items: readonly FinishItem[]): Promise<{ id: string; duration_ms: number }[]> {
+  if (items.length === 1) {
+    const i = items[0]!;
+    const { rows } = await pool.query<{ id: string; duration_ms: number }>({
+      name: "run-finish-one",
+      text: `WITH att AS (
+               UPDATE run_attempt SET finished_at = now(), outcome = $3, upstream_status = $4, latency_ms = $5, error_code = $6, error_message = $7
+               WHERE run_id = $1 AND number = $2
+             ), fin AS (
+               UPDATE run SET status = $8, output = $9, output_truncated = $10, error_code = $6, finished_at = now(), updated_at = now(),
+                      status_reason = NULL, next_attempt_at = NULL, input = COALESCE($11::jsonb, input), input_truncated = $11::jsonb IS NOT NULL
+               WHERE id = $1 AND status = 'running' AND attempts_count = $2
+               RETURNING ${EVENT_COLUMNS}, started_at, finished_at, output
+             )
+             SELECT fin.id, ${notify("fin", "NULL", SMALL_OUTPUT("fin"))},
+                    (EXTRACT(EPOCH FROM (fin.finished_at - fin.started_at)) * 1000)::int AS duration_ms
+             FROM fin`,
+      values: [i.id, i.attempt, i.outcome, i.upstreamStatus, i.latencyMs, i.errorCode, i.errorMessage, i.status, i.output, i.outputTruncated, i.compactedInput],
+    });
+    return rows;
+  }
   const col = <K extends keyof FinishItem>(k: K) => items.map((i) => i[k]);
   const { rows } = await pool.query<{ id: string; duration_ms: number }>({
     name: "run-finish-batch",

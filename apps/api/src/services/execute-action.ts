@@ -110,20 +110,39 @@ export function createExecuteAction(deps: ExecuteDeps) {
     };
     // One statement resolves the connection and writes the run (the hot path); only when no usable connection matched
     // does resolveForRun run, to answer the precise error (404, 409 CONNECTION_REQUIRED / CONNECTION_INVALID, 400).
-    let inserted = await store.insert(newRun);
+    // The queue priority is reserved in Redis while PostgreSQL writes the row: the two round trips overlap.
+    const reservation = deps.producer.reserve(workspaceId).then((priority) => ({ priority }), (error: unknown) => ({ error }));
+    const unreserve = async () => {
+      if ("priority" in (await reservation)) await deps.producer.unreserve(workspaceId).catch(() => {});
+    };
+    let inserted = await store.insert(newRun).catch(async (error: unknown) => {
+      await unreserve();
+      throw error;
+    });
     if (!inserted.created && inserted.run === null) {
-      await deps.connections.resolveForRun(workspaceId, action.integration, request.connection_id);
-      inserted = await store.insert(newRun); // the connection became usable in between
-      if (!inserted.created && inserted.run === null) throw new AppError("CONNECTION_REQUIRED", "No usable connection for this run; check GET /v1/connections.");
+      try {
+        await deps.connections.resolveForRun(workspaceId, action.integration, request.connection_id);
+        inserted = await store.insert(newRun); // the connection became usable in between
+        if (!inserted.created && inserted.run === null) throw new AppError("CONNECTION_REQUIRED", "No usable connection for this run; check GET /v1/connections.");
+      } catch (error) {
+        await unreserve();
+        throw error;
+      }
     }
     // Another request with the same key won the insert race: answer its run.
-    if (!inserted.created) return replay(inserted.run!);
+    if (!inserted.created) {
+      await unreserve();
+      return replay(inserted.run!);
+    }
     const connectionId = inserted.run.connection_id!;
     deps.onRunStarted?.({ integration: action.integration, action: slug });
     // Watch before enqueueing: the run may end before this request gets to wait for it.
     const watch = mode === "sync" ? deps.events.watch(id) : undefined;
+    if (watch) await deps.events.ready();
     try {
-      await deps.producer.enqueue({ runId: id, workspaceId, connectionId });
+      const reserved = await reservation;
+      if ("error" in reserved) throw reserved.error;
+      await deps.producer.enqueue({ runId: id, workspaceId, connectionId }, reserved.priority);
     } catch (error) {
       // The run is committed: the sweeper will enqueue it. The caller still gets its run id.
       deps.logger.warn({ runId: id, err: { message: (error as Error).message } }, "enqueue failed after commit; the sweeper will pick the run up");

@@ -113,6 +113,8 @@ export function createRunEventFeed(deps: { store: RunStore; events: RunEventHub;
 
     let row: RunRow | null;
     try {
+      // Changes are received from here on; the state read below covers everything before.
+      await events.ready();
       row = await store.get(workspaceId, runId);
     } catch (error) {
       handle.close();
