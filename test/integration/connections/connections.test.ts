@@ -158,4 +158,22 @@ describe("connections", () => {
     expect(keys.rows[0].n).toBe(0);
     expect((await s.app.inject({ method: "DELETE", url: `/v1/workspaces/${ws.id}`, headers: bearer(s.config.adminToken) })).statusCode).toBe(404);
   });
+
+  it("rotates a workspace's data key (admin): its connections keep working under the new version", async () => {
+    const ws = await s.connectedWorkspace("rotating");
+    const before = await s.db.pool.query("SELECT version FROM workspace_key WHERE workspace_id = $1", [ws.id]);
+    expect(before.rows.map((r) => r.version)).toEqual([1]);
+    expect((await s.app.inject({ method: "POST", url: `/v1/workspaces/${ws.id}/rotate-key`, headers: bearer(ws.apiKey) })).statusCode).toBe(401);
+    const res = await s.app.inject({ method: "POST", url: `/v1/workspaces/${ws.id}/rotate-key`, headers: bearer(s.config.adminToken) });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ version: 2, reencrypted: 1, unreadable: [] });
+    const after = await s.db.pool.query("SELECT version FROM workspace_key WHERE workspace_id = $1", [ws.id]);
+    expect(after.rows.map((r) => r.version)).toEqual([2]);
+    const run = await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} });
+    expect(run.body.successful).toBe(true);
+    const test = await s.app.inject({ method: "POST", url: `/v1/connections/${ws.connectionId}/test`, headers: bearer(ws.apiKey) });
+    expect(test.json().test.successful).toBe(true);
+    expect((await s.app.inject({ method: "POST", url: `/v1/workspaces/01a223f1-0000-7000-8000-000000000000/rotate-key`, headers: bearer(s.config.adminToken) })).statusCode).toBe(404);
+  });
 });
+

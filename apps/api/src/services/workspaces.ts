@@ -34,6 +34,14 @@ export function createWorkspaceService(deps: { prisma: PrismaClient; vault: Vaul
      * (crypto-shredding: every ciphertext it ever had can no longer be opened, wherever a copy survives), then
      * deletes its connections. Its run history stays until retention removes it.
      */
+    /** Data-key rotation: a new key version for the workspace, its connections re-encrypted, the old version gone. */
+    async rotateDataKey(id: string): Promise<{ version: number; reencrypted: number; unreadable: string[] }> {
+      const workspace = await prisma.workspace.findFirst({ where: { id, deletedAt: null }, select: { id: true } });
+      if (!workspace) throw notFound("Workspace");
+      const result = await vault.rotateWorkspaceKey(id);
+      return { version: result.version, reencrypted: result.reencrypted, unreadable: [...result.unreadable] };
+    },
+
     async remove(id: string): Promise<void> {
       const marked = await prisma.workspace.updateMany({ where: { id, deletedAt: null }, data: { deletedAt: new Date() } });
       if (marked.count === 0) throw notFound("Workspace");

@@ -41,4 +41,27 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asy
     request.log.info({ workspaceId: request.params.id }, "workspace deleted and its keys destroyed");
     return reply.status(204).send(null);
   });
+
+  app.post("/v1/workspaces/:id/rotate-key", {
+    config: { auth: "admin" },
+    schema: {
+      tags: ["workspaces"],
+      summary: "Rotate a workspace's data key (admin)",
+      description: "Creates a new data key version, re-encrypts every connection of the workspace under it and destroys the old version. Connections keep working throughout.",
+      security: [{ adminToken: [] }],
+      params: IdParams,
+      response: {
+        200: Type.Object({
+          version: Type.Integer({ description: "The data key version every secret of the workspace is now sealed with." }),
+          reencrypted: Type.Integer(),
+          unreadable: Type.Array(Uuid, { description: "Connections whose ciphertext could not be opened (left as they were)." }),
+        }),
+        ...errorResponses(404),
+      },
+    },
+  }, async (request) => {
+    const result = await deps.services.workspaces.rotateDataKey(request.params.id);
+    request.log.info({ workspaceId: request.params.id, version: result.version, reencrypted: result.reencrypted }, "workspace data key rotated");
+    return result;
+  });
 };
