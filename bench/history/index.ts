@@ -10,9 +10,10 @@
 // It creates its own databases (`nagent_bench_history`, `nagent_bench_history_small`) and drops them at the end.
 // Takes about two minutes here, most of it seeding.
 import { pathToFileURL } from "node:url";
+import { dropDatabase, withDatabase } from "../lib/database";
 import pg from "pg";
 import { configFromProcess } from "@nagent/config";
-import { migrate, MIGRATIONS_DIR, quoteIdent } from "@nagent/db";
+import { migrate, MIGRATIONS_DIR } from "@nagent/db";
 import { CASES, prepare } from "./cases";
 import { explainCase, measureCases, measureRetention, type Latency } from "./measure";
 import { seedHistory, HISTORY_DAYS } from "./seed";
@@ -94,24 +95,7 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
 const pair = (l: Latency) => `${ms(l.p50)} / ${ms(l.p99)} ms`;
 
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 
-/** Drops one of this benchmark's databases (never another), disconnecting its sessions. */
-async function dropDatabase(url: string): Promise<void> {
-  const name = decodeURIComponent(new URL(url).pathname.slice(1));
-  if (name !== LARGE.db && name !== SMALL.db) throw new Error(`refusing to drop ${name}`);
-  const admin = new pg.Client({ connectionString: withDatabase(url, "postgres") });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const result = await run();

@@ -9,9 +9,9 @@
 // It creates its own database (`nagent_bench_vault` on the server of DATABASE_URL) and drops it at the end.
 import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
-import pg from "pg";
+import { dropDatabase, withDatabase } from "../lib/database";
 import { loadConfig, readEnvironment } from "@nagent/config";
-import { createDatabase, migrate, MIGRATIONS_DIR, quoteIdent, uuidv7, type Database } from "@nagent/db";
+import { createDatabase, migrate, MIGRATIONS_DIR, uuidv7, type Database } from "@nagent/db";
 import { CONNECTION_CREDENTIALS, createVault } from "@nagent/vault";
 import { newKey, sodiumReady } from "../../packages/vault/src/aead";
 import { ENVELOPE_FORMAT, secretAssociatedData } from "../../packages/vault/src/envelope";
@@ -154,21 +154,7 @@ async function seed(db: Database, vault: Awaited<ReturnType<typeof createVault>>
   return fixtures;
 }
 
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 
-async function dropDatabase(url: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: withDatabase(url, "postgres") });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(DB_NAME)} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   await run();

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { once } from "node:events";
+import { freePort } from "./net";
 
 /** A throwaway redis-server on a free loopback port, for tests that stop and restart Redis. Keeps nothing on disk. */
 export async function startRedisServer(): Promise<{ url: string; stop(): Promise<void>; start(): Promise<void> }> {
@@ -27,12 +27,3 @@ export async function startRedisServer(): Promise<{ url: string; stop(): Promise
   return { url: `redis://127.0.0.1:${port}`, stop, start };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
-}

@@ -18,7 +18,6 @@ export interface DatabaseOptions {
   readonly max?: number;
   /** Called on an error of an idle pooled connection (e.g. the server restarted); the pool replaces it. */
   readonly onPoolError?: (error: Error) => void;
-
 }
 
 /** Opens a connection pool and a Prisma client over it (Prisma 7 driver adapter, no native engine). */

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import type { RunRow } from "./store";
 import type { RunStatus } from "./types";
 
 /**
@@ -36,24 +37,7 @@ export interface ListRunsQuery {
 }
 
 /** A run without its input and output bodies (those can be large; GET /v1/runs/:id has them). */
-export interface RunSummaryRow {
-  readonly id: string;
-  readonly connection_id: string | null;
-  readonly integration: string;
-  readonly action: string;
-  readonly schema_version: number;
-  readonly status: RunStatus;
-  readonly status_reason: string | null;
-  readonly input_truncated: boolean;
-  readonly output_truncated: boolean;
-  readonly error_code: string | null;
-  readonly idempotency_key: string | null;
-  readonly attempts_count: number;
-  readonly created_at: Date;
-  readonly started_at: Date | null;
-  readonly finished_at: Date | null;
-  readonly next_attempt_at: Date | null;
-}
+export type RunSummaryRow = Omit<RunRow, "workspace_id" | "input" | "output" | "request_hash" | "updated_at">;
 
 export interface RunPage {
   readonly runs: readonly RunSummaryRow[];

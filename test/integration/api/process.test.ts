@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { createServer } from "node:net";
-import { once } from "node:events";
 import { baseEnv, startProcess } from "../../support/process";
+import { freePort } from "../../support/net";
 import { createTestDatabase, type TestDatabase } from "../../support/database";
 import { testConfig } from "../../support/config";
 
@@ -16,13 +15,6 @@ afterAll(async () => {
   await db.drop();
 });
 
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = (s.address() as { port: number }).port;
-  s.close();
-  return port;
-}
 
 describe("the API process", () => {
   it("refuses to start in production without its secrets, naming them", async () => {

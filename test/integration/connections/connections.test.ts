@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServer } from "node:net";
-import { once } from "node:events";
 import { bearer } from "../../support/app";
+import { freePort } from "../../support/net";
 import { createTestStack, type TestStack } from "../../support/stack";
 
 let s: TestStack;
@@ -15,14 +14,6 @@ afterAll(async () => {
 const connect = (apiKey: string, payload: Record<string, unknown>) => s.app.inject({ method: "POST", url: "/v1/connections", headers: bearer(apiKey), payload });
 const get = (apiKey: string, url: string) => s.app.inject({ method: "GET", url, headers: bearer(apiKey) });
 
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
-}
 
 describe("connections", () => {
   it("connects with a key the upstream accepts, answering a hint and never the key", async () => {
@@ -46,7 +37,7 @@ describe("connections", () => {
 
   it("answers 502 UPSTREAM_UNREACHABLE when the upstream cannot be reached", async () => {
     const ws = await s.createWorkspace();
-    const res = await connect(ws.apiKey, { integration: "scale_ai", credentials: { api_key: s.scaleKey }, base_url: `http://127.0.0.1:${await closedPort()}` });
+    const res = await connect(ws.apiKey, { integration: "scale_ai", credentials: { api_key: s.scaleKey }, base_url: `http://127.0.0.1:${await freePort()}` });
     expect(res.statusCode).toBe(502);
     expect(res.json().error.code).toBe("UPSTREAM_UNREACHABLE");
   });

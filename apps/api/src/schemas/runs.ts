@@ -30,49 +30,38 @@ export const Attempt = Type.Object({
   retry_delay_ms: Type.Union([Type.Integer(), Type.Null()]),
 });
 
-export const Run = Type.Object({
+/** The fields a run shows in a list and in full. */
+const runFields = {
   id: Uuid,
   action: Type.String(),
   integration: Type.String(),
   connection_id: Type.Union([Uuid, Type.Null()]),
   status: RunStatus,
   status_reason: Type.Union([Type.String(), Type.Null()]),
-  input: Type.Unknown({ description: "The input as given; large values compacted once the run ended (input_truncated)." }),
   input_truncated: Type.Boolean(),
-  output: Type.Union([Envelope, Type.Null()]),
   output_truncated: Type.Boolean(),
-  error_code: Type.Union([Type.String(), Type.Null()]),
+  error_code: Type.Union([Type.String(), Type.Null()], { description: "The envelope's error code of a failed or canceled run." }),
   idempotency_key: Type.Union([Type.String(), Type.Null()]),
   schema_version: Type.Integer({ description: "The version of the action's schema the input was validated against." }),
   attempts_count: Type.Integer(),
-  attempts: Type.Optional(Type.Array(Attempt)),
   created_at: Timestamp,
   started_at: NullableTimestamp,
   finished_at: NullableTimestamp,
   next_attempt_at: NullableTimestamp,
   duration_ms: Type.Union([Type.Integer(), Type.Null()]),
+};
+
+export const Run = Type.Object({
+  ...runFields,
+  input: Type.Unknown({ description: "The input as given; large values compacted once the run ended (input_truncated)." }),
+  output: Type.Union([Envelope, Type.Null()]),
+  attempts: Type.Optional(Type.Array(Attempt)),
 }, { title: "Run" });
 
 /** A run in a list: no input or output bodies (GET /v1/runs/:id has them), but the envelope's outcome and error code. */
 export const RunSummary = Type.Object({
-  id: Uuid,
-  action: Type.String(),
-  integration: Type.String(),
-  connection_id: Type.Union([Uuid, Type.Null()]),
-  status: RunStatus,
-  status_reason: Type.Union([Type.String(), Type.Null()]),
+  ...runFields,
   successful: Type.Union([Type.Boolean(), Type.Null()], { description: "The envelope's `successful`; null while the run has not ended." }),
-  error_code: Type.Union([Type.String(), Type.Null()], { description: "The envelope's error code of a failed or canceled run." }),
-  idempotency_key: Type.Union([Type.String(), Type.Null()]),
-  schema_version: Type.Integer(),
-  attempts_count: Type.Integer(),
-  input_truncated: Type.Boolean(),
-  output_truncated: Type.Boolean(),
-  created_at: Timestamp,
-  started_at: NullableTimestamp,
-  finished_at: NullableTimestamp,
-  next_attempt_at: NullableTimestamp,
-  duration_ms: Type.Union([Type.Integer(), Type.Null()]),
 }, { title: "RunSummary" });
 
 /** An ISO 8601 timestamp with its time zone (ajv-formats' date-time requires one), e.g. 2026-11-28T20:00:00Z. */

@@ -3,27 +3,8 @@ import type { Fairness, RunProducer } from "@nagent/queue";
 import { InvalidRunCursorError, type ListRunsQuery, type RunLister, type RunStatus, type RunStore, type RunSummaryRow } from "@nagent/runs";
 import { toRunView, type RunView } from "./run-view";
 
-/** A run in a list (GET /v1/runs), fields picked one by one. */
-export interface RunSummaryView {
-  id: string;
-  action: string;
-  integration: string;
-  connection_id: string | null;
-  status: RunStatus;
-  status_reason: string | null;
-  successful: boolean | null;
-  error_code: string | null;
-  idempotency_key: string | null;
-  schema_version: number;
-  attempts_count: number;
-  input_truncated: boolean;
-  output_truncated: boolean;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  next_attempt_at: string | null;
-  duration_ms: number | null;
-}
+/** A run in a list (GET /v1/runs): the run without its bodies and attempts, plus the envelope's outcome. */
+export type RunSummaryView = Omit<RunView, "input" | "output" | "attempts"> & { successful: boolean | null };
 
 /** GET /v1/runs's query as the route validated it. */
 export interface ListRunsParams {
