@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { RUN_EVENTS_CHANNEL } from "./types";
+import type { NewRun } from "./store";
 
 /**
  * The three statements every run goes through — insert (API), claim and finish (worker) — written for a batch of
@@ -18,17 +19,8 @@ export const notify = (alias: string, reason = "NULL", output = "NULL") =>
 export const SMALL_OUTPUT = (alias: string) => `CASE WHEN octet_length(${alias}.output::text) <= 6000 THEN ${alias}.output END`;
 export const EVENT_COLUMNS = "id, workspace_id, status, attempts_count, action, integration, error_code";
 
-export interface InsertItem {
-  readonly id: string;
-  readonly workspaceId: string;
-  readonly connectionId: string | null;
-  readonly integration: string;
-  readonly action: string;
-  readonly schemaVersion: number;
-  readonly input: string;
-  readonly idempotencyKey: string | null;
-  readonly requestHash: string | null;
-}
+/** A run to insert, its input already serialised. */
+export type InsertItem = Omit<NewRun, "input"> & { readonly input: string };
 
 /**
  * Inserts runs bound to their connection, resolved in the same statement (the named one, or the workspace's default

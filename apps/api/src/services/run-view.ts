@@ -38,18 +38,16 @@ export interface RunView {
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
-/** A run as the API shows it; fields picked one by one, never the row wholesale. */
-export function toRunView(row: RunRow, attempts?: readonly AttemptRow[]): RunView {
-  const view: RunView = {
+/** The fields a run shows both in a list and in full, picked one by one (never the row wholesale). */
+export function runFields(row: Omit<RunRow, "workspace_id" | "input" | "output" | "request_hash" | "updated_at">): Omit<RunView, "input" | "output" | "attempts"> {
+  return {
     id: row.id,
     action: row.action,
     integration: row.integration,
     connection_id: row.connection_id,
     status: row.status,
     status_reason: row.status_reason,
-    input: row.input,
     input_truncated: row.input_truncated,
-    output: row.output,
     output_truncated: row.output_truncated,
     error_code: row.error_code,
     idempotency_key: row.idempotency_key,
@@ -61,6 +59,11 @@ export function toRunView(row: RunRow, attempts?: readonly AttemptRow[]): RunVie
     next_attempt_at: iso(row.next_attempt_at),
     duration_ms: row.started_at && row.finished_at ? row.finished_at.getTime() - row.started_at.getTime() : null,
   };
+}
+
+/** A run as the API shows it in full: its fields, input, envelope and (when given) attempts. */
+export function toRunView(row: RunRow, attempts?: readonly AttemptRow[]): RunView {
+  const view: RunView = { ...runFields(row), input: row.input, output: row.output };
   if (attempts) {
     view.attempts = attempts.map((a) => ({
       number: a.number,

@@ -1,7 +1,7 @@
 import { AppError, notFound } from "@nagent/errors";
 import type { Fairness, RunProducer } from "@nagent/queue";
 import { InvalidRunCursorError, type ListRunsQuery, type RunLister, type RunStatus, type RunStore, type RunSummaryRow } from "@nagent/runs";
-import { toRunView, type RunView } from "./run-view";
+import { runFields, toRunView, type RunView } from "./run-view";
 
 /** A run in a list (GET /v1/runs): the run without its bodies and attempts, plus the envelope's outcome. */
 export type RunSummaryView = Omit<RunView, "input" | "output" | "attempts"> & { successful: boolean | null };
@@ -64,32 +64,12 @@ export function createRunService(deps: { store: RunStore; lister: RunLister; pro
 
 export type RunService = ReturnType<typeof createRunService>;
 
-const iso = (d: Date | null) => d?.toISOString() ?? null;
-
 /**
  * `successful` comes from the status, not from `output`: the store ends a run as succeeded exactly when its envelope
  * is successful (failed and canceled runs carry successful: false), and reading `output` would fetch and decompress
  * every listed run's (possibly megabyte) envelope.
  */
 function toRunSummaryView(row: RunSummaryRow): RunSummaryView {
-  return {
-    id: row.id,
-    action: row.action,
-    integration: row.integration,
-    connection_id: row.connection_id,
-    status: row.status,
-    status_reason: row.status_reason,
-    successful: row.status === "succeeded" ? true : row.status === "failed" || row.status === "canceled" ? false : null,
-    error_code: row.error_code,
-    idempotency_key: row.idempotency_key,
-    schema_version: row.schema_version,
-    attempts_count: row.attempts_count,
-    input_truncated: row.input_truncated,
-    output_truncated: row.output_truncated,
-    created_at: row.created_at.toISOString(),
-    started_at: iso(row.started_at),
-    finished_at: iso(row.finished_at),
-    next_attempt_at: iso(row.next_attempt_at),
-    duration_ms: row.started_at && row.finished_at ? row.finished_at.getTime() - row.started_at.getTime() : null,
-  };
+  const successful = row.status === "succeeded" ? true : row.status === "failed" || row.status === "canceled" ? false : null;
+  return { ...runFields(row), successful };
 }
