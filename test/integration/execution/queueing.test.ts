@@ -25,6 +25,13 @@ afterAll(async () => {
   await s?.close();
 });
 
+/** Brings a disconnected ioredis client back, whether or not something (BullMQ) already started reconnecting it. */
+async function reconnect(redis: TestStack["infra"]["redis"]): Promise<void> {
+  if (redis.status === "ready") return;
+  if (redis.status === "end" || redis.status === "close" || redis.status === "wait") await redis.connect().catch(() => {});
+  await expect.poll(() => redis.status, { timeout: 10_000, interval: 20 }).toBe("ready");
+}
+
 const jobState = async (runId: string) => (await s.infra.producer.queue.getJob(runId))?.getState() ?? "missing";
 
 describe("queueing", () => {
@@ -99,7 +106,7 @@ describe("queueing", () => {
     try {
       res = await s.execute(ws.apiKey, "SCALE_AI_CREATE_BATCH", { input: { name: "b_later", project: "kitten_labeling" }, mode: "async" });
     } finally {
-      await s.infra.redis.connect();
+      await reconnect(s.infra.redis);
     }
     expect(res.status).toBe(202);
     expect(res.body.status).toBe("queued");
