@@ -4,7 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uuidv7 } from "@nagent/db";
 import { createRunStore, requestHash } from "@nagent/runs";
-import { bearer } from "../../support/app";
+import { bearer, captureLogger } from "../../support/app";
+import { freePort } from "../../support/net";
+import { buildApp } from "../../../apps/api/src/app";
+import { closeInfrastructure, createInfrastructure, createServices } from "../../../apps/api/src/compose";
 import { createTestStack, type TestStack } from "../../support/stack";
 import { createProject } from "../../support/scale";
 import { executeAsync, getRun, isolatedWorkspace, waitForEnd } from "../../support/execution";
@@ -24,13 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await s?.close();
 });
-
-/** Brings a disconnected ioredis client back, whether or not something (BullMQ) already started reconnecting it. */
-async function reconnect(redis: TestStack["infra"]["redis"]): Promise<void> {
-  if (redis.status === "ready") return;
-  if (redis.status === "end" || redis.status === "close" || redis.status === "wait") await redis.connect().catch(() => {});
-  await expect.poll(() => redis.status, { timeout: 10_000, interval: 20 }).toBe("ready");
-}
 
 const jobState = async (runId: string) => (await s.infra.producer.queue.getJob(runId))?.getState() ?? "missing";
 
@@ -100,20 +96,25 @@ describe("queueing", () => {
   it("a run whose enqueue failed (Redis unreachable for the API) is answered with its id and run later by the sweeper", async () => {
     const ws = await isolatedWorkspace(s, "redis-down");
     await createProject(s.sandbox.url, ws.scaleKey, "kitten_labeling");
-    // The API's Redis connection fails fast (no offline queue): cut it while the run is written.
-    s.infra.redis.disconnect();
-    let res: Awaited<ReturnType<TestStack["execute"]>>;
+    // A second API process over the same database whose Redis does not answer (a closed port): the run's row is
+    // written, its enqueue fails fast.
+    const { logger, logs } = captureLogger("warn");
+    const infra = await createInfrastructure(s.config, logger, { redisUrl: `redis://127.0.0.1:${await freePort()}` });
+    const cut = await buildApp({ config: s.config, db: infra.db, redis: infra.redis, registry: infra.registry, services: createServices(infra) });
+    let res;
     try {
-      res = await s.execute(ws.apiKey, "SCALE_AI_CREATE_BATCH", { input: { name: "b_later", project: "kitten_labeling" }, mode: "async" });
+      res = await cut.inject({ method: "POST", url: "/v1/actions/SCALE_AI_CREATE_BATCH/execute", headers: bearer(ws.apiKey), payload: { input: { name: "b_later", project: "kitten_labeling" }, mode: "async" } });
     } finally {
-      await reconnect(s.infra.redis);
+      await cut.close();
+      await closeInfrastructure(infra);
     }
-    expect(res.status).toBe(202);
-    expect(res.body.status).toBe("queued");
-    expect(s.logs.some((line) => line.includes("enqueue failed after commit") && line.includes(res.body.run_id))).toBe(true);
-    expect(await jobState(res.body.run_id)).toBe("missing");
+    expect(res.statusCode, res.body).toBe(202);
+    const runId = res.json().run_id as string;
+    expect(res.json().status).toBe("queued");
+    expect(logs.some((line) => line.includes("enqueue failed after commit") && line.includes(runId))).toBe(true);
+    expect(await jobState(runId)).toBe("missing");
 
-    const run = await waitForEnd(s, ws.apiKey, res.body.run_id);
+    const run = await waitForEnd(s, ws.apiKey, runId);
     expect(run).toMatchObject({ status: "succeeded", attempts_count: 1, output: { successful: true, data: { name: "b_later" } } });
     expect(ws.requests("POST /v1/batches")).toBe(1);
   });
