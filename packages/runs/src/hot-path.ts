@@ -19,6 +19,18 @@ export const notify = (alias: string, reason = "NULL", output = "NULL") =>
 export const SMALL_OUTPUT = (alias: string) => `CASE WHEN octet_length(${alias}.output::text) <= 6000 THEN ${alias}.output END`;
 export const EVENT_COLUMNS = "id, workspace_id, status, attempts_count, action, integration, error_code";
 
+/**
+ * Writes an ended attempt's row from `select` (run_id, number, started_at, finished_at, outcome, upstream_status,
+ * latency_ms, error_code, error_message). An upsert, so an attempt whose row a claim wrote before the
+ * attempt_started_at migration is completed rather than duplicated.
+ */
+export const ATTEMPT_UPSERT = (select: string) =>
+  `INSERT INTO run_attempt (run_id, number, started_at, finished_at, outcome, upstream_status, latency_ms, error_code, error_message)
+   ${select}
+   ON CONFLICT (run_id, number) DO UPDATE SET finished_at = EXCLUDED.finished_at, outcome = EXCLUDED.outcome,
+     upstream_status = EXCLUDED.upstream_status, latency_ms = EXCLUDED.latency_ms, error_code = EXCLUDED.error_code,
+     error_message = EXCLUDED.error_message`;
+
 /** A run to insert, its input already serialised. */
 export type InsertItem = Omit<NewRun, "input"> & { readonly input: string };
 
@@ -73,23 +85,30 @@ export interface ClaimRow {
 
 /**
  * Claims runs for an attempt each: queued (or running, when the previous attempt's worker died) → running, the
- * attempt counted and recorded as started, an unfinished earlier attempt marked lost; each row joined with its
- * connection. Runs gone, canceled or already ended are absent from the result.
+ * attempt counted and its start kept on the run (`attempt_started_at`); a previous attempt that never ended is
+ * recorded as lost now. Each row is joined with its connection. Runs gone, canceled or already ended are absent from
+ * the result. The attempt's own row is written once, when it ends (`finishRuns`, or the store's `retryLater`).
  */
 export async function claimRuns(pool: pg.Pool, ids: readonly string[]): Promise<ClaimRow[]> {
   const one = ids.length === 1;
   const { rows } = await pool.query<ClaimRow>({
     name: one ? "run-claim-one" : "run-claim-batch",
-    text: `WITH claimed AS (
-             UPDATE run SET status = 'running', attempts_count = attempts_count + 1, started_at = COALESCE(started_at, now()),
-                    updated_at = now(), status_reason = NULL, next_attempt_at = NULL
+    text: `WITH prev AS (
+             SELECT id, status, attempts_count, attempt_started_at FROM run
              WHERE ${one ? "id = $1::uuid" : "id = ANY($1::uuid[])"} AND status IN ('queued', 'running')
-             RETURNING id, workspace_id, connection_id, integration, action, input, attempts_count, status, error_code
+             FOR UPDATE
+           ), claimed AS (
+             UPDATE run r SET status = 'running', attempts_count = r.attempts_count + 1, started_at = COALESCE(r.started_at, now()),
+                    attempt_started_at = now(), updated_at = now(), status_reason = NULL, next_attempt_at = NULL
+             FROM prev WHERE r.id = prev.id
+             RETURNING r.id, r.workspace_id, r.connection_id, r.integration, r.action, r.input, r.attempts_count, r.status, r.error_code,
+                       prev.status AS prev_status, prev.attempts_count AS prev_attempt, prev.attempt_started_at AS prev_started_at
            ), lost AS (
-             UPDATE run_attempt SET outcome = 'lost', finished_at = now(), error_message = 'The worker stopped during this attempt.'
-             WHERE ${one ? "run_id = $1::uuid AND EXISTS (SELECT 1 FROM claimed)" : "run_id IN (SELECT id FROM claimed)"} AND finished_at IS NULL
-           ), started AS (
-             INSERT INTO run_attempt (run_id, number, started_at) SELECT id, attempts_count, now() FROM claimed
+             INSERT INTO run_attempt (run_id, number, started_at, finished_at, outcome, error_message)
+             SELECT id, prev_attempt, COALESCE(prev_started_at, now()), now(), 'lost', 'The worker stopped during this attempt.'
+             FROM claimed WHERE prev_status = 'running' AND prev_attempt > 0
+             ON CONFLICT (run_id, number) DO UPDATE SET finished_at = EXCLUDED.finished_at, outcome = EXCLUDED.outcome, error_message = EXCLUDED.error_message
+             WHERE run_attempt.finished_at IS NULL
            )
            SELECT c.id, c.workspace_id, c.connection_id, c.integration, c.action, c.input, c.attempts_count,
                   k.ciphertext, k.base_url, k.status AS connection_status, ${notify("c")}
@@ -123,14 +142,13 @@ export async function finishRuns(pool: pg.Pool, items: readonly FinishItem[]): P
     const i = items[0]!;
     const { rows } = await pool.query<{ id: string; duration_ms: number }>({
       name: "run-finish-one",
-      text: `WITH att AS (
-               UPDATE run_attempt SET finished_at = now(), outcome = $3, upstream_status = $4, latency_ms = $5, error_code = $6, error_message = $7
-               WHERE run_id = $1 AND number = $2
-             ), fin AS (
+      text: `WITH fin AS (
                UPDATE run SET status = $8, output = $9, output_truncated = $10, error_code = $6, finished_at = now(), updated_at = now(),
                       status_reason = NULL, next_attempt_at = NULL, input = COALESCE($11::jsonb, input), input_truncated = $11::jsonb IS NOT NULL
                WHERE id = $1 AND status = 'running' AND attempts_count = $2
-               RETURNING ${EVENT_COLUMNS}, started_at, finished_at, output
+               RETURNING ${EVENT_COLUMNS}, started_at, finished_at, attempt_started_at, output
+             ), att AS (
+               ${ATTEMPT_UPSERT("SELECT fin.id, $2::int, COALESCE(fin.attempt_started_at, now()), now(), $3::varchar, $4::int, $5::int, $6::varchar, $7::varchar FROM fin")}
              )
              SELECT fin.id, ${notify("fin", "NULL", SMALL_OUTPUT("fin"))},
                     (EXTRACT(EPOCH FROM (fin.finished_at - fin.started_at)) * 1000)::int AS duration_ms
@@ -145,16 +163,15 @@ export async function finishRuns(pool: pg.Pool, items: readonly FinishItem[]): P
     text: `WITH v AS (
              SELECT * FROM unnest($1::uuid[], $2::int[], $3::varchar[], $4::int[], $5::int[], $6::varchar[], $7::varchar[], $8::varchar[], $9::jsonb[], $10::boolean[], $11::jsonb[])
                AS v(id, attempt, outcome, upstream_status, latency_ms, error_code, error_message, status, output, output_truncated, compacted_input)
-           ), att AS (
-             UPDATE run_attempt a SET finished_at = now(), outcome = v.outcome, upstream_status = v.upstream_status, latency_ms = v.latency_ms,
-                    error_code = v.error_code, error_message = v.error_message
-             FROM v WHERE a.run_id = v.id AND a.number = v.attempt
            ), fin AS (
              UPDATE run r SET status = v.status, output = v.output, output_truncated = v.output_truncated, error_code = v.error_code,
                     finished_at = now(), updated_at = now(), status_reason = NULL, next_attempt_at = NULL,
                     input = COALESCE(v.compacted_input, r.input), input_truncated = v.compacted_input IS NOT NULL
              FROM v WHERE r.id = v.id AND r.status = 'running' AND r.attempts_count = v.attempt
-             RETURNING r.id, r.workspace_id, r.status, r.attempts_count, r.action, r.integration, r.error_code, r.started_at, r.finished_at, r.output
+             RETURNING r.id, r.workspace_id, r.status, r.attempts_count, r.action, r.integration, r.error_code, r.started_at, r.finished_at,
+                       r.attempt_started_at, r.output
+           ), att AS (
+             ${ATTEMPT_UPSERT("SELECT fin.id, v.attempt, COALESCE(fin.attempt_started_at, now()), now(), v.outcome, v.upstream_status, v.latency_ms, v.error_code, v.error_message FROM fin JOIN v ON v.id = fin.id")}
            )
            SELECT fin.id, ${notify("fin", "NULL", SMALL_OUTPUT("fin"))},
                   (EXTRACT(EPOCH FROM (fin.finished_at - fin.started_at)) * 1000)::int AS duration_ms

@@ -37,7 +37,7 @@ export interface ListRunsQuery {
 }
 
 /** A run without its input and output bodies (those can be large; GET /v1/runs/:id has them). */
-export type RunSummaryRow = Omit<RunRow, "workspace_id" | "input" | "output" | "request_hash" | "updated_at">;
+export type RunSummaryRow = Omit<RunRow, "workspace_id" | "input" | "output" | "request_hash" | "updated_at" | "attempt_started_at">;
 
 export interface RunPage {
   readonly runs: readonly RunSummaryRow[];

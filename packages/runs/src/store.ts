@@ -47,6 +47,8 @@ export interface RunRow {
   readonly started_at: Date | null;
   readonly finished_at: Date | null;
   readonly next_attempt_at: Date | null;
+  /** When the attempt in flight started (its run_attempt row is written when it ends). */
+  readonly attempt_started_at: Date | null;
 }
 
 export interface AttemptRow {
@@ -157,7 +159,14 @@ export function createRunStore(pool: pg.Pool) {
       const { rows } = await query<AttemptRow>("run-attempts",
         `SELECT a.number, a.started_at, a.finished_at, a.outcome, a.upstream_status, a.latency_ms, a.error_code, a.error_message, a.retry_delay_ms
          FROM run_attempt a JOIN run r ON r.id = a.run_id
-         WHERE a.run_id = $1 AND r.workspace_id = $2 ORDER BY a.number`,
+         WHERE a.run_id = $1 AND r.workspace_id = $2
+         UNION ALL
+         -- The attempt in flight has no row until it ends: show it from the run.
+         SELECT r.attempts_count, r.attempt_started_at, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+         FROM run r
+         WHERE r.id = $1 AND r.workspace_id = $2 AND r.status = 'running' AND r.attempt_started_at IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM run_attempt x WHERE x.run_id = r.id AND x.number = r.attempts_count)
+         ORDER BY 1`,
         [id, workspaceId],
       );
       return rows;
@@ -203,13 +212,16 @@ export function createRunStore(pool: pg.Pool) {
     /** Closes a failed attempt that will be retried and puts the run back in the queue with the reason and time. */
     async retryLater(run: { id: string; attempt: number }, outcome: AttemptOutcome & { delayMs: number; reason: string }): Promise<boolean> {
       const { rowCount } = await query("run-retry-later",
-        `WITH att AS (
-           UPDATE run_attempt SET finished_at = now(), outcome = 'retry', upstream_status = $3, latency_ms = $4, error_code = $5, error_message = $6, retry_delay_ms = $7
-           WHERE run_id = $1 AND number = $2
-         ), upd AS (
+        `WITH upd AS (
            UPDATE run SET status = 'queued', status_reason = $8, next_attempt_at = now() + make_interval(secs => $7::double precision / 1000), updated_at = now()
            WHERE id = $1 AND status = 'running' AND attempts_count = $2
-           RETURNING ${EVENT_COLUMNS}
+           RETURNING ${EVENT_COLUMNS}, attempt_started_at
+         ), att AS (
+           INSERT INTO run_attempt (run_id, number, started_at, finished_at, outcome, upstream_status, latency_ms, error_code, error_message, retry_delay_ms)
+           SELECT id, $2, COALESCE(attempt_started_at, now()), now(), 'retry', $3, $4, $5, $6, $7 FROM upd
+           ON CONFLICT (run_id, number) DO UPDATE SET finished_at = EXCLUDED.finished_at, outcome = EXCLUDED.outcome,
+             upstream_status = EXCLUDED.upstream_status, latency_ms = EXCLUDED.latency_ms, error_code = EXCLUDED.error_code,
+             error_message = EXCLUDED.error_message, retry_delay_ms = EXCLUDED.retry_delay_ms
          )
          SELECT ${notify("upd", "$8::text")} FROM upd`,
         [run.id, run.attempt, outcome.upstreamStatus, outcome.latencyMs, outcome.errorCode, outcome.errorMessage, outcome.delayMs, outcome.reason],
@@ -269,12 +281,17 @@ export function createRunStore(pool: pg.Pool) {
     async abandon(id: string, error: { code: string; message: string }): Promise<boolean> {
       const envelope: Envelope = { data: null, error: { ...error, retryable: false }, successful: false };
       const { rowCount } = await query("run-abandon",
-        `WITH att AS (
-           UPDATE run_attempt SET finished_at = now(), outcome = 'lost', error_code = $2 WHERE run_id = $1 AND finished_at IS NULL
+        `WITH prev AS (
+           SELECT id, status, attempts_count, attempt_started_at FROM run WHERE id = $1 AND status IN ('queued', 'running') FOR UPDATE
          ), fin AS (
-           UPDATE run SET status = 'failed', output = $3, error_code = $2, finished_at = now(), updated_at = now(), status_reason = NULL, next_attempt_at = NULL
-           WHERE id = $1 AND status IN ('queued', 'running')
-           RETURNING ${EVENT_COLUMNS}
+           UPDATE run r SET status = 'failed', output = $3, error_code = $2, finished_at = now(), updated_at = now(), status_reason = NULL, next_attempt_at = NULL
+           FROM prev WHERE r.id = prev.id
+           RETURNING r.id, r.workspace_id, r.status, r.attempts_count, r.action, r.integration, r.error_code
+         ), att AS (
+           INSERT INTO run_attempt (run_id, number, started_at, finished_at, outcome, error_code)
+           SELECT id, attempts_count, COALESCE(attempt_started_at, now()), now(), 'lost', $2 FROM prev WHERE status = 'running' AND attempts_count > 0
+           ON CONFLICT (run_id, number) DO UPDATE SET finished_at = EXCLUDED.finished_at, outcome = EXCLUDED.outcome, error_code = EXCLUDED.error_code
+           WHERE run_attempt.finished_at IS NULL
          )
          SELECT ${notify("fin")} FROM fin`,
         [id, error.code, JSON.stringify(envelope)],

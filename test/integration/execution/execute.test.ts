@@ -66,4 +66,17 @@ describe("execute", () => {
     const foreignConnection = await s.execute(other.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {}, connection_id: ws.connectionId });
     expect(foreignConnection.status).toBe(404);
   });
+
+  it("shows the attempt in flight while the run is running, and records it once when it ends", async () => {
+    s.sandbox.control.setFaults(s.scaleKey, [{ route: "GET /v1/teams", latency_ms: 1_500, times: 1 }]);
+    const res = await s.execute(ws.apiKey, "SCALE_AI_GET_TEAMS", { input: {}, mode: "async" });
+    const get = async () => (await s.app.inject({ method: "GET", url: `/v1/runs/${res.body.run_id}`, headers: bearer(ws.apiKey) })).json().run;
+    await expect.poll(async () => (await get()).status, { interval: 20 }).toBe("running");
+    const running = await get();
+    expect(running.attempts).toEqual([expect.objectContaining({ number: 1, started_at: expect.any(String), finished_at: null, outcome: null })]);
+    await expect.poll(async () => (await get()).status, { timeout: 10_000 }).toBe("succeeded");
+    const ended = await get();
+    expect(ended.attempts).toEqual([expect.objectContaining({ number: 1, started_at: running.attempts[0].started_at, finished_at: expect.any(String), outcome: "succeeded", upstream_status: 200 })]);
+  });
 });
+

@@ -39,7 +39,7 @@ export interface RunView {
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 /** The fields a run shows both in a list and in full, picked one by one (never the row wholesale). */
-export function runFields(row: Omit<RunRow, "workspace_id" | "input" | "output" | "request_hash" | "updated_at">): Omit<RunView, "input" | "output" | "attempts"> {
+export function runFields(row: Omit<RunRow, "workspace_id" | "input" | "output" | "request_hash" | "updated_at" | "attempt_started_at">): Omit<RunView, "input" | "output" | "attempts"> {
   return {
     id: row.id,
     action: row.action,
