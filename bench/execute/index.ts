@@ -21,7 +21,7 @@ import { clearPrefix, measureBullmqCeiling } from "./bullmq-ceiling";
 import { percentile, fmtMs } from "../lib/stats";
 
 const DB_NAME = "nagent_bench_execute";
-const WARMUP_RUNS = 5_000;
+const WARMUP_RUNS = 10_000;
 const MEASURED_RUNS = 20_000;
 const ASYNC_CONCURRENCY = 64;
 const SYNC_SAMPLES = 500;

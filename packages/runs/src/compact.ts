@@ -15,6 +15,8 @@ const MAX_CONTAINER_CUTS = 32;
 export interface Compacted {
   readonly value: unknown;
   readonly truncated: boolean;
+  /** `value` as JSON, to store without serialising it again. */
+  readonly json: string;
 }
 
 export function jsonBytes(value: unknown): number {
@@ -24,7 +26,14 @@ export function jsonBytes(value: unknown): number {
 type Parent = Record<string | number, unknown>;
 
 export function compactJson(value: unknown, maxBytes: number): Compacted {
-  if (jsonBytes(value) <= maxBytes) return { value, truncated: false };
+  // The common case costs one serialisation, whose text is what gets stored.
+  const whole = JSON.stringify(value) ?? "null";
+  if (Buffer.byteLength(whole) <= maxBytes) return { value, truncated: false, json: whole };
+  const cut = cutToFit(value, maxBytes);
+  return { ...cut, json: JSON.stringify(cut.value) };
+}
+
+function cutToFit(value: unknown, maxBytes: number): { value: unknown; truncated: true } {
   // Collect string leaves by size, replace the largest first.
   const clone = structuredClone(value);
   const leaves: { parent: Parent; key: string | number; size: number }[] = [];

@@ -115,7 +115,7 @@ export function createRunStore(pool: pg.Pool) {
     if (!rows[0]) return null;
     const compacted = compactJson(rows[0].input, STORED_INPUT_MAX_BYTES);
     const updated = await query<RunRow>("run-compact-input", `UPDATE run SET input = $2, input_truncated = true WHERE id = $1 RETURNING *`,
-      [id, JSON.stringify(compacted.value)]);
+      [id, compacted.json]);
     return updated.rows[0] ?? null;
   }
 
@@ -204,7 +204,7 @@ export function createRunStore(pool: pg.Pool) {
       const durationMs = await finishOne({
         id: run.id, attempt: run.attempt, outcome: outcome.outcome, upstreamStatus: outcome.upstreamStatus, latencyMs: outcome.latencyMs,
         errorCode: outcome.errorCode, errorMessage: outcome.errorMessage, status: outcome.status,
-        output: JSON.stringify(output.value), outputTruncated: output.truncated, compactedInput: input.truncated ? JSON.stringify(input.value) : null,
+        output: output.json, outputTruncated: output.truncated, compactedInput: input.truncated ? input.json : null,
       });
       return durationMs === null ? null : { durationMs };
     },
