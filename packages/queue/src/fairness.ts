@@ -139,9 +139,8 @@ export function createFairness(redis: Redis, options: FairnessOptions) {
     },
     /** The run is no longer pending (ended, or canceled). */
     async donePending(workspaceId: string): Promise<void> {
-      const key = k("pending", workspaceId);
-      const left = await redis.decr(key);
-      if (left < 0) await redis.set(key, "0", "PX", 3_600_000);
+      // The release script without a slot to give back: one place keeps the count from going below zero.
+      await releaseOne({ workspaceId, runId: "", ended: true });
     },
     /**
      * Admits one attempt of a run: a slot of the workspace's cap and a token of the connection's rate limit, in one

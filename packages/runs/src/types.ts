@@ -4,7 +4,7 @@ export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "cancele
 export const TERMINAL_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "canceled"];
 
 export function isTerminal(status: string): boolean {
-  return status === "succeeded" || status === "failed" || status === "canceled";
+  return (TERMINAL_STATUSES as readonly string[]).includes(status);
 }
 
 /** The error of a failed run's envelope. */

@@ -1,41 +1,26 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { uuidv7 } from "@nagent/db";
-import { CONNECTION_CREDENTIALS, createVault, envelopeKeyVersion, type Vault } from "@nagent/vault";
+import { CONNECTION_CREDENTIALS, envelopeKeyVersion } from "@nagent/vault";
 // Internals, to stage the state a crashed rotation leaves behind.
 import { newKey } from "../../../packages/vault/src/aead";
 import { createKeyring } from "../../../packages/vault/src/keyring";
 import { wrapDataKey } from "../../../packages/vault/src/wrapped-key";
-import { createTestDatabase, type TestDatabase } from "../../support/database";
-import { createConnection, createWorkspace, failureCode, masterKeys, openConnection, readCiphertext, type StoredConnection } from "./helpers";
+import { createConnection, createWorkspace, failureCode, openConnection, readCiphertext, type StoredConnection, useTwoVaults } from "./helpers";
 
-const keys = masterKeys("v1");
-let db: TestDatabase;
-let vault: Vault;
-let cold: Vault;
+const f = useTwoVaults();
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  vault = await createVault({ prisma: db.prisma, masterKeys: [keys["v1"]!] });
-  cold = await createVault({ prisma: db.prisma, masterKeys: [keys["v1"]!], cache: { ttlMs: 0 } });
-});
-
-afterAll(async () => {
-  vault?.close();
-  cold?.close();
-  await db?.drop();
-});
 
 async function workspaceWithConnections(n: number): Promise<{ ws: string; connections: StoredConnection[] }> {
-  const ws = await createWorkspace(db.prisma);
-  await vault.ensureWorkspaceKey(ws);
+  const ws = await createWorkspace(f.db.prisma);
+  await f.vault.ensureWorkspaceKey(ws);
   const connections: StoredConnection[] = [];
-  for (let i = 0; i < n; i++) connections.push(await createConnection(db.prisma, vault, ws));
+  for (let i = 0; i < n; i++) connections.push(await createConnection(f.db.prisma, f.vault, ws));
   return { ws, connections };
 }
 
 async function versions(ws: string): Promise<number[]> {
-  const rows = await db.prisma.workspaceKey.findMany({ where: { workspaceId: ws }, orderBy: { version: "asc" } });
+  const rows = await f.db.prisma.workspaceKey.findMany({ where: { workspaceId: ws }, orderBy: { version: "asc" } });
   return rows.map((r) => r.version);
 }
 
@@ -43,24 +28,24 @@ describe("data-key rotation", () => {
   it("re-encrypts every connection under version 2 and deletes version 1; secrets still open", async () => {
     const { ws, connections } = await workspaceWithConnections(6);
     const { connections: bystanders } = await workspaceWithConnections(1);
-    const before = await Promise.all(connections.map((c) => readCiphertext(db.prisma, c)));
+    const before = await Promise.all(connections.map((c) => readCiphertext(f.db.prisma, c)));
 
-    const result = await vault.rotateWorkspaceKey(ws);
+    const result = await f.vault.rotateWorkspaceKey(ws);
     expect(result).toEqual({ version: 2, reencrypted: 6, unreadable: [], retired: [1] });
     expect(await versions(ws)).toEqual([2]);
     for (const [i, c] of connections.entries()) {
-      const now = await readCiphertext(db.prisma, c);
+      const now = await readCiphertext(f.db.prisma, c);
       expect(envelopeKeyVersion(now)).toBe(2);
       expect(Buffer.from(now).equals(before[i]!)).toBe(false);
-      expect(await openConnection(db.prisma, vault, c)).toBe(c.secret);
-      expect(await openConnection(db.prisma, cold, c)).toBe(c.secret);
+      expect(await openConnection(f.db.prisma, f.vault, c)).toBe(c.secret);
+      expect(await openConnection(f.db.prisma, f.cold, c)).toBe(c.secret);
     }
     // Another workspace is untouched.
-    expect(envelopeKeyVersion(await readCiphertext(db.prisma, bystanders[0]!))).toBe(1);
+    expect(envelopeKeyVersion(await readCiphertext(f.db.prisma, bystanders[0]!))).toBe(1);
     // New seals use the new version; a stale envelope of version 1 fails clearly.
-    const fresh = await createConnection(db.prisma, vault, ws);
-    expect(envelopeKeyVersion(await readCiphertext(db.prisma, fresh))).toBe(2);
-    expect(await failureCode(cold.open(ws, before[0]!, { connectionId: connections[0]!.id, purpose: CONNECTION_CREDENTIALS }))).toBe("KEY_VERSION_RETIRED");
+    const fresh = await createConnection(f.db.prisma, f.vault, ws);
+    expect(envelopeKeyVersion(await readCiphertext(f.db.prisma, fresh))).toBe(2);
+    expect(await failureCode(f.cold.open(ws, before[0]!, { connectionId: connections[0]!.id, purpose: CONNECTION_CREDENTIALS }))).toBe("KEY_VERSION_RETIRED");
   });
 
   it("keeps runs opening secrets working while it rotates", async () => {
@@ -71,14 +56,14 @@ describe("data-key rotation", () => {
       do {
         for (const c of connections) {
           // openLatest re-reads the row when a rotation retired the version between the read and the open.
-          expect(await openConnection(db.prisma, cold, c)).toBe(c.secret);
+          expect(await openConnection(f.db.prisma, f.cold, c)).toBe(c.secret);
           opens += 1;
         }
       } while (running);
     })();
     try {
-      expect((await vault.rotateWorkspaceKey(ws)).version).toBe(2);
-      expect((await vault.rotateWorkspaceKey(ws)).version).toBe(3);
+      expect((await f.vault.rotateWorkspaceKey(ws)).version).toBe(2);
+      expect((await f.vault.rotateWorkspaceKey(ws)).version).toBe(3);
     } finally {
       running = false;
     }
@@ -90,10 +75,10 @@ describe("data-key rotation", () => {
   it("opens a stale envelope of a retired version through openLatest by reading again", async () => {
     const { ws, connections } = await workspaceWithConnections(1);
     const c = connections[0]!;
-    const stale = await readCiphertext(db.prisma, c);
-    await vault.rotateWorkspaceKey(ws);
+    const stale = await readCiphertext(f.db.prisma, c);
+    await f.vault.rotateWorkspaceKey(ws);
     let reads = 0;
-    const plain = await cold.openLatest(ws, { connectionId: c.id, purpose: CONNECTION_CREDENTIALS }, async () => (reads++ === 0 ? stale : readCiphertext(db.prisma, c)));
+    const plain = await f.cold.openLatest(ws, { connectionId: c.id, purpose: CONNECTION_CREDENTIALS }, async () => (reads++ === 0 ? stale : readCiphertext(f.db.prisma, c)));
     expect(plain.toString()).toBe(c.secret);
     expect(reads).toBe(2);
   });
@@ -101,36 +86,36 @@ describe("data-key rotation", () => {
   it("resumes a rotation that stopped half way, with both versions opening meanwhile", async () => {
     const { ws, connections } = await workspaceWithConnections(4);
     // Stage what a crash after creating version 2 and before the re-encryption commits leaves behind.
-    const keyring = createKeyring([keys["v1"]!]);
-    await db.prisma.workspaceKey.create({
+    const keyring = createKeyring([f.keys["v1"]!]);
+    await f.db.prisma.workspaceKey.create({
       data: { id: uuidv7(), workspaceId: ws, version: 2, wrappedKey: wrapDataKey(newKey(), ws, 2, keyring.active), masterKeyId: "v1" },
     });
     keyring.wipe();
-    for (const c of connections) expect(await openConnection(db.prisma, cold, c)).toBe(c.secret);
+    for (const c of connections) expect(await openConnection(f.db.prisma, f.cold, c)).toBe(c.secret);
     // Seals made meanwhile already use version 2.
-    const meanwhile = await createConnection(db.prisma, cold, ws);
-    expect(envelopeKeyVersion(await readCiphertext(db.prisma, meanwhile))).toBe(2);
+    const meanwhile = await createConnection(f.db.prisma, f.cold, ws);
+    expect(envelopeKeyVersion(await readCiphertext(f.db.prisma, meanwhile))).toBe(2);
 
-    const result = await vault.rotateWorkspaceKey(ws);
+    const result = await f.vault.rotateWorkspaceKey(ws);
     expect(result).toEqual({ version: 2, reencrypted: 4, unreadable: [], retired: [1] });
     expect(await versions(ws)).toEqual([2]);
-    for (const c of [...connections, meanwhile]) expect(await openConnection(db.prisma, cold, c)).toBe(c.secret);
+    for (const c of [...connections, meanwhile]) expect(await openConnection(f.db.prisma, f.cold, c)).toBe(c.secret);
   });
 
   it("leaves unreadable ciphertexts as they are and reports them by id", async () => {
     const { ws, connections } = await workspaceWithConnections(3);
     const [a, b, c] = connections as [StoredConnection, StoredConnection, StoredConnection];
     // b holds a's ciphertext (moved rows); c holds garbage.
-    await db.prisma.connection.update({ where: { id: b.id }, data: { ciphertext: await readCiphertext(db.prisma, a) } });
-    await db.prisma.connection.update({ where: { id: c.id }, data: { ciphertext: new Uint8Array([9, 9, 9]) } });
+    await f.db.prisma.connection.update({ where: { id: b.id }, data: { ciphertext: await readCiphertext(f.db.prisma, a) } });
+    await f.db.prisma.connection.update({ where: { id: c.id }, data: { ciphertext: new Uint8Array([9, 9, 9]) } });
 
-    const result = await vault.rotateWorkspaceKey(ws);
+    const result = await f.vault.rotateWorkspaceKey(ws);
     expect(result.version).toBe(2);
     expect(result.reencrypted).toBe(1);
     expect([...result.unreadable].sort()).toEqual([b.id, c.id].sort());
-    expect(await openConnection(db.prisma, cold, a)).toBe(a.secret);
-    expect(await failureCode(openConnection(db.prisma, cold, b))).toBe("KEY_VERSION_RETIRED");
-    expect(await failureCode(openConnection(db.prisma, cold, c))).toBe("MALFORMED_ENVELOPE");
+    expect(await openConnection(f.db.prisma, f.cold, a)).toBe(a.secret);
+    expect(await failureCode(openConnection(f.db.prisma, f.cold, b))).toBe("KEY_VERSION_RETIRED");
+    expect(await failureCode(openConnection(f.db.prisma, f.cold, c))).toBe("MALFORMED_ENVELOPE");
   });
 
   it("never strands a secret whose insert is guarded on its key version (the README's airtight writer)", async () => {
@@ -147,13 +132,13 @@ describe("data-key rotation", () => {
     // Sealed with version 1 before the rotation; inserted in a transaction that commits only once the rotation is
     // blocked on deleting version 1.
     const late = { id: uuidv7(), workspaceId: ws, secret: "live_sealed_before_the_rotation_0123456789" };
-    const lateEnvelope = await vault.seal(ws, late.secret, { connectionId: late.id, purpose: CONNECTION_CREDENTIALS });
-    const writer = new pg.Client({ connectionString: db.url });
+    const lateEnvelope = await f.vault.seal(ws, late.secret, { connectionId: late.id, purpose: CONNECTION_CREDENTIALS });
+    const writer = new pg.Client({ connectionString: f.db.url });
     await writer.connect();
     try {
       await writer.query("BEGIN");
       expect(await guardedInsert(writer, late.id, lateEnvelope)).toBe(1);
-      const rotation = vault.rotateWorkspaceKey(ws);
+      const rotation = f.vault.rotateWorkspaceKey(ws);
       let settled = false;
       rotation.then(
         () => (settled = true),
@@ -161,14 +146,14 @@ describe("data-key rotation", () => {
       );
       // Wait (by polling PostgreSQL, not by a timer) until the rotation waits on the writer's lock.
       for (let waiting = false; !waiting && !settled; ) {
-        const { rows } = await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE 'DELETE%workspace_key%'`);
+        const { rows } = await f.db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE 'DELETE%workspace_key%'`);
         waiting = rows.length > 0;
         if (!waiting) await new Promise((r) => setImmediate(r));
       }
       await writer.query("COMMIT");
       const result = await rotation;
       expect(result).toMatchObject({ version: 2, reencrypted: 3, retired: [1] });
-      for (const c of [...connections, late]) expect(await openConnection(db.prisma, cold, c)).toBe(c.secret);
+      for (const c of [...connections, late]) expect(await openConnection(f.db.prisma, f.cold, c)).toBe(c.secret);
 
       // After the rotation, a guarded insert of an envelope naming the deleted version inserts nothing.
       expect(envelopeKeyVersion(lateEnvelope)).toBe(1);
@@ -179,16 +164,16 @@ describe("data-key rotation", () => {
   });
 
   it("refuses a workspace without a data key", async () => {
-    const ws = await createWorkspace(db.prisma);
-    expect(await failureCode(vault.rotateWorkspaceKey(ws))).toBe("KEY_NOT_FOUND");
+    const ws = await createWorkspace(f.db.prisma);
+    expect(await failureCode(f.vault.rotateWorkspaceKey(ws))).toBe("KEY_NOT_FOUND");
   });
 
   it("two rotations at once end with one version and every secret readable", async () => {
     const { ws, connections } = await workspaceWithConnections(5);
-    const results = await Promise.all([vault.rotateWorkspaceKey(ws), cold.rotateWorkspaceKey(ws)]);
+    const results = await Promise.all([f.vault.rotateWorkspaceKey(ws), f.cold.rotateWorkspaceKey(ws)]);
     const [only] = await versions(ws);
     expect(await versions(ws)).toHaveLength(1);
     expect(results.every((r) => r.version <= only!)).toBe(true);
-    for (const c of connections) expect(await openConnection(db.prisma, cold, c)).toBe(c.secret);
+    for (const c of connections) expect(await openConnection(f.db.prisma, f.cold, c)).toBe(c.secret);
   });
 });

@@ -2,7 +2,9 @@
 import { randomBytes } from "node:crypto";
 import type { MasterKey } from "@nagent/config";
 import { uuidv7, type PrismaClient } from "@nagent/db";
-import { CONNECTION_CREDENTIALS, isVaultError, type Vault, type VaultErrorCode } from "@nagent/vault";
+import { afterAll, beforeAll } from "vitest";
+import { CONNECTION_CREDENTIALS, createVault, isVaultError, type Vault, type VaultErrorCode } from "@nagent/vault";
+import { createTestDatabase, type TestDatabase } from "../../support/database";
 
 /** Master keys with fresh random material, by id; build keyrings from them in any order. */
 export function masterKeys(...ids: string[]): Record<string, MasterKey> {
@@ -62,4 +64,29 @@ export async function vaultError(promise: Promise<unknown>): Promise<{ code: str
     throw error;
   }
   throw new Error("expected a VaultError, but the call succeeded");
+}
+
+/**
+ * The fixture most vault tests share: a fresh database, a caching vault and an uncached one (another process, or a
+ * cold worker: it reads and unwraps the data key on every open), both with master key v1. Read them inside tests.
+ */
+export function useTwoVaults(): { readonly db: TestDatabase; readonly vault: Vault; readonly cold: Vault; readonly keys: Record<string, MasterKey> } {
+  const keys = masterKeys("v1");
+  const state = {} as { db: TestDatabase; vault: Vault; cold: Vault };
+  beforeAll(async () => {
+    state.db = await createTestDatabase();
+    state.vault = await createVault({ prisma: state.db.prisma, masterKeys: [keys["v1"]!] });
+    state.cold = await createVault({ prisma: state.db.prisma, masterKeys: [keys["v1"]!], cache: { ttlMs: 0 } });
+  });
+  afterAll(async () => {
+    state.vault?.close();
+    state.cold?.close();
+    await state.db?.drop();
+  });
+  return {
+    get db() { return state.db; },
+    get vault() { return state.vault; },
+    get cold() { return state.cold; },
+    keys,
+  };
 }
