@@ -35,6 +35,16 @@ export const ATTEMPT_UPSERT = (select: string) =>
 export type InsertItem = Omit<NewRun, "input"> & { readonly input: string };
 
 /**
+ * A CTE that turns off waiting for the WAL flush at this statement's commit (`synchronous_commit` for this transaction
+ * only; the statement is its own transaction). PostgreSQL still writes the commit to disk within a few hundred ms, and
+ * any later durable commit flushes it first, as WAL is written in order; only a crash of the PostgreSQL server in
+ * between loses it. Used where the write is followed by a durable one before anyone relies on it.
+ */
+const commitMode = (value: string) => `commit_mode AS MATERIALIZED (SELECT set_config('synchronous_commit', ${value}, true) AS synchronous_commit)`;
+/** 'off' when no item of the batch needs a durable commit, else 'on'. */
+const insertCommitMode = (items: readonly InsertItem[]) => (items.every((i) => i.durable === false) ? "off" : "on");
+
+/**
  * Inserts runs bound to their connection, resolved in the same statement (the named one, or the workspace's default
  * for the integration; active only). A run whose connection did not resolve, or whose Idempotency-Key another run
  * already holds, is simply absent from the result.
@@ -44,28 +54,30 @@ export async function insertRuns<R extends pg.QueryResultRow>(pool: pg.Pool, ite
     const i = items[0]!;
     const { rows } = await pool.query<R>({
       name: "run-insert-one",
-      text: `INSERT INTO run (id, workspace_id, connection_id, integration, action, schema_version, status, input, idempotency_key, request_hash)
-             SELECT $1::uuid, $2::uuid, c.id, $4::varchar, $5::varchar, $6::int, 'queued', $7::jsonb, $8::varchar, $9::varchar FROM connection c
+      text: `WITH ${commitMode("$10::text")}
+             INSERT INTO run (id, workspace_id, connection_id, integration, action, schema_version, status, input, idempotency_key, request_hash)
+             SELECT $1::uuid, $2::uuid, c.id, $4::varchar, $5::varchar, $6::int, 'queued', $7::jsonb, $8::varchar, $9::varchar FROM connection c, commit_mode
              WHERE c.workspace_id = $2::uuid AND c.integration = $4::varchar AND c.status = 'active'
                AND CASE WHEN $3::uuid IS NULL THEN c.is_default ELSE c.id = $3::uuid END
              ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
              RETURNING *`,
-      values: [i.id, i.workspaceId, i.connectionId, i.integration, i.action, i.schemaVersion, i.input, i.idempotencyKey, i.requestHash],
+      values: [i.id, i.workspaceId, i.connectionId, i.integration, i.action, i.schemaVersion, i.input, i.idempotencyKey, i.requestHash, insertCommitMode(items)],
     });
     return rows;
   }
   const col = <K extends keyof InsertItem>(k: K) => items.map((i) => i[k]);
   const { rows } = await pool.query<R>({
     name: "run-insert-batch",
-    text: `INSERT INTO run (id, workspace_id, connection_id, integration, action, schema_version, status, input, idempotency_key, request_hash)
+    text: `WITH ${commitMode("$10::text")}
+           INSERT INTO run (id, workspace_id, connection_id, integration, action, schema_version, status, input, idempotency_key, request_hash)
            SELECT r.id, r.workspace_id, c.id, r.integration, r.action, r.schema_version, 'queued', r.input, r.idempotency_key, r.request_hash
-           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::varchar[], $5::varchar[], $6::int[], $7::jsonb[], $8::varchar[], $9::varchar[])
+           FROM commit_mode, unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::varchar[], $5::varchar[], $6::int[], $7::jsonb[], $8::varchar[], $9::varchar[])
                 AS r(id, workspace_id, connection_id, integration, action, schema_version, input, idempotency_key, request_hash)
            JOIN connection c ON c.workspace_id = r.workspace_id AND c.integration = r.integration AND c.status = 'active'
                 AND CASE WHEN r.connection_id IS NULL THEN c.is_default ELSE c.id = r.connection_id END
            ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
            RETURNING *`,
-    values: [col("id"), col("workspaceId"), col("connectionId"), col("integration"), col("action"), col("schemaVersion"), col("input"), col("idempotencyKey"), col("requestHash")],
+    values: [col("id"), col("workspaceId"), col("connectionId"), col("integration"), col("action"), col("schemaVersion"), col("input"), col("idempotencyKey"), col("requestHash"), insertCommitMode(items)],
   });
   return rows;
 }
@@ -88,12 +100,15 @@ export interface ClaimRow {
  * attempt counted and its start kept on the run (`attempt_started_at`); a previous attempt that never ended is
  * recorded as lost now. Each row is joined with its connection. Runs gone, canceled or already ended are absent from
  * the result. The attempt's own row is written once, when it ends (`finishRuns`, or the store's `retryLater`).
+ * The claim's commit does not wait for the disk (see commitMode): a claim lost with a PostgreSQL crash leaves the run
+ * queued (or running its previous attempt), the worker's finish then matches nothing, and the run is taken up again, as
+ * after a worker crash. Its finish, durable, flushes the claim with it.
  */
 export async function claimRuns(pool: pg.Pool, ids: readonly string[]): Promise<ClaimRow[]> {
   const one = ids.length === 1;
   const { rows } = await pool.query<ClaimRow>({
     name: one ? "run-claim-one" : "run-claim-batch",
-    text: `WITH prev AS (
+    text: `WITH ${commitMode("'off'")}, prev AS (
              SELECT id, status, attempts_count, attempt_started_at FROM run
              WHERE ${one ? "id = $1::uuid" : "id = ANY($1::uuid[])"} AND status IN ('queued', 'running')
              FOR UPDATE
@@ -112,7 +127,7 @@ export async function claimRuns(pool: pg.Pool, ids: readonly string[]): Promise<
            )
            SELECT c.id, c.workspace_id, c.connection_id, c.integration, c.action, c.input, c.attempts_count,
                   k.ciphertext, k.base_url, k.status AS connection_status, ${notify("c")}
-           FROM claimed c LEFT JOIN connection k ON k.id = c.connection_id AND k.workspace_id = c.workspace_id`,
+           FROM commit_mode, claimed c LEFT JOIN connection k ON k.id = c.connection_id AND k.workspace_id = c.workspace_id`,
     values: [one ? ids[0] : ids],
   });
   return rows;

@@ -23,6 +23,12 @@ export interface NewRun {
   readonly input: unknown;
   readonly idempotencyKey: string | null;
   readonly requestHash: string | null;
+  /**
+   * Whether the insert returns only once its commit is on disk (the default). A sync execute passes false: nothing is
+   * promised before its answer, and its answer follows the run's finish, whose durable commit flushes this one too
+   * (a sync execute answering before the finish makes the insert durable first: `flushCommits`).
+   */
+  readonly durable?: boolean;
 }
 
 export interface RunRow {
@@ -132,6 +138,15 @@ export function createRunStore(pool: pg.Pool) {
       if (run.idempotencyKey === null) return { created: false, run: null };
       const existing = await query<RunRow>("run-by-idempotency-key-any", `SELECT * FROM run WHERE workspace_id = $1 AND idempotency_key = $2`, [run.workspaceId, run.idempotencyKey]);
       return { created: false, run: existing.rows[0] ?? null };
+    },
+
+    /**
+     * Returns once every commit made so far is on disk, including those that did not wait for it (a sync execute's
+     * insert): a transaction given an id commits durably, and WAL is flushed in order. Call it before answering with a
+     * run that a non-durable insert created.
+     */
+    async flushCommits(): Promise<void> {
+      await query("flush-commits", "SELECT txid_current()", []);
     },
 
     /**

@@ -82,6 +82,9 @@ export function createExecuteAction(deps: ExecuteDeps) {
       watch?.cancel();
     }
     if (isTerminal(current.status) && current.output) return { kind: "finished", runId: current.id, envelope: current.output, replayed };
+    // A sync execute inserted its run without waiting for the disk (its answer normally follows the durable finish):
+    // answering with a run id that still runs promises the run, so make its insert durable first.
+    if (mode === "sync") await store.flushCommits();
     return { kind: "pending", runId: current.id, status: current.status, replayed };
   }
 
@@ -107,6 +110,8 @@ export function createExecuteAction(deps: ExecuteDeps) {
     const newRun = {
       id, workspaceId, connectionId: request.connection_id ?? null, integration: action.integration, action: slug,
       schemaVersion: action.schema_version ?? 1, input: request.input, idempotencyKey: idempotencyKey ?? null, requestHash: hash,
+      // A sync answer follows the run's durable finish, or flushCommits (see answer).
+      durable: mode === "async",
     };
     // One statement resolves the connection and writes the run (the hot path); only when no usable connection matched
     // does resolveForRun run, to answer the precise error (404, 409 CONNECTION_REQUIRED / CONNECTION_INVALID, 400).
