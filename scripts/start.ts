@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { ConfigError, configFromProcess, loadSandboxConfig } from "@nagent/config";
 import { migrate, MIGRATIONS_DIR } from "@nagent/db";
+import { workerNodeArgs } from "../apps/worker/src/node-args";
 
 const { config, env, generated } = configFromProcess({ generate: true });
 const sandbox = (() => {
@@ -35,8 +36,8 @@ try {
 const children = new Map<string, ChildProcess>();
 let stopping = false;
 
-function run(name: string, entry: string): void {
-  const child = spawn(process.execPath, ["--import", "tsx", entry], { env: childEnv, stdio: "inherit" });
+function run(name: string, entry: string, nodeArgs: readonly string[] = []): void {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", entry], { env: childEnv, stdio: "inherit" });
   children.set(name, child);
   child.on("exit", (code, signal) => {
     children.delete(name);
@@ -67,7 +68,7 @@ process.on("SIGTERM", () => void stop(0));
 
 run("sandbox", "apps/scale-sandbox/src/main.ts");
 run("api", "apps/api/src/server.ts");
-run("worker", "apps/worker/src/main.ts");
+run("worker", "apps/worker/src/main.ts", workerNodeArgs(config));
 
 const api = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${config.port}`;
 const lines = [

@@ -18,6 +18,7 @@ import { migrate, MIGRATIONS_DIR } from "@nagent/db";
 import { dropDatabase, withDatabase } from "../lib/database";
 import { freePort, startChild, waitFor, type Child } from "../lib/processes";
 import { clearPrefix, measureBullmqCeiling } from "./bullmq-ceiling";
+import { workerNodeArgs } from "../../apps/worker/src/node-args";
 import { percentile, fmtMs } from "../lib/stats";
 
 const DB_NAME = "nagent_bench_execute";
@@ -67,7 +68,7 @@ export async function run(): Promise<ExecuteBenchResult> {
   try {
     children.push(startChild("sandbox", "apps/scale-sandbox/src/main.ts", env));
     children.push(startChild("api", "apps/api/src/server.ts", env));
-    const worker = startChild("worker", "apps/worker/src/main.ts", env);
+    const worker = startChild("worker", "apps/worker/src/main.ts", env, workerNodeArgs(config));
     children.push(worker);
     await waitFor(async () => {
       const dead = children.find((c) => c.exited());

@@ -10,9 +10,12 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** Starts a TypeScript entry point as its own Node process; its stderr is shown (prefixed), stdout dropped. */
-export function startChild(name: string, entry: string, env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, ["--import", "tsx", entry], { env, stdio: ["ignore", "ignore", "pipe"] });
+/**
+ * Starts a TypeScript entry point as its own Node process, with `nodeArgs` as `npm start` gives them; its stderr is
+ * shown (prefixed), stdout dropped.
+ */
+export function startChild(name: string, entry: string, env: NodeJS.ProcessEnv, nodeArgs: readonly string[] = []): Child {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", entry], { env, stdio: ["ignore", "ignore", "pipe"] });
   child.stderr!.on("data", (chunk: Buffer) => {
     for (const line of chunk.toString().split("\n").filter(Boolean)) process.stderr.write(`[${name}] ${line}\n`);
   });

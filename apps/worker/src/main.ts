@@ -9,6 +9,7 @@ import { createRunner } from "@nagent/runner";
 import { createVault } from "@nagent/vault";
 import { INTEGRATIONS_DIR } from "@nagent/registry";
 import { startWorkers } from "./worker";
+import { heapBudget } from "./node-args";
 
 const { config } = configFromProcess({ generate: true });
 const registry = loadRegistry(INTEGRATIONS_DIR);
@@ -20,6 +21,10 @@ const redis = createRedis(config.redisUrl, "worker", (err) => logger.warn({ err:
 const vault = await createVault({ prisma: db.prisma, masterKeys: config.masterKeys });
 const runner = createRunner({ timeoutMs: config.upstreamTimeoutMs, egress: config.egress });
 const workers = await startWorkers({ config, pool: db.pool, redis, registry, vault, runner, logger });
+const heap = heapBudget(config);
+if (!heap.asConfigured) {
+  logger.warn({ heapLimitMb: heap.mb, configuredMb: config.workerHeapMb }, "the worker runs without its heap budget (NAGENT_WORKER_HEAP_MB); start it with `npm run worker`, or node --max-old-space-size");
+}
 
 closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err }) => {
   if (err) logger.error({ err }, "closing after an uncaught error");

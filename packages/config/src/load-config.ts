@@ -23,6 +23,8 @@ export interface Config {
   readonly workerConcurrency: number;
   /** BullMQ lock duration of a running job (see NAGENT_WORKER_LOCK_MS). */
   readonly workerLockMs: number;
+  /** The worker process's V8 heap budget, MiB (see NAGENT_WORKER_HEAP_MB and workerNodeArgs). */
+  readonly workerHeapMb: number;
   readonly connectionRatePerSec: number;
   readonly workspaceConcurrency: number;
   readonly runRetentionDays: number;
@@ -105,6 +107,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>>,
     maxAttempts: env.NAGENT_MAX_ATTEMPTS,
     workerConcurrency: env.NAGENT_WORKER_CONCURRENCY,
     workerLockMs: env.NAGENT_WORKER_LOCK_MS ?? Math.max(30_000, env.NAGENT_UPSTREAM_TIMEOUT_MS + 15_000),
+    workerHeapMb: env.NAGENT_WORKER_HEAP_MB,
     connectionRatePerSec: env.NAGENT_CONNECTION_RATE_PER_SEC,
     workspaceConcurrency: env.NAGENT_WORKSPACE_CONCURRENCY,
     runRetentionDays: env.NAGENT_RUN_RETENTION_DAYS,

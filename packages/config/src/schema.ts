@@ -34,6 +34,13 @@ export const EnvSchema = Type.Object({
    * when longer.
    */
   NAGENT_WORKER_LOCK_MS: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 600_000 })),
+  /**
+   * The worker process's V8 heap budget in MiB (`--max-old-space-size`, given when the process starts: `npm start`,
+   * `npm run worker`). Node otherwise derives it from the machine's memory (about 4 GiB here) and lets the heap grow
+   * to several times its live size between collections; with a budget its memory stays level (bench/execute (e)).
+   * Raise it for large file uploads at high concurrency.
+   */
+  NAGENT_WORKER_HEAP_MB: Type.Integer({ minimum: 128, maximum: 65_536, default: 1_024 }),
   /** Upstream requests per second allowed per connection; runs beyond it wait in the queue, not in a worker. */
   NAGENT_CONNECTION_RATE_PER_SEC: Type.Number({ minimum: 0.01, maximum: 10_000, default: 20 }),
   /** Runs of one workspace that may be in flight at once, across all workers. */
