@@ -78,6 +78,21 @@ describe("commit durability of the hot path", () => {
     expect(await sessionSetting()).toBe("on");
   });
 
+  it("a sync execute past its bound whose run is gone (as a database crash would lose it) answers 503, not a dead run id", async () => {
+    const hung = await isolatedWorkspace(s, "durability-lost");
+    hung.faults([{ route: "GET /v1/projects", hang: true, times: 1 }]);
+    const pending = s.execute(hung.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {}, mode: "sync" });
+    let runId: string | undefined;
+    while (!runId) {
+      await new Promise((r) => setTimeout(r, 20));
+      runId = (await s.db.pool.query<{ id: string }>("SELECT id FROM run WHERE workspace_id = $1", [hung.id])).rows[0]?.id;
+    }
+    await s.db.pool.query("DELETE FROM run WHERE id = $1", [runId]);
+    const res = await pending;
+    expect(res.status, JSON.stringify(res.body)).toBe(503);
+    expect(res.body.error.code).toBe("SERVICE_UNAVAILABLE");
+  });
+
   it("a sync execute past its bound answers 202 with a run that exists and then ends", async () => {
     const hung = await isolatedWorkspace(s, "durability-hang");
     hung.faults([{ route: "GET /v1/projects", hang: true, times: 1 }]);

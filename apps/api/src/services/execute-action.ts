@@ -82,9 +82,16 @@ export function createExecuteAction(deps: ExecuteDeps) {
       watch?.cancel();
     }
     if (isTerminal(current.status) && current.output) return { kind: "finished", runId: current.id, envelope: current.output, replayed };
-    // A sync execute inserted its run without waiting for the disk (its answer normally follows the durable finish):
-    // answering with a run id that still runs promises the run, so make its insert durable first.
-    if (mode === "sync") await store.flushCommits();
+    if (mode === "sync") {
+      // A sync execute inserted its run without waiting for the disk (its answer normally follows the durable finish):
+      // answering with a run id that still runs promises the run, so make its insert durable first, and check that it
+      // is there (a PostgreSQL crash in between would have lost it, unseen by anyone).
+      await store.flushCommits();
+      const durable = await store.get(workspaceId, current.id);
+      if (!durable) throw new AppError("SERVICE_UNAVAILABLE", "The run could not be recorded (the database restarted); send the request again.");
+      current = durable;
+      if (isTerminal(current.status) && current.output) return { kind: "finished", runId: current.id, envelope: current.output, replayed };
+    }
     return { kind: "pending", runId: current.id, status: current.status, replayed };
   }
 

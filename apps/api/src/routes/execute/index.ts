@@ -35,7 +35,7 @@ export const executeRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
       response: {
         200: Type.Object({ run_id: Uuid, data: Envelope.properties.data, error: Envelope.properties.error, successful: Type.Boolean() }),
         202: Type.Object({ run_id: Uuid, status: RunStatus }),
-        ...errorResponses(404, 409, 413),
+        ...errorResponses(404, 409, 413, 503),
       },
     },
   }, async (request, reply) => {
