@@ -70,13 +70,7 @@ export interface AttemptRow {
 }
 
 /** A claimed run with what the worker needs to call the upstream. */
-export interface ClaimedRun {
-  readonly id: string;
-  readonly workspace_id: string;
-  readonly connection_id: string | null;
-  readonly integration: string;
-  readonly action: string;
-  readonly input: Record<string, unknown>;
+export interface ClaimedRun extends Pick<ClaimRow, "id" | "workspace_id" | "connection_id" | "integration" | "action" | "input"> {
   readonly attempt: number;
   readonly connection: { readonly ciphertext: Buffer; readonly base_url: string | null; readonly status: string } | null;
 }

@@ -77,21 +77,17 @@ export function createExecuteAction(deps: ExecuteDeps) {
       const w = watch ?? deps.events.watch(run.id);
       const event = await w.terminal(deps.syncTimeoutMs, async () => (await store.get(workspaceId, run.id))?.status ?? null, { checkNow: watch === undefined });
       if (event && event !== "ended" && event.output) return { kind: "finished", runId: run.id, envelope: event.output, replayed };
-      current = (await store.get(workspaceId, run.id)) ?? current;
+      // Past the bound, or the run ended unseen. A sync execute inserted its run without waiting for the disk (its
+      // answer normally follows the durable finish): answering with a run id that may still run promises the run, so
+      // make its insert durable first, then read it (a PostgreSQL crash in between would have lost it, unseen).
+      await store.flushCommits();
+      const durable = await store.get(workspaceId, run.id);
+      if (!durable) throw new AppError("SERVICE_UNAVAILABLE", "The run could not be recorded (the database restarted); send the request again.");
+      current = durable;
     } else {
       watch?.cancel();
     }
     if (isTerminal(current.status) && current.output) return { kind: "finished", runId: current.id, envelope: current.output, replayed };
-    if (mode === "sync") {
-      // A sync execute inserted its run without waiting for the disk (its answer normally follows the durable finish):
-      // answering with a run id that still runs promises the run, so make its insert durable first, and check that it
-      // is there (a PostgreSQL crash in between would have lost it, unseen by anyone).
-      await store.flushCommits();
-      const durable = await store.get(workspaceId, current.id);
-      if (!durable) throw new AppError("SERVICE_UNAVAILABLE", "The run could not be recorded (the database restarted); send the request again.");
-      current = durable;
-      if (isTerminal(current.status) && current.output) return { kind: "finished", runId: current.id, envelope: current.output, replayed };
-    }
     return { kind: "pending", runId: current.id, status: current.status, replayed };
   }
 
