@@ -4,7 +4,8 @@ import type { Redis } from "ioredis";
 import type { Config } from "@nagent/config";
 import type { Database } from "@nagent/db";
 import { randomUUID } from "node:crypto";
-import { registerErrorHandling, renderFrameworkError } from "./plugins/errors";
+import { registerErrorHandling, renderClientError, renderFrameworkError } from "./plugins/errors";
+import { registerInputRules } from "./plugins/input-rules";
 import { registerOpenApi } from "./plugins/openapi";
 import { registerAuth } from "./plugins/auth";
 import { registerMetrics } from "./plugins/metrics/index";
@@ -56,16 +57,26 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
     },
     return503OnClosing: true,
     frameworkErrors: renderFrameworkError,
+    clientErrorHandler: renderClientError,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: "array", useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON only: without the default text/plain parser a non-JSON body answers 415 instead of a confusing 400.
   app.removeContentTypeParser("text/plain");
+  // Many clients send `content-type: application/json` on every request: an empty body is no body (a route that
+  // needs one still answers 400 VALIDATION_FAILED from its schema), anything else is parsed as Fastify does.
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    if (body.length === 0) return done(null, undefined);
+    return parseJson(request, body as string, done);
+  });
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
   app.addSchema(ErrorBody);
   registerErrorHandling(app);
+  registerInputRules(app);
   await registerOpenApi(app, { extendDocument: (doc) => addActionSchemas(doc, deps.registry) });
   registerAuth(app, { adminToken: deps.config.adminToken, apiKeys: deps.services.apiKeys });
   // Before the routes: its onResponse hook times every one of them.
