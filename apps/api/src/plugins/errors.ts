@@ -76,6 +76,8 @@ export function renderClientError(this: FastifyInstance, error: Error & { code?:
 
 function send(reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply {
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+  // Also here: the router's errors are answered before the onRequest hook that sets it on every other answer.
+  reply.header("x-request-id", request.id);
   return reply.status(error.statusCode).send(envelope(error, request.id));
 }
 
