@@ -4,6 +4,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "@nagent/config";
 import type { Database } from "@nagent/db";
 import { randomUUID } from "node:crypto";
+import { AppError } from "@nagent/errors";
 import { registerErrorHandling, renderClientError, renderFrameworkError } from "./plugins/errors";
 import { registerInputRules } from "./plugins/input-rules";
 import { registerOpenApi } from "./plugins/openapi";
@@ -56,6 +57,8 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    // Node answers a missing Host header with a bare 400 of its own; the onRequest hook below answers it instead.
+    http: { requireHostHeader: false },
     frameworkErrors: renderFrameworkError,
     clientErrorHandler: renderClientError,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: "array", useDefaults: true } },
@@ -73,6 +76,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   });
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
+    if (request.raw.httpVersion === "1.1" && request.headers.host === undefined) throw new AppError("BAD_REQUEST", "An HTTP/1.1 request needs a Host header.");
   });
   app.addSchema(ErrorBody);
   registerErrorHandling(app);
