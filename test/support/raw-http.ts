@@ -29,7 +29,7 @@ export function rawRequest(port: number, bytes: string | Buffer, timeoutMs = 5_0
     socket.on("data", (chunk) => {
       chunks.push(chunk);
       const answer = parse(Buffer.concat(chunks).toString("utf8"));
-      if (answer && Buffer.byteLength(answer.body) >= Number(answer.headers["content-length"] ?? Infinity)) finish();
+      if (answer && answer.headers["content-length"] !== undefined && Buffer.byteLength(answer.body) >= Number(answer.headers["content-length"])) finish();
     });
     socket.on("error", () => finish());
     socket.on("close", () => finish());
@@ -37,7 +37,9 @@ export function rawRequest(port: number, bytes: string | Buffer, timeoutMs = 5_0
   });
 }
 
+/** The first final answer in `text`: interim 1xx answers (100 Continue) are skipped, bytes past its body ignored. */
 function parse(text: string): RawAnswer | null {
+  while (/^HTTP\/1\.[01] 1\d\d /.test(text) && text.includes("\r\n\r\n")) text = text.slice(text.indexOf("\r\n\r\n") + 4);
   const end = text.indexOf("\r\n\r\n");
   if (end < 0) return null;
   const [statusLine = "", ...lines] = text.slice(0, end).split("\r\n");
@@ -48,7 +50,9 @@ function parse(text: string): RawAnswer | null {
     const colon = line.indexOf(":");
     if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
-  return { status, headers, body: text.slice(end + 4) };
+  const body = Buffer.from(text.slice(end + 4));
+  const length = Number(headers["content-length"] ?? body.length);
+  return { status, headers, body: body.subarray(0, Math.min(length, body.length)).toString("utf8") };
 }
 
 /** Framing errors and oddities Node's HTTP parser or the router must refuse in the error envelope. */
