@@ -38,7 +38,7 @@ async function allTools(client: Client) {
 }
 
 const toolset = async (apiKey: string, body: unknown) => s.app.inject({ method: "POST", url: "/v1/toolsets", headers: bearer(apiKey), payload: body as object });
-const errorOf = (result: { content: unknown }) => JSON.parse((result.content as { text: string }[])[0]!.text).error;
+const errorOf = (result: Record<string, unknown>) => JSON.parse((result["content"] as { text: string }[])[0]!.text).error;
 const sizeOf = (tools: unknown[]) => {
   const bytes = Buffer.byteLength(JSON.stringify({ tools }));
   return { bytes, approx_tokens: Math.round(bytes / 4) };
