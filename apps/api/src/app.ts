@@ -25,6 +25,8 @@ import { actionRoutes } from "./routes/actions/index";
 import { addActionSchemas } from "./routes/actions/openapi-components";
 import { flowRoutes } from "./routes/flows/index";
 import { runEventRoutes } from "./routes/run-events/index";
+import { toolsetRoutes } from "./routes/toolsets/index";
+import { mcpRoutes } from "./routes/mcp/index";
 
 /** What the app is built from. Processes build these once (server.ts); tests build them against test services. */
 export interface AppDeps {
@@ -97,5 +99,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(integrationRoutes, { deps });
   await app.register(actionRoutes, { deps });
   await app.register(flowRoutes, { deps });
+  await app.register(toolsetRoutes, { deps });
+  await app.register(mcpRoutes, { deps });
   return app;
 }

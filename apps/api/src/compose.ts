@@ -15,6 +15,7 @@ import { createExecuteAction } from "./services/execute-action";
 import { createRunService } from "./services/runs";
 import { createRunEventFeed } from "./services/run-event-feed";
 import { countFinishedOnCancel } from "./services/count-canceled-runs";
+import { createToolsetService } from "./services/toolsets";
 
 /** The infrastructure the API runs on, built once per process (or per test). */
 export interface Infrastructure {
@@ -103,6 +104,7 @@ export function createServices(infra: Infrastructure) {
       onRunStarted: (run) => void runMetrics.runStarted(run).catch(metricsFailed) }),
     runs: countFinishedOnCancel(createRunService({ store, lister: createRunLister(db.pool), producer, fairness }), (run) => void runMetrics.runFinished(run).catch(metricsFailed)),
     runEvents: createRunEventFeed({ store, events, maxOpen: config.eventStreamsMax }),
+    toolsets: createToolsetService({ prisma, registry, connections }),
   };
 }
 

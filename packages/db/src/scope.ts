@@ -1,7 +1,7 @@
 import type { PrismaClient } from "./generated/client";
 
 /** Models whose rows belong to a workspace (they carry `workspace_id`). */
-const TENANT_MODELS = new Set<string>(["ApiKey", "WorkspaceKey", "Connection", "Run"]);
+const TENANT_MODELS = new Set<string>(["ApiKey", "WorkspaceKey", "Connection", "Run", "Toolset"]);
 
 const WHERE_OPERATIONS = new Set([
   "findUnique", "findUniqueOrThrow", "findFirst", "findFirstOrThrow", "findMany", "count", "aggregate", "groupBy",

@@ -2,6 +2,7 @@ import type { CompiledAction } from "./compile-actions";
 import { InvalidCursorError } from "./errors";
 import { isPlainObject } from "./json-pointer";
 import type { IntegrationManifest } from "./types";
+import type { ActionSearch } from "./search";
 
 /** How an integration authenticates, without anything secret: the scheme and the fields a connection must give. */
 export interface AuthSummary {
@@ -78,18 +79,31 @@ export function summarizeAction(action: CompiledAction): ActionSummary {
 }
 
 /**
- * One page of actions, ordered by slug. The cursor is the last slug of the page, base64url-encoded JSON, so a page
- * stays correct when the filter is the same and actions were added or removed between requests.
+ * One page of actions: ordered by slug, or with `q` by relevance (the ranking of `search.ts`; ties by slug), keeping
+ * only the actions that contain every word of `q`. An exact slug as `q` answers that action alone. The cursor is the
+ * last slug of the page, base64url-encoded JSON: without `q` the next page starts after that slug, with `q` after its
+ * place in the ranking (which only changes when the catalogue does).
  */
-export function pageActions(all: readonly CompiledAction[], query: ListActionsQuery): ActionPage {
+export function pageActions(all: readonly CompiledAction[], query: ListActionsQuery, search?: ActionSearch): ActionPage {
   const limit = clampLimit(query.limit);
   const after = query.cursor === undefined || query.cursor === "" ? undefined : decodeCursor(query.cursor);
-  const terms = (query.q ?? "").slice(0, MAX_QUERY_LENGTH).toLowerCase().split(/\s+/).filter(Boolean);
-  const matches = all
-    .filter((a) => query.integration === undefined || a.integration.slug === query.integration)
-    .filter((a) => after === undefined || a.manifest.slug > after)
-    .filter((a) => terms.length === 0 || matchesAll(a, terms))
-    .sort((a, b) => (a.manifest.slug < b.manifest.slug ? -1 : 1));
+  const q = (query.q ?? "").slice(0, MAX_QUERY_LENGTH);
+  const terms = q.toLowerCase().split(/\s+/).filter(Boolean);
+  const scoped = all.filter((a) => query.integration === undefined || a.integration.slug === query.integration);
+  let matches: CompiledAction[];
+  if (terms.length === 0 || search === undefined) {
+    matches = scoped
+      .filter((a) => after === undefined || a.manifest.slug > after)
+      .filter((a) => terms.length === 0 || matchesAll(a, terms))
+      .sort((a, b) => (a.manifest.slug < b.manifest.slug ? -1 : 1));
+  } else {
+    const exact = scoped.filter((a) => a.manifest.slug === q.trim().toUpperCase());
+    const bySlug = new Map(scoped.map((a) => [a.manifest.slug, a]));
+    const ranked = exact.length > 0 ? exact : search.search(q, { every: true }).flatMap((slug) => bySlug.get(slug) ?? []).filter((a) => matchesAll(a, terms));
+    const at = after === undefined ? -1 : ranked.findIndex((a) => a.manifest.slug === after);
+    const start = after === undefined ? 0 : at < 0 ? ranked.length : at + 1;
+    matches = ranked.slice(start);
+  }
   const page = matches.slice(0, limit);
   const last = page.at(-1);
   return { actions: page.map(summarizeAction), next_cursor: matches.length > limit && last !== undefined ? encodeCursor(last.manifest.slug) : null };

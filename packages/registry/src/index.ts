@@ -14,3 +14,4 @@ export { canonicalJson, contentHash } from "./canonical-json";
 export { META_SCHEMA_PATH } from "./meta-schema";
 export type { ActionManifest, AuthApply, AuthSpec, HttpMethod, IntegrationManifest, JsonSchema, JsonSchemaObject, ManifestProblem, OnConflictSpec, ParamLocation, ParamSpec } from "./types";
 export { INTEGRATIONS_DIR } from "./paths";
+export { createActionSearch, searchTerm, type ActionSearch } from "./search";

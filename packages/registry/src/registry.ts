@@ -7,6 +7,7 @@ import { isPlainObject } from "./json-pointer";
 import { checkManifestDirectory, type LoadOptions } from "./load-manifests";
 import { ManifestError } from "./problems";
 import { toTool, type ToolDefinition } from "./tool-export";
+import { createActionSearch } from "./search";
 import type { ToolFormat } from "./tool-rules";
 import type { ActionManifest, AuthSpec, HttpMethod, IntegrationManifest, JsonSchema, OnConflictSpec, ParamSpec } from "./types";
 
@@ -71,6 +72,8 @@ export interface Registry {
   secretFields(integration?: string): string[];
   /** See `checkFlow` in `flow-check.ts`. */
   checkFlow(steps: unknown): FlowCheckResult;
+  /** Action slugs ranked best first for a free-text query, any word matching (see `search.ts`); `only` restricts the candidates. */
+  searchActions(query: string, only?: (slug: string) => boolean): string[];
   /** The action as a tool definition (see `toTool`); throws `UnknownActionError`. */
   toTool(slug: string, format: ToolFormat): ToolDefinition;
   /** Every action's bundled schemas and content hash, for schema versioning. */
@@ -99,6 +102,7 @@ function buildRegistry(integrations: readonly CompiledIntegration[], actions: re
   const bySlug = new Map(actions.map((a) => [a.manifest.slug, a]));
   const integrationBySlug = new Map(integrations.map((i) => [i.manifest.slug, i]));
   const versions = new Map<string, number>();
+  const search = createActionSearch(actions);
 
   const action = (slug: string): CompiledAction => {
     const found = bySlug.get(slug);
@@ -122,7 +126,8 @@ function buildRegistry(integrations: readonly CompiledIntegration[], actions: re
       if (found === undefined) return undefined;
       return { ...summarizeIntegration(found.manifest), actions: actions.filter((a) => a.integration === found.manifest).map(summarizeAction) };
     },
-    listActions: (query = {}) => pageActions(actions, query),
+    listActions: (query = {}) => pageActions(actions, query, search),
+    searchActions: (query, only) => search.search(query, only ? { only } : {}),
     getAction: (slug) => {
       const found = bySlug.get(slug);
       return found === undefined ? undefined : detail(found);

@@ -55,13 +55,13 @@ export async function insertRuns<R extends pg.QueryResultRow>(pool: pg.Pool, ite
     const { rows } = await pool.query<R>({
       name: "run-insert-one",
       text: `WITH ${commitMode("$10::text")}
-             INSERT INTO run (id, workspace_id, connection_id, integration, action, schema_version, status, input, idempotency_key, request_hash)
-             SELECT $1::uuid, $2::uuid, c.id, $4::varchar, $5::varchar, $6::int, 'queued', $7::jsonb, $8::varchar, $9::varchar FROM connection c, commit_mode
+             INSERT INTO run (id, workspace_id, connection_id, integration, action, schema_version, status, input, idempotency_key, request_hash, source, toolset_id)
+             SELECT $1::uuid, $2::uuid, c.id, $4::varchar, $5::varchar, $6::int, 'queued', $7::jsonb, $8::varchar, $9::varchar, $11::varchar, $12::uuid FROM connection c, commit_mode
              WHERE c.workspace_id = $2::uuid AND c.integration = $4::varchar AND c.status = 'active'
                AND CASE WHEN $3::uuid IS NULL THEN c.is_default ELSE c.id = $3::uuid END
              ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
              RETURNING *`,
-      values: [i.id, i.workspaceId, i.connectionId, i.integration, i.action, i.schemaVersion, i.input, i.idempotencyKey, i.requestHash, insertCommitMode(items)],
+      values: [i.id, i.workspaceId, i.connectionId, i.integration, i.action, i.schemaVersion, i.input, i.idempotencyKey, i.requestHash, insertCommitMode(items), i.source ?? "api", i.toolsetId ?? null],
     });
     return rows;
   }
@@ -69,15 +69,16 @@ export async function insertRuns<R extends pg.QueryResultRow>(pool: pg.Pool, ite
   const { rows } = await pool.query<R>({
     name: "run-insert-batch",
     text: `WITH ${commitMode("$10::text")}
-           INSERT INTO run (id, workspace_id, connection_id, integration, action, schema_version, status, input, idempotency_key, request_hash)
-           SELECT r.id, r.workspace_id, c.id, r.integration, r.action, r.schema_version, 'queued', r.input, r.idempotency_key, r.request_hash
-           FROM commit_mode, unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::varchar[], $5::varchar[], $6::int[], $7::jsonb[], $8::varchar[], $9::varchar[])
-                AS r(id, workspace_id, connection_id, integration, action, schema_version, input, idempotency_key, request_hash)
+           INSERT INTO run (id, workspace_id, connection_id, integration, action, schema_version, status, input, idempotency_key, request_hash, source, toolset_id)
+           SELECT r.id, r.workspace_id, c.id, r.integration, r.action, r.schema_version, 'queued', r.input, r.idempotency_key, r.request_hash, r.source, r.toolset_id
+           FROM commit_mode, unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::varchar[], $5::varchar[], $6::int[], $7::jsonb[], $8::varchar[], $9::varchar[], $11::varchar[], $12::uuid[])
+                AS r(id, workspace_id, connection_id, integration, action, schema_version, input, idempotency_key, request_hash, source, toolset_id)
            JOIN connection c ON c.workspace_id = r.workspace_id AND c.integration = r.integration AND c.status = 'active'
                 AND CASE WHEN r.connection_id IS NULL THEN c.is_default ELSE c.id = r.connection_id END
            ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
            RETURNING *`,
-    values: [col("id"), col("workspaceId"), col("connectionId"), col("integration"), col("action"), col("schemaVersion"), col("input"), col("idempotencyKey"), col("requestHash"), insertCommitMode(items)],
+    values: [col("id"), col("workspaceId"), col("connectionId"), col("integration"), col("action"), col("schemaVersion"), col("input"), col("idempotencyKey"), col("requestHash"), insertCommitMode(items),
+      items.map((i) => i.source ?? "api"), items.map((i) => i.toolsetId ?? null)],
   });
   return rows;
 }

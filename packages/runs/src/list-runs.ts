@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { RunRow } from "./store";
-import type { RunStatus } from "./types";
+import { RUN_SOURCES, type RunSource, type RunStatus } from "./types";
 
 /**
  * Run history: one page of a workspace's runs, newest first, filtered, with keyset pagination on
@@ -26,6 +26,8 @@ export interface ListRunsQuery {
   readonly connectionId?: string | undefined;
   readonly errorCode?: string | undefined;
   readonly idempotencyKey?: string | undefined;
+  readonly source?: RunSource | undefined;
+  readonly toolsetId?: string | undefined;
   /** Inclusive: runs created at or after this instant. */
   readonly createdAfter?: Date | undefined;
   /** Exclusive: runs created before this instant (so consecutive windows neither overlap nor leave a gap). */
@@ -63,7 +65,7 @@ export class InvalidRunQueryError extends Error {
 
 // Summaries only: `output` is never read, so a large (TOASTed) output is never fetched or decompressed for a list.
 const COLUMNS = "id, connection_id, integration, action, schema_version, status, status_reason, input_truncated, output_truncated, " +
-  "error_code, idempotency_key, attempts_count, created_at, started_at, finished_at, next_attempt_at";
+  "error_code, idempotency_key, attempts_count, created_at, started_at, finished_at, next_attempt_at, source, toolset_id";
 const ORDER = "ORDER BY created_at DESC, id DESC";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -96,6 +98,8 @@ export function pageSql(workspaceId: string, query: ListRunsQuery, limit: number
   if (query.connectionId !== undefined) where.push(`connection_id = ${p(query.connectionId)}`);
   if (query.errorCode !== undefined) where.push(`error_code = ${p(query.errorCode)}`);
   if (query.idempotencyKey !== undefined) where.push(`idempotency_key = ${p(query.idempotencyKey)}`);
+  if (query.toolsetId !== undefined) where.push(`toolset_id = ${p(query.toolsetId)}`);
+  if (query.source !== undefined) where.push(`source = ${p(query.source)}`);
   if (query.createdAfter !== undefined) where.push(`created_at >= ${p(query.createdAfter)}`);
   if (query.createdBefore !== undefined) where.push(`created_at < ${p(query.createdBefore)}`);
   if (query.cursor !== undefined) {
@@ -108,7 +112,7 @@ export function pageSql(workspaceId: string, query: ListRunsQuery, limit: number
   // The action and connection indexes hold status before created_at, so that ?action=&status= reads one ordered
   // range. Without a status filter, read one ordered range per status and merge them (PostgreSQL plans a Merge Append
   // of the five short scans); the CHECK constraint on run.status makes the five ranges the whole.
-  const perStatus = query.status === undefined && query.errorCode === undefined && query.idempotencyKey === undefined &&
+  const perStatus = query.status === undefined && query.errorCode === undefined && query.idempotencyKey === undefined && query.toolsetId === undefined &&
     (query.action !== undefined || query.connectionId !== undefined);
   if (!perStatus) {
     if (query.status !== undefined) where.push(`status = ${p(query.status)}`);
@@ -125,6 +129,8 @@ function check(workspaceId: string, q: ListRunsQuery, limit: number): void {
   if (q.action !== undefined && !CODE.test(q.action)) throw new InvalidRunQueryError("action");
   if (q.errorCode !== undefined && (!CODE.test(q.errorCode) || q.errorCode.length > 64)) throw new InvalidRunQueryError("error_code");
   if (q.connectionId !== undefined && !UUID.test(q.connectionId)) throw new InvalidRunQueryError("connection_id");
+  if (q.toolsetId !== undefined && !UUID.test(q.toolsetId)) throw new InvalidRunQueryError("toolset_id");
+  if (q.source !== undefined && !RUN_SOURCES.includes(q.source)) throw new InvalidRunQueryError("source");
   if (q.idempotencyKey !== undefined && (q.idempotencyKey.length < 1 || q.idempotencyKey.length > 255)) throw new InvalidRunQueryError("idempotency_key");
   for (const [field, date] of [["created_after", q.createdAfter], ["created_before", q.createdBefore]] as const) {
     if (date !== undefined && Number.isNaN(date.getTime())) throw new InvalidRunQueryError(field);

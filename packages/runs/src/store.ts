@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { Envelope, RunStatus } from "./types";
+import type { Envelope, RunSource, RunStatus } from "./types";
 import { createBatcher } from "@nagent/batch";
 import { claimRuns, EVENT_COLUMNS, finishRuns, insertRuns, notify, type ClaimRow, type FinishItem, type InsertItem } from "./hot-path";
 import { compactJson, STORED_INPUT_MAX_BYTES, STORED_OUTPUT_MAX_BYTES } from "./compact";
@@ -23,6 +23,10 @@ export interface NewRun {
   readonly input: unknown;
   readonly idempotencyKey: string | null;
   readonly requestHash: string | null;
+  /** Where the call came from: "api" (REST execute, the default) or "mcp" (tools/call). */
+  readonly source?: RunSource;
+  /** The tool set an MCP call came through, if any. */
+  readonly toolsetId?: string | null;
   /**
    * Whether the insert returns only once its commit is on disk (the default). A sync execute passes false: nothing is
    * promised before its answer, and its answer follows the run's finish, whose durable commit flushes this one too
@@ -55,6 +59,8 @@ export interface RunRow {
   readonly next_attempt_at: Date | null;
   /** When the attempt in flight started (its run_attempt row is written when it ends). */
   readonly attempt_started_at: Date | null;
+  readonly source: RunSource;
+  readonly toolset_id: string | null;
 }
 
 export interface AttemptRow {

@@ -1,6 +1,10 @@
 /** Run status: queued → running → succeeded | failed; queued → canceled; running → queued between attempts. */
 export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "canceled";
 
+/** Where a run came from: the REST execute route or an MCP tools/call. */
+export type RunSource = "api" | "mcp";
+export const RUN_SOURCES: readonly RunSource[] = ["api", "mcp"];
+
 export const TERMINAL_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "canceled"];
 
 export function isTerminal(status: string): boolean {

@@ -5,6 +5,8 @@ export const RunStatus = Type.Enum(["queued", "running", "succeeded", "failed", 
   description: "queued → running → succeeded | failed; queued → canceled. A run waiting between attempts is queued again (see status_reason).",
 });
 
+const RunSource_ = Type.Enum(["api", "mcp"], { description: "Where the run came from: POST /v1/actions/:slug/execute (api) or an MCP tools/call (mcp)." });
+
 export const RunError = Type.Object({
   code: Type.String({ description: "Stable: UPSTREAM_BAD_REQUEST, UPSTREAM_UNAUTHORIZED, UPSTREAM_NOT_FOUND, UPSTREAM_CONFLICT, UPSTREAM_RATE_LIMITED, UPSTREAM_UNAVAILABLE, UPSTREAM_TIMEOUT, CONNECTION_INVALID, …" }),
   message: Type.String({ description: "The upstream's own message where it gave one." }),
@@ -36,6 +38,8 @@ const runFields = {
   action: Type.String(),
   integration: Type.String(),
   connection_id: Type.Union([Uuid, Type.Null()]),
+  source: RunSource_,
+  toolset_id: Type.Union([Uuid, Type.Null()], { description: "The tool set an MCP call came through (null for REST and for POST /mcp)." }),
   status: RunStatus,
   status_reason: Type.Union([Type.String(), Type.Null()]),
   input_truncated: Type.Boolean(),
@@ -73,6 +77,8 @@ export const ListRunsQuerystring = Type.Object({
   connection_id: Type.Optional(Type.String({ format: "uuid", maxLength: 36, description: "Runs through this connection (a deleted connection's runs too)." })),
   error_code: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Z][A-Z0-9_]*$", description: "The envelope's error code, e.g. UPSTREAM_RATE_LIMITED." })),
   idempotency_key: Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: "^[\\x21-\\x7e]+$", description: "The Idempotency-Key the run was created with." })),
+  source: Type.Optional(Type.Enum(["api", "mcp"], { description: "Only runs from the REST API or only runs from MCP." })),
+  toolset_id: Type.Optional(Type.String({ format: "uuid", maxLength: 36, description: "Runs called through this MCP tool set." })),
   created_after: Type.Optional(instant("Runs created at or after this instant (inclusive), e.g. 2026-11-28T20:00:00Z.")),
   created_before: Type.Optional(instant("Runs created before this instant (exclusive).")),
   limit: Type.Optional(Limit),

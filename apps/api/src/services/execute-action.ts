@@ -11,6 +11,10 @@ export interface ExecuteRequest {
   readonly connection_id?: string | undefined;
   readonly input: Record<string, unknown>;
   readonly mode?: "sync" | "async" | undefined;
+  /** "api" (the default) or "mcp": recorded on the run. */
+  readonly source?: "api" | "mcp" | undefined;
+  /** The MCP tool set the call came through; recorded on the run. */
+  readonly toolset_id?: string | null | undefined;
 }
 
 export type ExecuteResult =
@@ -113,6 +117,7 @@ export function createExecuteAction(deps: ExecuteDeps) {
     const newRun = {
       id, workspaceId, connectionId: request.connection_id ?? null, integration: action.integration, action: slug,
       schemaVersion: action.schema_version ?? 1, input: request.input, idempotencyKey: idempotencyKey ?? null, requestHash: hash,
+      source: request.source ?? "api", toolsetId: request.toolset_id ?? null,
       // A sync answer follows the run's durable finish, or flushCommits (see answer).
       durable: mode === "async",
     };

@@ -1,4 +1,4 @@
-import type { AttemptRow, Envelope, RunRow, RunStatus } from "@nagent/runs";
+import type { AttemptRow, Envelope, RunRow, RunSource, RunStatus } from "@nagent/runs";
 
 export interface AttemptView {
   number: number;
@@ -17,6 +17,8 @@ export interface RunView {
   action: string;
   integration: string;
   connection_id: string | null;
+  source: RunSource;
+  toolset_id: string | null;
   status: RunStatus;
   status_reason: string | null;
   input: unknown;
@@ -45,6 +47,8 @@ export function runFields(row: Omit<RunRow, "workspace_id" | "input" | "output" 
     action: row.action,
     integration: row.integration,
     connection_id: row.connection_id,
+    source: row.source,
+    toolset_id: row.toolset_id,
     status: row.status,
     status_reason: row.status_reason,
     input_truncated: row.input_truncated,

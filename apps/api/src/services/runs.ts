@@ -1,6 +1,6 @@
 import { AppError, notFound } from "@nagent/errors";
 import type { Fairness, RunProducer } from "@nagent/queue";
-import { InvalidRunCursorError, type ListRunsQuery, type RunLister, type RunStatus, type RunStore, type RunSummaryRow } from "@nagent/runs";
+import { InvalidRunCursorError, type ListRunsQuery, type RunLister, type RunSource, type RunStatus, type RunStore, type RunSummaryRow } from "@nagent/runs";
 import { runFields, toRunView, type RunView } from "./run-view";
 
 /** A run in a list (GET /v1/runs): the run without its bodies and attempts, plus the envelope's outcome. */
@@ -13,6 +13,8 @@ export interface ListRunsParams {
   connection_id?: string | undefined;
   error_code?: string | undefined;
   idempotency_key?: string | undefined;
+  source?: RunSource | undefined;
+  toolset_id?: string | undefined;
   created_after?: string | undefined;
   created_before?: string | undefined;
   limit?: number | undefined;
@@ -27,7 +29,7 @@ export function createRunService(deps: { store: RunStore; lister: RunLister; pro
     async list(workspaceId: string, params: ListRunsParams): Promise<{ runs: RunSummaryView[]; next_cursor: string | null }> {
       const query: ListRunsQuery = {
         action: params.action, status: params.status, connectionId: params.connection_id, errorCode: params.error_code,
-        idempotencyKey: params.idempotency_key, limit: params.limit, cursor: params.cursor,
+        idempotencyKey: params.idempotency_key, source: params.source, toolsetId: params.toolset_id, limit: params.limit, cursor: params.cursor,
         createdAfter: params.created_after === undefined ? undefined : new Date(params.created_after),
         createdBefore: params.created_before === undefined ? undefined : new Date(params.created_before),
       };
