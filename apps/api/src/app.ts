@@ -23,6 +23,8 @@ import { actionRoutes } from "./routes/actions/index";
 import { addActionSchemas } from "./routes/actions/openapi-components";
 import { flowRoutes } from "./routes/flows/index";
 import { runEventRoutes } from "./routes/run-events/index";
+import { consoleRoutes } from "./routes/console/index";
+import { createConsoleSession } from "./plugins/console-session";
 
 /** What the app is built from. Processes build these once (server.ts); tests build them against test services. */
 export interface AppDeps {
@@ -67,7 +69,8 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   app.addSchema(ErrorBody);
   registerErrorHandling(app);
   await registerOpenApi(app, { extendDocument: (doc) => addActionSchemas(doc, deps.registry) });
-  registerAuth(app, { adminToken: deps.config.adminToken, apiKeys: deps.services.apiKeys });
+  const consoleSession = createConsoleSession({ secret: deps.config.adminToken, secure: deps.config.isProduction });
+  registerAuth(app, { adminToken: deps.config.adminToken, apiKeys: deps.services.apiKeys, consoleSession });
   // Before the routes: its onResponse hook times every one of them.
   await registerMetrics(app, { redis: deps.redis, queuePrefix: deps.config.queuePrefix, token: deps.config.metricsToken, openEventStreams: deps.services.runEvents.openCount });
   await registerQueueDashboard(app, { redis: deps.redis, queuePrefix: deps.config.queuePrefix, adminToken: deps.config.adminToken, secureCookie: deps.config.isProduction });
@@ -82,5 +85,6 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(integrationRoutes, { deps });
   await app.register(actionRoutes, { deps });
   await app.register(flowRoutes, { deps });
+  await app.register(consoleRoutes, { deps, session: consoleSession });
   return app;
 }
