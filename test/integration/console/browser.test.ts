@@ -16,7 +16,7 @@ export const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "-
 async function seriousViolations(page: Page): Promise<string[]> {
   await page.evaluate(AXE_SOURCE);
   const found = await page.evaluate(async () => {
-    const result = await (window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run();
+    const result = await (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run();
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, where: v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ") }));
   });
   return found.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}) at ${v.where}`);
@@ -81,8 +81,8 @@ describe("operator console in headless Chromium", () => {
     const [cookie] = (await page.context().cookies()).filter((c) => c.name === "nagent_console");
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Strict", path: "/" });
     expect(cookie!.expires * 1000).toBeLessThan(Date.now() + 8.1 * 3600_000);
-    expect(await page.evaluate(() => document.cookie)).toBe("");
-    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+    expect(await page.evaluate("document.cookie")).toBe("");
+    const stored = await page.evaluate("JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })");
     expect(stored).not.toContain(ws.apiKey);
   });
 
@@ -150,7 +150,7 @@ describe("operator console in headless Chromium", () => {
     const cookie = (await page.context().cookies()).find((c) => c.name === "nagent_console")!;
     const forged = await fetch(`${base}/v1/runs/${queuedRun}/cancel`, { method: "POST", headers: { cookie: `nagent_console=${cookie.value}`, origin: "https://evil.example" } });
     expect(forged.status).toBe(403);
-    expect((await forged.json()).error.code).toBe("CSRF_REJECTED");
+    expect(((await forged.json()) as { error: { code: string } }).error.code).toBe("CSRF_REJECTED");
     // Without the Origin header too: no CSRF token, no change.
     const tokenless = await fetch(`${base}/v1/runs/${queuedRun}/cancel`, { method: "POST", headers: { cookie: `nagent_console=${cookie.value}` } });
     expect(tokenless.status).toBe(403);
