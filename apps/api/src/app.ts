@@ -4,7 +4,9 @@ import type { Redis } from "ioredis";
 import type { Config } from "@nagent/config";
 import type { Database } from "@nagent/db";
 import { randomUUID } from "node:crypto";
-import { registerErrorHandling, renderFrameworkError } from "./plugins/errors";
+import { AppError } from "@nagent/errors";
+import { registerErrorHandling, renderClientError, renderFrameworkError } from "./plugins/errors";
+import { registerInputRules } from "./plugins/input-rules";
 import { registerOpenApi } from "./plugins/openapi";
 import { registerAuth } from "./plugins/auth";
 import { registerMetrics } from "./plugins/metrics/index";
@@ -57,17 +59,30 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    // Node answers a missing Host header with a bare 400 of its own; the onRequest hook below answers it instead.
+    http: { requireHostHeader: false },
     frameworkErrors: renderFrameworkError,
+    clientErrorHandler: renderClientError,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: "array", useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON only: without the default text/plain parser a non-JSON body answers 415 instead of a confusing 400.
   app.removeContentTypeParser("text/plain");
+  // Many clients send `content-type: application/json` on every request: an empty body is no body (a route that
+  // needs one still answers 400 VALIDATION_FAILED from its schema), anything else is parsed as Fastify does.
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    if (body.length === 0) return done(null, undefined);
+    return parseJson(request, body as string, done);
+  });
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
+    if (request.raw.httpVersion === "1.1" && request.headers.host === undefined) throw new AppError("BAD_REQUEST", "An HTTP/1.1 request needs a Host header.");
   });
   app.addSchema(ErrorBody);
   registerErrorHandling(app);
+  registerInputRules(app);
   await registerOpenApi(app, { extendDocument: (doc) => addActionSchemas(doc, deps.registry) });
   const consoleSession = createConsoleSession({ secret: deps.config.adminToken, secure: deps.config.isProduction });
   registerAuth(app, { adminToken: deps.config.adminToken, apiKeys: deps.services.apiKeys, consoleSession });

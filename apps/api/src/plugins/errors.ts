@@ -1,4 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { randomUUID } from "node:crypto";
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
 import { AppError, isAppError } from "@nagent/errors";
 
 interface ValidationIssue {
@@ -40,12 +43,46 @@ export function renderFrameworkError(error: FastifyError, request: FastifyReques
   return send(reply, request, appError);
 }
 
+/**
+ * For Fastify's `clientErrorHandler` option: a request Node's HTTP parser refuses before Fastify sees it (headers over
+ * the size limit, malformed framing such as Content-Length with Transfer-Encoding, an invalid header name or value, a
+ * request that does not arrive in time) is answered in the envelope too, with a fresh request id, and the connection
+ * is closed (its framing cannot be trusted).
+ */
+export function renderClientError(this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const appError = error.code === "HPE_HEADER_OVERFLOW"
+    ? new AppError("HEADERS_TOO_LARGE", "The request headers are too large.")
+    : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? new AppError("REQUEST_TIMEOUT", "The request did not arrive in time.")
+      : new AppError("BAD_REQUEST", "The HTTP request is malformed.");
+  const requestId = randomUUID();
+  this.log.debug({ reqId: requestId, code: error.code, statusCode: appError.statusCode }, "client error");
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify(envelope(appError, requestId));
+  socket.end([
+    `HTTP/1.1 ${appError.statusCode} ${STATUS_CODES[appError.statusCode] ?? "Error"}`,
+    "content-type: application/json; charset=utf-8",
+    `content-length: ${Buffer.byteLength(body)}`,
+    `x-request-id: ${requestId}`,
+    "connection: close",
+    "",
+    body,
+  ].join("\r\n"), () => socket.destroy());
+}
+
 function send(reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply {
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
-  return reply.status(error.statusCode).send({
-    error: { code: error.code, message: error.message, details: error.details },
-    request_id: request.id,
-  });
+  // Also here: the router's errors are answered before the onRequest hook that sets it on every other answer.
+  reply.header("x-request-id", request.id);
+  return reply.status(error.statusCode).send(envelope(error, request.id));
+}
+
+function envelope(error: AppError, requestId: string): { error: { code: string; message: string; details: unknown }; request_id: string } {
+  return { error: { code: error.code, message: error.message, details: error.details }, request_id: requestId };
 }
 
 export function toAppError(error: FastifyError | AppError | Error): AppError {

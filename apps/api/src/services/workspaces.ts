@@ -1,6 +1,6 @@
-import { notFound } from "@nagent/errors";
+import { AppError, notFound } from "@nagent/errors";
 import { uuidv7, type PrismaClient } from "@nagent/db";
-import type { Vault } from "@nagent/vault";
+import { VaultError, type Vault } from "@nagent/vault";
 import { generateApiKey } from "./api-key-secret";
 import { AUTH_CHANGED_CHANNEL } from "./api-keys";
 
@@ -38,7 +38,11 @@ export function createWorkspaceService(deps: { prisma: PrismaClient; vault: Vaul
     async rotateDataKey(id: string): Promise<{ version: number; reencrypted: number; unreadable: string[] }> {
       const workspace = await prisma.workspace.findFirst({ where: { id, deletedAt: null }, select: { id: true } });
       if (!workspace) throw notFound("Workspace");
-      const result = await vault.rotateWorkspaceKey(id);
+      const result = await vault.rotateWorkspaceKey(id).catch((error: unknown) => {
+        // A workspace gets its data key with its first connection: before that there is nothing to rotate.
+        if (error instanceof VaultError && error.code === "KEY_NOT_FOUND") throw new AppError("CONFLICT", "The workspace has no data key yet (it has never stored a connection); there is nothing to rotate.");
+        throw error;
+      });
       return { version: result.version, reencrypted: result.reencrypted, unreadable: [...result.unreadable] };
     },
 

@@ -56,7 +56,7 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asy
           reencrypted: Type.Integer(),
           unreadable: Type.Array(Uuid, { description: "Connections whose ciphertext could not be opened (left as they were)." }),
         }),
-        ...errorResponses(404),
+        ...errorResponses(404, 409),
       },
     },
   }, async (request) => {
