@@ -27,6 +27,8 @@ import { flowRoutes } from "./routes/flows/index";
 import { runEventRoutes } from "./routes/run-events/index";
 import { toolsetRoutes } from "./routes/toolsets/index";
 import { mcpRoutes } from "./routes/mcp/index";
+import { consoleRoutes } from "./routes/console/index";
+import { createConsoleSession } from "./plugins/console-session";
 
 /** What the app is built from. Processes build these once (server.ts); tests build them against test services. */
 export interface AppDeps {
@@ -84,7 +86,8 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   registerErrorHandling(app);
   registerInputRules(app);
   await registerOpenApi(app, { extendDocument: (doc) => addActionSchemas(doc, deps.registry) });
-  registerAuth(app, { adminToken: deps.config.adminToken, apiKeys: deps.services.apiKeys });
+  const consoleSession = createConsoleSession({ secret: deps.config.adminToken, secure: deps.config.isProduction });
+  registerAuth(app, { adminToken: deps.config.adminToken, apiKeys: deps.services.apiKeys, consoleSession });
   // Before the routes: its onResponse hook times every one of them.
   await registerMetrics(app, { redis: deps.redis, queuePrefix: deps.config.queuePrefix, token: deps.config.metricsToken, openEventStreams: deps.services.runEvents.openCount });
   await registerQueueDashboard(app, { redis: deps.redis, queuePrefix: deps.config.queuePrefix, adminToken: deps.config.adminToken, secureCookie: deps.config.isProduction });
@@ -101,5 +104,6 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(flowRoutes, { deps });
   await app.register(toolsetRoutes, { deps });
   await app.register(mcpRoutes, { deps });
+  await app.register(consoleRoutes, { deps, session: consoleSession });
   return app;
 }

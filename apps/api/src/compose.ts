@@ -16,6 +16,7 @@ import { createRunService } from "./services/runs";
 import { createRunEventFeed } from "./services/run-event-feed";
 import { countFinishedOnCancel } from "./services/count-canceled-runs";
 import { createToolsetService } from "./services/toolsets";
+import { createRunStats } from "./services/run-stats";
 
 /** The infrastructure the API runs on, built once per process (or per test). */
 export interface Infrastructure {
@@ -103,6 +104,7 @@ export function createServices(infra: Infrastructure) {
     executeAction: createExecuteAction({ registry, connections, store, producer, events, egress: config.egress, logger, syncTimeoutMs: config.syncTimeoutMs,
       onRunStarted: (run) => void runMetrics.runStarted(run).catch(metricsFailed) }),
     runs: countFinishedOnCancel(createRunService({ store, lister: createRunLister(db.pool), producer, fairness }), (run) => void runMetrics.runFinished(run).catch(metricsFailed)),
+    runStats: createRunStats({ pool: db.pool }),
     runEvents: createRunEventFeed({ store, events, maxOpen: config.eventStreamsMax }),
     toolsets: createToolsetService({ prisma, registry, connections }),
   };

@@ -7,6 +7,7 @@ export const ERROR_CATALOGUE = {
   BAD_REQUEST: { status: 400, description: "The request is malformed (e.g. not JSON)." },
   INVALID_CURSOR: { status: 400, description: "The pagination cursor is not one this API issued." },
   UNAUTHORIZED: { status: 401, description: "No credentials, or credentials that are not valid (unknown, malformed or revoked key)." },
+  CSRF_REJECTED: { status: 403, description: "A console request authenticated by its session cookie changed state without the session's X-CSRF-Token header, or came from another origin." },
   NOT_FOUND: { status: 404, description: "No such resource, or it belongs to another workspace." },
   ROUTE_NOT_FOUND: { status: 404, description: "No such route." },
   METHOD_NOT_ALLOWED: { status: 405, description: "The route exists but not with this method." },

@@ -65,7 +65,7 @@ export function createAdminSession(options: AdminSessionOptions) {
 
 export type AdminSession = ReturnType<typeof createAdminSession>;
 
-function cookieValue(header: string | undefined, name: string): string | null {
+export function cookieValue(header: string | undefined, name: string): string | null {
   if (!header || header.length > 8192) return null;
   for (const part of header.split(";")) {
     const eq = part.indexOf("=");

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { AppError } from "@nagent/errors";
 import type { ApiKeyService, Principal } from "../services/api-keys";
 import { sameSecret } from "../services/api-key-secret";
+import { SAFE_METHODS, type ConsoleSession } from "./console-session";
 
 /** Who may call a route: the admin token, a workspace API key, or anyone (health, docs, metrics). */
 export type AuthMode = "admin" | "workspace" | "public";
@@ -21,8 +22,10 @@ const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
 
 /**
  * Authentication as an onRequest hook, so a request without valid credentials is refused before its body is read.
+ * A workspace route takes a Bearer API key, or the operator console's session cookie (with its CSRF token on every
+ * state-changing method); a Bearer header, when present, decides alone.
  */
-export function registerAuth(app: FastifyInstance, deps: { adminToken: string; apiKeys: ApiKeyService }): void {
+export function registerAuth(app: FastifyInstance, deps: { adminToken: string; apiKeys: ApiKeyService; consoleSession: ConsoleSession }): void {
   app.decorateRequest("principal", null);
   app.addHook("onRequest", async (request) => {
     const mode = authModeOf(request);
@@ -32,11 +35,25 @@ export function registerAuth(app: FastifyInstance, deps: { adminToken: string; a
       if (token === null || !sameSecret(token, deps.adminToken)) throw new AppError("UNAUTHORIZED", "This route needs the admin token as a Bearer token.");
       return;
     }
-    if (token === null) throw new AppError("UNAUTHORIZED", "Send a workspace API key as `Authorization: Bearer nk_…`.");
+    if (token === null) {
+      request.principal = await consolePrincipal(request, deps);
+      return;
+    }
     const principal = await deps.apiKeys.authenticate(token);
     if (!principal) throw new AppError("UNAUTHORIZED", "The API key is not valid (unknown, malformed or revoked).");
     request.principal = principal;
   });
+}
+
+async function consolePrincipal(request: FastifyRequest, deps: { apiKeys: ApiKeyService; consoleSession: ConsoleSession }): Promise<Principal> {
+  const session = deps.consoleSession.read(request);
+  if (!session) throw new AppError("UNAUTHORIZED", "Send a workspace API key as `Authorization: Bearer nk_…`.");
+  if (!SAFE_METHODS.has(request.method) && !deps.consoleSession.mayMutate(request, session)) {
+    throw new AppError("CSRF_REJECTED", "This request changes state: send the console session's X-CSRF-Token header, from this origin.");
+  }
+  const principal = await deps.apiKeys.active(session.principal);
+  if (!principal) throw new AppError("UNAUTHORIZED", "The console session's API key was revoked or its workspace deleted; sign in again.");
+  return principal;
 }
 
 function authModeOf(request: FastifyRequest): AuthMode {

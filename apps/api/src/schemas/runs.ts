@@ -84,3 +84,21 @@ export const ListRunsQuerystring = Type.Object({
   limit: Type.Optional(Limit),
   cursor: Type.Optional(Cursor),
 }, { additionalProperties: false });
+
+const counts = { queued: Type.Integer(), running: Type.Integer(), succeeded: Type.Integer(), failed: Type.Integer(), canceled: Type.Integer() };
+const latency = (what: string) => Type.Union([Type.Integer(), Type.Null()], { description: `${what} of started → finished, in ms; null without ended runs.` });
+
+export const RunStatsQuerystring = Type.Object({
+  window_minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440, default: 60, description: "How many minutes back, this one included (at most a day)." })),
+}, { additionalProperties: false });
+
+export const RunStats = Type.Object({
+  window_minutes: Type.Integer(),
+  since: Timestamp,
+  total: Type.Integer({ description: "Runs created in the window." }),
+  p50_ms: latency("The median"),
+  p95_ms: latency("The 95th percentile"),
+  buckets: Type.Array(Type.Object({ minute: Timestamp, ...counts, p50_ms: latency("The median"), p95_ms: latency("The 95th percentile") }), {
+    description: "Runs created per minute (by current status), oldest first; minutes without runs are absent.",
+  }),
+}, { title: "RunStats" });

@@ -112,6 +112,17 @@ export function createApiKeyService(deps: { prisma: PrismaClient; pool: pg.Pool;
       });
     },
 
+    /** The principal of a console session's key while the key is active and its workspace exists, or null. */
+    async active(principal: Principal): Promise<Principal | null> {
+      const { rows } = await pool.query({
+        name: "active-api-key",
+        text: `SELECT 1 FROM api_key k JOIN workspace w ON w.id = k.workspace_id
+               WHERE k.id = $1 AND k.workspace_id = $2 AND k.revoked_at IS NULL AND w.deleted_at IS NULL`,
+        values: [principal.apiKeyId, principal.workspaceId],
+      });
+      return rows.length === 1 ? { workspaceId: principal.workspaceId, apiKeyId: principal.apiKeyId } : null;
+    },
+
     /**
      * Resolves a bearer key to its workspace, or null. The row is found by its non-secret prefix, then the hash is
      * compared in constant time. Revoked keys and keys of deleted workspaces are refused at once (no cache).

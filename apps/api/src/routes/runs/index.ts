@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { AppDeps } from "../../app";
 import { workspaceOf } from "../../plugins/auth";
 import { IdParams, errorResponses } from "../../schemas/common";
-import { ListRunsQuerystring, Run, RunSummary } from "../../schemas/runs";
+import { ListRunsQuerystring, Run, RunStats, RunStatsQuerystring, RunSummary } from "../../schemas/runs";
 
 /** Run history for operators and agents: list and search runs; one run with its attempts; cancel a run that has not started. */
 export const runRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
@@ -22,6 +22,16 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (ap
       response: { 200: Type.Object({ runs: Type.Array(RunSummary), next_cursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses() },
     },
   }, async (request) => runs.list(workspaceOf(request), request.query));
+
+  app.get("/v1/runs/stats", {
+    schema: {
+      tags: ["runs"], security, summary: "Run statistics over a window",
+      description: "Runs created per minute over the last `window_minutes` (default 60, at most 1440), by status, with the p50 and p95 of " +
+        "how long the ended ones took; the whole window's total and percentiles too. Feeds the console's charts.",
+      querystring: RunStatsQuerystring,
+      response: { 200: RunStats, ...errorResponses() },
+    },
+  }, async (request) => deps.services.runStats.stats(workspaceOf(request), request.query.window_minutes ?? 60));
 
   app.get("/v1/runs/:id", {
     schema: { tags: ["runs"], security, summary: "Get a run with its attempts", params: IdParams, response: { 200: Type.Object({ run: Run }), ...errorResponses(404) } },

@@ -1,0 +1,68 @@
+// A tiny DOM builder and the console's API client. No framework: the pages are small tables and forms.
+
+/** h("tag.class", {attr, on: {event: fn}}, ...children) */
+export function h(tag, props = {}, ...children) {
+  const [name, ...classes] = tag.split(".");
+  const el = document.createElement(name);
+  if (classes.length) el.className = classes.join(" ");
+  for (const [key, value] of Object.entries(props ?? {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "on") for (const [event, fn] of Object.entries(value)) el.addEventListener(event, fn);
+    else if (key === "text") el.textContent = value;
+    else el.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) if (child !== null && child !== undefined && child !== false) el.append(child instanceof Node ? child : String(child));
+  return el;
+}
+
+/** The SVG namespace twin of h(). */
+export function s(tag, attrs = {}, ...children) {
+  const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [key, value] of Object.entries(attrs)) el.setAttribute(key, String(value));
+  for (const child of children.flat()) if (child) el.append(child instanceof Node ? child : String(child));
+  return el;
+}
+
+let csrfToken = null;
+export function setCsrf(token) { csrfToken = token; }
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.error?.message ?? `HTTP ${status}`);
+    this.status = status;
+    this.code = body?.error?.code ?? "HTTP_ERROR";
+  }
+}
+
+/** Calls the API with the session cookie; state-changing calls carry the CSRF token (held in memory only). */
+export async function api(method, path, body) {
+  const headers = { accept: "application/json" };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (method !== "GET" && csrfToken) headers["x-csrf-token"] = csrfToken;
+  const res = await fetch(path, { method, headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body) });
+  const data = res.status === 204 ? null : await res.json().catch(() => null);
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+export function when(iso) {
+  return iso ? new Date(iso).toLocaleString() : "—";
+}
+
+export function ms(value) {
+  if (value === null || value === undefined) return "—";
+  return value < 1000 ? `${value} ms` : `${(value / 1000).toFixed(value < 10_000 ? 2 : 1)} s`;
+}
+
+export function badge(status) {
+  return h(`span.badge.s-${status}`, { text: status });
+}
+
+export function problem(error) {
+  return h("p.error", { role: "alert" }, `${error.code ?? "Error"}: ${error.message}`);
+}
+
+/** A JSON value, pretty-printed in a focusable, scrollable block. */
+export function json(value, label) {
+  return h("pre.json", { tabindex: 0, "aria-label": label }, JSON.stringify(value, null, 2));
+}

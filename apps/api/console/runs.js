@@ -1,0 +1,103 @@
+import { api, badge, h, ms, problem, when } from "./dom.js";
+import { latencyChart, runsChart, STATUSES } from "./chart.js";
+
+const FILTERS = ["status", "action", "connection_id", "error_code", "created_after", "created_before"];
+const POLL_MS = 4000;
+
+function field(id, label, control) {
+  return h("div.field", {}, h("label", { for: id, text: label }), control);
+}
+
+function filtersForm(params, windowMinutes) {
+  const status = h("select", { id: "f-status", name: "status" }, h("option", { value: "", text: "any" }), STATUSES.map((v) => h("option", { value: v, text: v, selected: params.get("status") === v })));
+  const text = (name, placeholder, max) => h("input", { id: `f-${name}`, name, value: params.get(name) ?? "", placeholder, maxlength: max, autocomplete: "off" });
+  const windowSelect = h("select", { id: "f-window", name: "window" }, [15, 60, 360, 1440].map((v) => h("option", { value: v, text: v < 60 ? `${v} minutes` : `${v / 60} hours`, selected: v === windowMinutes })));
+  return h("form.filters", {
+    role: "search", "aria-label": "Filter runs",
+    on: {
+      submit: (event) => {
+        event.preventDefault();
+        const next = new URLSearchParams();
+        for (const [key, value] of new FormData(event.target)) if (String(value).trim()) next.set(key, String(value).trim());
+        location.hash = `#/runs?${next}`;
+      },
+    },
+  },
+  field("f-status", "Status", status),
+  field("f-action", "Action", text("action", "SCALE_AI_…", 128)),
+  field("f-connection_id", "Connection id", text("connection_id", "uuid", 36)),
+  field("f-error_code", "Error code", text("error_code", "UPSTREAM_…", 64)),
+  field("f-created_after", "Created after", text("created_after", "2026-12-04T20:00:00Z", 40)),
+  field("f-created_before", "Created before", text("created_before", "ISO 8601", 40)),
+  field("f-window", "Chart window", windowSelect),
+  h("button", { type: "submit", text: "Apply" }));
+}
+
+function row(run) {
+  return h("tr", {},
+    h("td", {}, badge(run.status)),
+    h("td", {}, h("a", { href: `#/runs/${run.id}`, text: run.action, "aria-label": `Run ${run.id}: ${run.action}, ${run.status}` })),
+    h("td.mono", { text: run.connection_id ? run.connection_id.slice(0, 8) : "—", title: run.connection_id ?? "" }),
+    h("td.num", { text: ms(run.duration_ms) }),
+    h("td.num", { text: String(run.attempts_count) }),
+    h("td", { text: when(run.created_at) }));
+}
+
+/** The runs page: charts, filters, a table paged by cursor, refreshed every few seconds while on the first page. */
+export function runsPage(params) {
+  const windowMinutes = Number(params.get("window")) || 60;
+  const query = new URLSearchParams();
+  for (const key of FILTERS) if (params.get(key)) query.set(key, params.get(key));
+  query.set("limit", "25");
+  const charts = h("div.charts", { "aria-live": "off" });
+  const body = h("tbody");
+  const status = h("div", { "aria-live": "polite" });
+  const more = h("button", { type: "button", hidden: true, text: "Next page" });
+  const first = h("button", { type: "button", hidden: true, text: "First page" });
+  let cursor = null;
+  let onFirstPage = true;
+
+  async function load(pageCursor) {
+    const q = new URLSearchParams(query);
+    if (pageCursor) q.set("cursor", pageCursor);
+    try {
+      const answer = await api("GET", `/v1/runs?${q}`);
+      body.replaceChildren(...(answer.runs.length ? answer.runs.map(row) : [h("tr", {}, h("td", { colspan: 6, text: "No runs match." }))]));
+      cursor = answer.next_cursor;
+      more.hidden = !cursor;
+      first.hidden = onFirstPage;
+      status.replaceChildren();
+    } catch (error) {
+      if (error.status === 401) window.dispatchEvent(new Event("console:unauthorized"));
+      status.replaceChildren(problem(error));
+    }
+  }
+  async function loadStats() {
+    try {
+      const stats = await api("GET", `/v1/runs/stats?window_minutes=${windowMinutes}`);
+      charts.replaceChildren(runsChart(stats), latencyChart(stats));
+    } catch (error) {
+      charts.replaceChildren(problem(error));
+    }
+  }
+  more.addEventListener("click", () => { onFirstPage = false; load(cursor); });
+  first.addEventListener("click", () => { onFirstPage = true; load(null); });
+  load(null);
+  loadStats();
+  const timer = setInterval(() => {
+    if (document.hidden) return;
+    loadStats();
+    if (onFirstPage) load(null);
+  }, POLL_MS);
+
+  const node = h("section", { "aria-labelledby": "runs-title" },
+    h("h1", { id: "runs-title", text: "Runs" }),
+    charts,
+    filtersForm(params, windowMinutes),
+    status,
+    h("table", {}, h("caption", { text: "Runs, newest first (live: refreshed every few seconds on the first page)" }),
+      h("thead", {}, h("tr", {}, ["Status", "Action", "Connection", "Duration", "Attempts", "Created"].map((t) => h("th", { scope: "col", text: t })))),
+      body),
+    h("div.pager", {}, first, more));
+  return { node, cleanup: () => clearInterval(timer) };
+}

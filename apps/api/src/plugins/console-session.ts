@@ -1,0 +1,97 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { FastifyRequest } from "fastify";
+import type { Principal } from "../services/api-keys";
+import { cookieValue } from "./admin-session";
+
+/** The session cookie of the operator console (/console), sent to /console and to the /v1 routes it calls. */
+export const CONSOLE_COOKIE = "nagent_console";
+/** The header a cookie-authenticated request that changes state must carry (double submit of a signed token). */
+export const CSRF_HEADER = "x-csrf-token";
+const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+const VALUE = new RegExp(`^(\\d{13})\\.(${UUID})\\.(${UUID})\\.([A-Za-z0-9_-]{43})$`);
+export const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
+
+export interface ConsoleSessionOptions {
+  /** The server's secret the cookie is signed with (the admin token: rotating it ends every session). */
+  readonly secret: string;
+  /** Add `Secure` (production, behind TLS). */
+  readonly secure: boolean;
+  /** How long a sign-in lasts; 8 hours unless given. */
+  readonly ttlMs?: number;
+}
+
+export interface ConsoleSessionState {
+  readonly principal: Principal;
+  readonly expiresAt: number;
+  readonly csrfToken: string;
+}
+
+/**
+ * Sessions of the operator console, as a signed cookie: `<expiry>.<api key id>.<workspace id>.<HMAC-SHA256>`. It holds
+ * no secret (the API key itself never reaches the browser's storage: it is exchanged once for this cookie), expires by
+ * itself, and cannot be forged without the server's secret. HttpOnly, SameSite=Strict, Path=/. The key behind a session
+ * is checked on every request (see auth.ts), so revoking it ends the session at once.
+ *
+ * CSRF: every state-changing request authenticated by the cookie must send the session's CSRF token (an HMAC of the
+ * cookie, so it is bound to the session and need not be stored) in X-CSRF-Token, and an Origin, if given, must be ours.
+ */
+export function createConsoleSession(options: ConsoleSessionOptions) {
+  const ttlMs = options.ttlMs ?? 8 * 3600_000;
+  const mac = (purpose: string, text: string) => createHmac("sha256", options.secret).update(`nagent-console-${purpose}:${text}`).digest("base64url");
+  const attributes = `Path=/; HttpOnly; SameSite=Strict${options.secure ? "; Secure" : ""}`;
+
+  function read(request: FastifyRequest): ConsoleSessionState | null {
+    const value = cookieValue(request.headers.cookie, CONSOLE_COOKIE);
+    const match = value === null ? null : VALUE.exec(value);
+    if (!value || !match) return null;
+    const [, expires, apiKeyId, workspaceId, given] = match as unknown as [string, string, string, string, string];
+    const expiresAt = Number(expires);
+    if (expiresAt <= Date.now() || expiresAt > Date.now() + ttlMs) return null;
+    if (!sameText(given, mac("session", `${expires}.${apiKeyId}.${workspaceId}`))) return null;
+    return { principal: { apiKeyId, workspaceId }, expiresAt, csrfToken: mac("csrf", value) };
+  }
+
+  return {
+    ttlMs,
+    /** The session a request's cookie proves, if any (the key behind it is not checked here). */
+    read,
+    /** True when a cookie-authenticated request may change state: the right CSRF token, and no foreign Origin. */
+    mayMutate(request: FastifyRequest, session: ConsoleSessionState): boolean {
+      const token = request.headers[CSRF_HEADER];
+      return typeof token === "string" && sameText(token, session.csrfToken) && sameOrigin(request);
+    },
+    /** A Set-Cookie value starting a session for a key, and the session it starts. */
+    issue(principal: Principal): { cookie: string; expiresAt: number } {
+      const expiresAt = Date.now() + ttlMs;
+      const body = `${expiresAt}.${principal.apiKeyId}.${principal.workspaceId}`;
+      return { cookie: `${CONSOLE_COOKIE}=${body}.${mac("session", body)}; Max-Age=${Math.floor(ttlMs / 1000)}; ${attributes}`, expiresAt };
+    },
+    /** The CSRF token of a cookie value just issued (the browser has not sent it back yet). */
+    csrfOf(setCookie: string): string {
+      return mac("csrf", setCookie.slice(CONSOLE_COOKIE.length + 1, setCookie.indexOf(";")));
+    },
+    /** A Set-Cookie value ending the session. */
+    clear(): string {
+      return `${CONSOLE_COOKIE}=; Max-Age=0; ${attributes}`;
+    },
+  };
+}
+
+export type ConsoleSession = ReturnType<typeof createConsoleSession>;
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** An Origin header, when the browser sends one, must name this host. */
+export function sameOrigin(request: FastifyRequest): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return request.headers["sec-fetch-site"] === undefined || request.headers["sec-fetch-site"] === "same-origin";
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}

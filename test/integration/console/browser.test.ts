@@ -1,0 +1,168 @@
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { createTestStack, type TestStack } from "../../support/stack";
+import { isolatedWorkspace, type IsolatedWorkspace } from "../../support/execution";
+import { seedRuns } from "../runs/seed";
+
+/** Screenshots of every page land here (git-ignored). */
+const OUTPUT_DIR = join(process.cwd(), "test-output", "console");
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+export const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"];
+
+/** axe-core's serious and critical findings on the page as it is now (injected through the debugger, so the CSP stays on). */
+async function seriousViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE_SOURCE);
+  const found = await page.evaluate(async () => {
+    const result = await (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run();
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, where: v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ") }));
+  });
+  return found.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}) at ${v.where}`);
+}
+
+describe("operator console in headless Chromium", () => {
+  let s: TestStack;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+  let ws: IsolatedWorkspace;
+  let retriedRun: string;
+  let queuedRun: string;
+  let foreignRun: string;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    s = await createTestStack();
+    base = await s.app.listen({ host: "127.0.0.1", port: 0 });
+    ws = await isolatedWorkspace(s, "Console Co");
+    const other = await isolatedWorkspace(s, "Other Co");
+    // A real run whose first attempt fails (503) and second succeeds: two attempts on the timeline.
+    ws.faults([{ route: "GET /v1/projects", error_rate: 1, error_status: 503, times: 1 }]);
+    retriedRun = (await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {}, mode: "async" })).body.run_id;
+    for (let i = 0; i < 200 && (await s.db.pool.query("SELECT status FROM run WHERE id = $1", [retriedRun])).rows[0]?.status !== "succeeded"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const now = Date.now();
+    const ids = await seedRuns(s.db.pool, [
+      ...Array.from({ length: 4 }, (_, i) => ({ workspaceId: ws.id, connectionId: ws.connectionId, status: "failed" as const, action: "SCALE_AI_CREATE_BATCH", createdAt: new Date(now - (i + 2) * 60_000) })),
+      ...Array.from({ length: 6 }, (_, i) => ({ workspaceId: ws.id, connectionId: ws.connectionId, status: "succeeded" as const, createdAt: new Date(now - i * 90_000) })),
+      { workspaceId: ws.id, connectionId: ws.connectionId, status: "queued" as const, action: "SCALE_AI_GET_BATCH", createdAt: new Date(now - 30_000) },
+      { workspaceId: other.id, connectionId: other.connectionId, status: "failed" as const, action: "SCALE_AI_LIST_BATCHES", createdAt: new Date(now - 1_000) },
+    ]);
+    queuedRun = ids[10]!;
+    foreignRun = ids[11]!;
+    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_FLAGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on("console", (m) => { if (m.type() === "error" && !/status of 40[13]/.test(m.text())) errors.push(m.text()); });
+    page.on("pageerror", (e) => errors.push(e.message));
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await s?.close();
+  });
+
+  const shot = (name: string) => page.screenshot({ path: join(OUTPUT_DIR, `${name}.png`), fullPage: true });
+
+  it("signs in with a workspace API key into an HttpOnly, SameSite=Strict cookie the page cannot read", async () => {
+    await page.goto(`${base}/console`);
+    await page.getByLabel("Workspace API key").fill("nk_not_a_real_key_at_all_000000000000");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toContain("not a valid");
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot("sign-in");
+
+    await page.getByLabel("Workspace API key").fill(ws.apiKey);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Runs" }).waitFor();
+    const [cookie] = (await page.context().cookies()).filter((c) => c.name === "nagent_console");
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Strict", path: "/" });
+    expect(cookie!.expires * 1000).toBeLessThan(Date.now() + 8.1 * 3600_000);
+    expect(await page.evaluate("document.cookie")).toBe("");
+    const stored = await page.evaluate("JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })");
+    expect(stored).not.toContain(ws.apiKey);
+  });
+
+  it("shows the workspace's runs with charts, never another workspace's, and filters the failed ones", async () => {
+    const rows = page.locator("tbody tr");
+    await expect.poll(() => rows.count()).toBe(12);
+    expect(await page.locator(`a[href="#/runs/${foreignRun}"]`).count()).toBe(0);
+    expect(await page.content()).not.toContain("SCALE_AI_LIST_BATCHES");
+    await expect.poll(() => page.locator("figure").first().textContent()).toContain("12 runs");
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot("runs");
+
+    await page.getByLabel("Status", { exact: true }).selectOption("failed");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await expect.poll(() => rows.count()).toBe(4);
+    expect(await rows.locator(".badge").allTextContents()).toEqual(["failed", "failed", "failed", "failed"]);
+    expect(page.url()).toContain("status=failed");
+    await shot("runs-failed");
+  });
+
+  it("opens a run and shows its attempts on a timeline", async () => {
+    await page.goto(`${base}/console#/runs/${retriedRun}`);
+    await page.getByRole("heading", { name: "Attempts" }).waitFor();
+    const attempts = page.locator("li.attempt");
+    await expect.poll(() => attempts.count()).toBe(2);
+    expect(await attempts.nth(0).textContent()).toContain("retry");
+    expect(await attempts.nth(1).textContent()).toContain("succeeded");
+    expect(await page.getByLabel("Envelope").textContent()).toContain('"successful": true');
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot("run");
+  });
+
+  it("cancels a queued run", async () => {
+    await page.goto(`${base}/console#/runs/${queuedRun}`);
+    await page.getByText("Why it waits").waitFor();
+    await page.getByRole("button", { name: "Cancel run" }).click();
+    await page.getByText("Run canceled.").waitFor();
+    expect(await page.locator(".facts .badge").textContent()).toBe("canceled");
+    const row = await s.db.pool.query("SELECT status FROM run WHERE id = $1", [queuedRun]);
+    expect(row.rows[0].status).toBe("canceled");
+  });
+
+  it("tests a connection", async () => {
+    await page.goto(`${base}/console#/connections`);
+    await page.getByRole("button", { name: /^Test: / }).click();
+    await page.getByText("the upstream accepted the credentials").waitFor();
+    expect(await page.locator("tbody").textContent()).toContain("active");
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot("connections");
+  });
+
+  it("finds an action by search and shows its schemas and versions", async () => {
+    await page.goto(`${base}/console#/actions`);
+    await page.getByRole("searchbox", { name: "Search actions" }).fill("create batch");
+    await page.getByRole("button", { name: "Search" }).click();
+    const link = page.getByRole("link", { name: /SCALE_AI_CREATE_BATCH/ });
+    await link.click();
+    await page.getByRole("heading", { name: "Schema versions" }).waitFor();
+    expect(await page.locator(".detail .schema label").count()).toBeGreaterThan(0);
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot("actions");
+  });
+
+  it("refuses a forged cross-site POST made with the session cookie", async () => {
+    const cookie = (await page.context().cookies()).find((c) => c.name === "nagent_console")!;
+    const forged = await fetch(`${base}/v1/runs/${queuedRun}/cancel`, { method: "POST", headers: { cookie: `nagent_console=${cookie.value}`, origin: "https://evil.example" } });
+    expect(forged.status).toBe(403);
+    expect(((await forged.json()) as { error: { code: string } }).error.code).toBe("CSRF_REJECTED");
+    // Without the Origin header too: no CSRF token, no change.
+    const tokenless = await fetch(`${base}/v1/runs/${queuedRun}/cancel`, { method: "POST", headers: { cookie: `nagent_console=${cookie.value}` } });
+    expect(tokenless.status).toBe(403);
+    expect(errors).toEqual([]);
+  });
+
+  it("signs out", async () => {
+    await page.goto(`${base}/console#/runs`);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Workspace API key").waitFor();
+    expect((await page.context().cookies()).some((c) => c.name === "nagent_console")).toBe(false);
+    const after = await page.evaluate(async () => (await fetch("/v1/runs")).status);
+    expect(after).toBe(401);
+  });
+});
