@@ -117,7 +117,12 @@ async function check(req: Req): Promise<void> {
   statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
   const where = `${req.method} ${req.url} ${(req.payload ?? "").slice(0, 300)} → ${res.statusCode} ${res.body.slice(0, 300)}`;
   expect(res.statusCode, where).toBeLessThan(500);
-  if (res.statusCode >= 400) {
+  if (res.statusCode >= 400 && /^\/mcp(\/|\?|$)/.test(req.url) && "jsonrpc" in (res.json() as object)) {
+    // The MCP endpoint answers in the protocol's own JSON-RPC error shape (issue 13), as MCP clients parse it.
+    const body = res.json() as { jsonrpc?: unknown; error?: { code?: unknown; message?: unknown } };
+    expect(body.jsonrpc, where).toBe("2.0");
+    expect(typeof body.error?.code === "number" && typeof body.error?.message === "string", where).toBe(true);
+  } else if (res.statusCode >= 400) {
     const body = res.json() as { error?: Record<string, unknown>; request_id?: unknown };
     expect(Object.keys(body).sort(), where).toEqual(["error", "request_id"]);
     expect(Object.keys(body.error ?? {}).sort(), where).toEqual(["code", "details", "message"]);

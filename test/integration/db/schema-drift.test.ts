@@ -41,6 +41,10 @@ const columnOf = (f: Field) => f.dbName ?? f.name;
 
 /** The PostgreSQL type Prisma creates for a field, as `format_type` prints it. */
 function expectedType(f: Field): string {
+  return f.isList ? `${elementType(f)}[]` : elementType(f);
+}
+
+function elementType(f: Field): string {
   const [native, args] = f.nativeType ?? [null, []];
   switch (native) {
     case "Uuid": return "uuid";
@@ -58,7 +62,7 @@ function expectedType(f: Field): string {
   };
   const t = scalar[f.type];
   if (!t) throw new Error(`unknown scalar ${f.type}`);
-  return f.isList ? `${t}[]` : t;
+  return t;
 }
 
 async function rows<T>(sql: string): Promise<T[]> {
@@ -81,7 +85,8 @@ describe("the migrated database matches schema.prisma", () => {
     const expected = models.flatMap((m) =>
       m.fields.filter((f) => f.kind === "scalar" || f.kind === "enum").map((f) => {
         // Application-generated defaults (uuid(), cuid()) live in the client, not the column.
-        const dbDefault = f.hasDefaultValue && !f.isList;
+        // A list's `@default([])` is a column default too.
+        const dbDefault = f.hasDefaultValue;
         return `${tableOf(m)}.${columnOf(f)} ${expectedType(f)}${f.isRequired ? " not null" : ""}${dbDefault ? " default" : ""}`;
       }),
     ).sort();
