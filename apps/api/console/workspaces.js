@@ -62,7 +62,7 @@ export function workspacesPage(session, onPicked) {
 
   const node = h("section", { "aria-labelledby": "ws-title" },
     h("h1", { id: "ws-title", text: "Pick a workspace" }),
-    h("p.help", { text: session.workspace_id
+    h("p.help.intro", { text: session.workspace_id
       ? `Signed in with the admin token, acting in ${session.workspace_name ?? session.workspace_id}. Pick another workspace to switch; the console then shows only its runs, connections and actions.`
       : "Signed in with the admin token. Pick the workspace the console acts in; the console then shows only its runs, connections and actions." }),
     h("form.filters", {

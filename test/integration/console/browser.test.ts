@@ -36,7 +36,8 @@ describe("operator console in headless Chromium", () => {
 
   beforeAll(async () => {
     mkdirSync(OUTPUT_DIR, { recursive: true });
-    s = await createTestStack();
+    // The seeded queued run has no job: the stuck-run sweeper must not re-enqueue it (and run it) before the cancel test.
+    s = await createTestStack({ worker: { sweep: { queuedForMs: 3_600_000 } } });
     base = await s.app.listen({ host: "127.0.0.1", port: 0 });
     ws = await isolatedWorkspace(s, "Console Co");
     other = await isolatedWorkspace(s, "Other Co");
