@@ -90,9 +90,11 @@ describe("console session and run stats", () => {
   it("GET /v1/runs/stats counts the workspace's runs per minute by status, with latency percentiles", async () => {
     const fresh = await t.createWorkspace("Stats");
     const now = Date.now();
+    // Both in the current minute (at its start): now - 1 s and now - 2 s would straddle two minutes near a minute's turn.
+    const thisMinute = new Date(Math.floor(now / 60_000) * 60_000);
     await seedRuns(t.db.pool, [
-      { workspaceId: fresh.id, status: "succeeded", createdAt: new Date(now - 1_000) },
-      { workspaceId: fresh.id, status: "failed", createdAt: new Date(now - 2_000) },
+      { workspaceId: fresh.id, status: "succeeded", createdAt: thisMinute },
+      { workspaceId: fresh.id, status: "failed", createdAt: thisMinute },
       { workspaceId: fresh.id, status: "failed", createdAt: new Date(now - 5 * 60_000) },
       { workspaceId: fresh.id, status: "succeeded", createdAt: new Date(now - 3 * 3600_000) },
       { workspaceId: other.id, status: "failed", createdAt: new Date(now - 1_000) },
