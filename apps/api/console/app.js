@@ -3,6 +3,7 @@ import { runsPage } from "./runs.js";
 import { runPage } from "./run.js";
 import { connectionsPage } from "./connections.js";
 import { actionsPage } from "./actions.js";
+import { workspacesPage } from "./workspaces.js";
 
 const main = document.getElementById("main");
 let session = null;
@@ -15,8 +16,14 @@ const routes = [
   [/^#\/actions(?:\?(.*))?$/, (m) => actionsPage(new URLSearchParams(m[1] ?? "")), "Actions"],
 ];
 
+/** After an admin session picks a workspace: its runs, with the new session (and CSRF token). */
+function picked(state) {
+  history.pushState(null, "", "#/runs");
+  start(state);
+}
+
 function signInPage() {
-  const input = h("input", { id: "api-key", name: "api_key", type: "password", autocomplete: "off", required: true, maxlength: 512, "aria-describedby": "api-key-help" });
+  const input = h("input", { id: "api-key", name: "credential", type: "password", autocomplete: "off", required: true, maxlength: 512, "aria-describedby": "api-key-help" });
   const status = h("div", { "aria-live": "polite" });
   const form = h("form.card.signin", {
     on: {
@@ -24,18 +31,21 @@ function signInPage() {
         event.preventDefault();
         status.replaceChildren();
         try {
-          const answer = await api("POST", "/console/session", { api_key: input.value });
+          // A workspace key starts with nk_; anything else is tried as the admin token.
+          const value = input.value.trim();
+          const answer = await api("POST", "/console/session", value.startsWith("nk_") ? { api_key: value } : { admin_token: value });
           input.value = "";
           start(answer.session);
         } catch (error) {
-          status.replaceChildren(problem(error.status === 401 ? { code: "UNAUTHORIZED", message: "That is not a valid workspace API key." } : error));
+          status.replaceChildren(problem(error.status === 401 ? { code: "UNAUTHORIZED", message: "That is not a valid workspace API key or admin token." } : error));
         }
       },
     },
   },
   h("h1", { text: "Sign in" }),
-  h("label", { for: "api-key", text: "Workspace API key" }), input,
-  h("p.help", { id: "api-key-help", text: "The key (nk_…) is exchanged for a session cookie and is not kept in this browser." }),
+  h("label", { for: "api-key", text: "Workspace API key or admin token" }), input,
+  h("p.help", { id: "api-key-help", text: "A workspace key (nk_…) signs in to its workspace; the admin token lets you pick a workspace. " +
+    "Either is exchanged for a session cookie and is not kept in this browser." }),
   h("button", { type: "submit", text: "Sign in" }), status);
   return form;
 }
@@ -46,6 +56,16 @@ function render() {
     document.title = "Sign in · Nagent console";
     main.replaceChildren(signInPage());
     document.getElementById("api-key")?.focus();
+    return;
+  }
+  const picker = session.kind === "admin" && (!session.workspace_id || location.hash === "#/workspaces");
+  const switchLink = document.getElementById("switch");
+  if (picker) switchLink.setAttribute("aria-current", "page"); else switchLink.removeAttribute("aria-current");
+  if (picker) {
+    document.title = "Pick a workspace · Nagent console";
+    for (const a of document.querySelectorAll("#nav a")) a.removeAttribute("aria-current");
+    const page = workspacesPage(session, picked);
+    main.replaceChildren(page.node);
     return;
   }
   const hash = location.hash || "#/runs";
@@ -67,9 +87,13 @@ function render() {
 function start(state) {
   session = state;
   setCsrf(state?.csrf_token ?? null);
-  document.getElementById("nav").hidden = !state;
+  const inWorkspace = Boolean(state?.workspace_id);
+  const workspace = state?.workspace_name ?? state?.workspace_id;
+  document.getElementById("nav").hidden = !inWorkspace;
   document.getElementById("signout").hidden = !state;
-  document.getElementById("who").textContent = state ? `Workspace ${state.workspace_id}` : "";
+  document.getElementById("switch").hidden = state?.kind !== "admin";
+  document.getElementById("who").textContent = !state ? "" : state.kind === "admin"
+    ? `Admin · ${inWorkspace ? `Workspace ${workspace}` : "no workspace picked"}` : `Workspace ${workspace}`;
   render();
 }
 
@@ -77,7 +101,12 @@ document.getElementById("signout").addEventListener("click", async () => {
   try { await api("DELETE", "/console/session"); } finally { start(null); }
 });
 window.addEventListener("hashchange", render);
-/** A page whose session ended (expired, key revoked) falls back to sign-in. */
-window.addEventListener("console:unauthorized", () => start(null));
+/**
+ * A page whose session ended (expired, key revoked, admin token rotated) falls back to sign-in; an admin session whose
+ * workspace was deleted falls back to the picker.
+ */
+window.addEventListener("console:unauthorized", () => {
+  api("GET", "/console/session").then((answer) => start(answer.session), () => start(null));
+});
 
 api("GET", "/console/session").then((answer) => start(answer.session), () => start(null));

@@ -87,7 +87,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   registerInputRules(app);
   await registerOpenApi(app, { extendDocument: (doc) => addActionSchemas(doc, deps.registry) });
   const consoleSession = createConsoleSession({ secret: deps.config.adminToken, secure: deps.config.isProduction });
-  registerAuth(app, { adminToken: deps.config.adminToken, apiKeys: deps.services.apiKeys, consoleSession });
+  registerAuth(app, { adminToken: deps.config.adminToken, apiKeys: deps.services.apiKeys, workspaces: deps.services.workspaces, consoleSession });
   // Before the routes: its onResponse hook times every one of them.
   await registerMetrics(app, { redis: deps.redis, queuePrefix: deps.config.queuePrefix, token: deps.config.metricsToken, openEventStreams: deps.services.runEvents.openCount });
   await registerQueueDashboard(app, { redis: deps.redis, queuePrefix: deps.config.queuePrefix, adminToken: deps.config.adminToken, secureCookie: deps.config.isProduction });

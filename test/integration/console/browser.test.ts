@@ -31,14 +31,16 @@ describe("operator console in headless Chromium", () => {
   let retriedRun: string;
   let queuedRun: string;
   let foreignRun: string;
+  let other: IsolatedWorkspace;
   const errors: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(OUTPUT_DIR, { recursive: true });
-    s = await createTestStack();
+    // The seeded queued run has no job: the stuck-run sweeper must not re-enqueue it (and run it) before the cancel test.
+    s = await createTestStack({ worker: { sweep: { queuedForMs: 3_600_000 } } });
     base = await s.app.listen({ host: "127.0.0.1", port: 0 });
     ws = await isolatedWorkspace(s, "Console Co");
-    const other = await isolatedWorkspace(s, "Other Co");
+    other = await isolatedWorkspace(s, "Other Co");
     // A real run whose first attempt fails (503) and second succeeds: two attempts on the timeline.
     ws.faults([{ route: "GET /v1/projects", error_rate: 1, error_status: 503, times: 1 }]);
     retriedRun = (await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {}, mode: "async" })).body.run_id;
@@ -164,5 +166,73 @@ describe("operator console in headless Chromium", () => {
     expect((await page.context().cookies()).some((c) => c.name === "nagent_console")).toBe(false);
     const after = await page.evaluate(async () => (await fetch("/v1/runs")).status);
     expect(after).toBe(401);
+  });
+
+  it("signs in with the admin token into a one-hour cookie and lists the workspaces to pick from", async () => {
+    await page.goto(`${base}/console`);
+    await page.getByLabel("Workspace API key or admin token").fill(s.config.adminToken);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Pick a workspace" }).waitFor();
+    const rows = page.locator("tbody tr");
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await rows.locator("th").allTextContents()).toEqual(["Console Co", "Other Co"]);
+    expect(await page.locator("#nav").isHidden()).toBe(true);
+    expect(await page.locator("#who").textContent()).toBe("Admin · no workspace picked");
+    const [cookie] = (await page.context().cookies()).filter((c) => c.name === "nagent_console");
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Strict", path: "/" });
+    expect(cookie!.expires * 1000).toBeLessThan(Date.now() + 1.1 * 3600_000);
+    expect(cookie!.value).not.toContain(s.config.adminToken);
+    expect(await page.evaluate("document.cookie")).toBe("");
+    const stored = await page.evaluate("JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })");
+    expect(stored).not.toContain(s.config.adminToken);
+    expect(await page.getByLabel("Workspace API key or admin token").count()).toBe(0);
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot("workspaces");
+  });
+
+  it("acts in the picked workspace, then switches to another and sees only its runs", async () => {
+    await page.getByRole("button", { name: "Open workspace Console Co" }).click();
+    await page.getByRole("heading", { name: "Runs" }).waitFor();
+    expect(await page.locator("#who").textContent()).toBe("Admin · Workspace Console Co");
+    const rows = page.locator("tbody tr");
+    await expect.poll(() => rows.count()).toBe(12);
+    expect(await page.locator(`a[href="#/runs/${foreignRun}"]`).count()).toBe(0);
+    expect(await page.content()).not.toContain("SCALE_AI_LIST_BATCHES");
+
+    await page.getByRole("link", { name: "Switch workspace" }).click();
+    await page.getByRole("heading", { name: "Pick a workspace" }).waitFor();
+    await expect.poll(() => page.locator("tbody tr").count()).toBe(2);
+    expect(await page.getByRole("button", { name: "Current" }).isDisabled()).toBe(true);
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot("workspaces-switch");
+    await page.getByRole("button", { name: "Open workspace Other Co" }).click();
+    await page.getByRole("heading", { name: "Runs" }).waitFor();
+    expect(await page.locator("#who").textContent()).toBe("Admin · Workspace Other Co");
+    await expect.poll(() => page.locator(`a[href="#/runs/${foreignRun}"]`).count()).toBe(1);
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await page.content()).not.toContain("SCALE_AI_CREATE_BATCH");
+    await expect.poll(() => page.locator("figure").first().textContent()).toMatch(/(^|\D)1 runs? in the last/);
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot("runs-admin-other");
+
+    // The first workspace's runs are out of reach by URL too, and the cookie cannot be taken to another workspace.
+    const cookie = (await page.context().cookies()).find((c) => c.name === "nagent_console")!;
+    expect((await fetch(`${base}/v1/runs/${retriedRun}`, { headers: { cookie: `nagent_console=${cookie.value}` } })).status).toBe(404);
+    expect((await fetch(`${base}/v1/runs/${foreignRun}`, { headers: { cookie: `nagent_console=${cookie.value}` } })).status).toBe(200);
+    const forged = await fetch(`${base}/console/session/workspace`, {
+      method: "POST", body: JSON.stringify({ workspace_id: ws.id }),
+      headers: { cookie: `nagent_console=${cookie.value}`, "content-type": "application/json", origin: "https://evil.example" },
+    });
+    expect(forged.status).toBe(403);
+    expect(((await forged.json()) as { error: { code: string } }).error.code).toBe("CSRF_REJECTED");
+    expect(other.id).not.toBe(ws.id);
+    expect(errors).toEqual([]);
+  });
+
+  it("signs out of the admin session", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Workspace API key or admin token").waitFor();
+    expect((await page.context().cookies()).some((c) => c.name === "nagent_console")).toBe(false);
+    expect(await page.evaluate(async () => (await fetch("/console/workspaces")).status)).toBe(401);
   });
 });

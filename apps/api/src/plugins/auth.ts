@@ -13,9 +13,20 @@ declare module "fastify" {
     auth?: AuthMode;
   }
   interface FastifyRequest {
-    /** The authenticated workspace key (workspace routes only). */
-    principal: Principal | null;
+    /** The authenticated workspace key (workspace routes only); apiKeyId is null for an admin console session. */
+    principal: RequestPrincipal | null;
   }
+}
+
+/** Who a workspace route acts for: a workspace key, or an admin console session acting in a workspace (no key). */
+export interface RequestPrincipal {
+  readonly workspaceId: string;
+  readonly apiKeyId: string | null;
+}
+
+/** What the auth hook needs of the workspace service: does a workspace (still) exist. */
+interface WorkspaceLookup {
+  find(id: string): Promise<{ id: string } | null>;
 }
 
 const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
@@ -25,7 +36,7 @@ const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
  * A workspace route takes a Bearer API key, or the operator console's session cookie (with its CSRF token on every
  * state-changing method); a Bearer header, when present, decides alone.
  */
-export function registerAuth(app: FastifyInstance, deps: { adminToken: string; apiKeys: ApiKeyService; consoleSession: ConsoleSession }): void {
+export function registerAuth(app: FastifyInstance, deps: { adminToken: string; apiKeys: ApiKeyService; workspaces: WorkspaceLookup; consoleSession: ConsoleSession }): void {
   app.decorateRequest("principal", null);
   app.addHook("onRequest", async (request) => {
     const mode = authModeOf(request);
@@ -45,11 +56,17 @@ export function registerAuth(app: FastifyInstance, deps: { adminToken: string; a
   });
 }
 
-async function consolePrincipal(request: FastifyRequest, deps: { apiKeys: ApiKeyService; consoleSession: ConsoleSession }): Promise<Principal> {
+async function consolePrincipal(request: FastifyRequest, deps: { apiKeys: ApiKeyService; workspaces: WorkspaceLookup; consoleSession: ConsoleSession }): Promise<RequestPrincipal> {
   const session = deps.consoleSession.read(request);
   if (!session) throw new AppError("UNAUTHORIZED", "Send a workspace API key as `Authorization: Bearer nk_…`.");
   if (!SAFE_METHODS.has(request.method) && !deps.consoleSession.mayMutate(request, session)) {
     throw new AppError("CSRF_REJECTED", "This request changes state: send the console session's X-CSRF-Token header, from this origin.");
+  }
+  if (session.kind === "admin") {
+    // An admin session acts in the workspace it picked, while that workspace exists.
+    if (session.workspaceId === null) throw new AppError("UNAUTHORIZED", "The admin console session has not picked a workspace yet; pick one at /console.");
+    if (!(await deps.workspaces.find(session.workspaceId))) throw new AppError("UNAUTHORIZED", "The workspace this admin console session acts in was deleted; pick another.");
+    return { workspaceId: session.workspaceId, apiKeyId: null };
   }
   const principal = await deps.apiKeys.active(session.principal);
   if (!principal) throw new AppError("UNAUTHORIZED", "The console session's API key was revoked or its workspace deleted; sign in again.");

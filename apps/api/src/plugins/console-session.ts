@@ -8,7 +8,7 @@ export const CONSOLE_COOKIE = "nagent_console";
 /** The header a cookie-authenticated request that changes state must carry (double submit of a signed token). */
 export const CSRF_HEADER = "x-csrf-token";
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
-const VALUE = new RegExp(`^(\\d{13})\\.(${UUID})\\.(${UUID})\\.([A-Za-z0-9_-]{43})$`);
+const VALUE = new RegExp(`^(\\d{13})\\.(${UUID}|admin)\\.(${UUID}|none)\\.([A-Za-z0-9_-]{43})$`);
 export const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export interface ConsoleSessionOptions {
@@ -16,27 +16,44 @@ export interface ConsoleSessionOptions {
   readonly secret: string;
   /** Add `Secure` (production, behind TLS). */
   readonly secure: boolean;
-  /** How long a sign-in lasts; 8 hours unless given. */
+  /** How long a sign-in with a workspace key lasts; 8 hours unless given. */
   readonly ttlMs?: number;
+  /** How long a sign-in with the admin token lasts (switching workspace does not extend it); 1 hour unless given. */
+  readonly adminTtlMs?: number;
 }
 
-export interface ConsoleSessionState {
+/** A session signed in with a workspace API key: it acts as that key, in its workspace, and cannot switch. */
+export interface KeyConsoleSession {
+  readonly kind: "key";
   readonly principal: Principal;
   readonly expiresAt: number;
   readonly csrfToken: string;
 }
 
+/** A session signed in with the admin token: it acts in the workspace it picked (null before it picks one). */
+export interface AdminConsoleSession {
+  readonly kind: "admin";
+  readonly workspaceId: string | null;
+  readonly expiresAt: number;
+  readonly csrfToken: string;
+}
+
+export type ConsoleSessionState = KeyConsoleSession | AdminConsoleSession;
+
 /**
- * Sessions of the operator console, as a signed cookie: `<expiry>.<api key id>.<workspace id>.<HMAC-SHA256>`. It holds
- * no secret (the API key itself never reaches the browser's storage: it is exchanged once for this cookie), expires by
- * itself, and cannot be forged without the server's secret. HttpOnly, SameSite=Strict, Path=/. The key behind a session
- * is checked on every request (see auth.ts), so revoking it ends the session at once.
+ * Sessions of the operator console, as a signed cookie: `<expiry>.<api key id>.<workspace id>.<HMAC-SHA256>` for a
+ * workspace key, `<expiry>.admin.<workspace id | none>.<HMAC-SHA256>` for the admin token (signed under another
+ * purpose, so neither kind can be turned into the other). It holds no secret (the key or token never reaches the
+ * browser's storage: it is exchanged once for this cookie), expires by itself, and cannot be forged without the
+ * server's secret (the admin token: rotating it ends every session). HttpOnly, SameSite=Strict, Path=/. What stands
+ * behind a session is checked on every request (see auth.ts): the key is not revoked, the workspace exists.
  *
  * CSRF: every state-changing request authenticated by the cookie must send the session's CSRF token (an HMAC of the
  * cookie, so it is bound to the session and need not be stored) in X-CSRF-Token, and an Origin, if given, must be ours.
  */
 export function createConsoleSession(options: ConsoleSessionOptions) {
   const ttlMs = options.ttlMs ?? 8 * 3600_000;
+  const adminTtlMs = options.adminTtlMs ?? 3600_000;
   const mac = (purpose: string, text: string) => createHmac("sha256", options.secret).update(`nagent-console-${purpose}:${text}`).digest("base64url");
   const attributes = `Path=/; HttpOnly; SameSite=Strict${options.secure ? "; Secure" : ""}`;
 
@@ -45,14 +62,19 @@ export function createConsoleSession(options: ConsoleSessionOptions) {
     const match = value === null ? null : VALUE.exec(value);
     if (!value || !match) return null;
     const [, expires, apiKeyId, workspaceId, given] = match as unknown as [string, string, string, string, string];
+    const admin = apiKeyId === "admin";
+    if (!admin && workspaceId === "none") return null;
     const expiresAt = Number(expires);
-    if (expiresAt <= Date.now() || expiresAt > Date.now() + ttlMs) return null;
-    if (!sameText(given, mac("session", `${expires}.${apiKeyId}.${workspaceId}`))) return null;
-    return { principal: { apiKeyId, workspaceId }, expiresAt, csrfToken: mac("csrf", value) };
+    if (expiresAt <= Date.now() || expiresAt > Date.now() + (admin ? adminTtlMs : ttlMs)) return null;
+    if (!sameText(given, mac(admin ? "admin-session" : "session", `${expires}.${apiKeyId}.${workspaceId}`))) return null;
+    const csrfToken = mac("csrf", value);
+    if (admin) return { kind: "admin", workspaceId: workspaceId === "none" ? null : workspaceId, expiresAt, csrfToken };
+    return { kind: "key", principal: { apiKeyId, workspaceId }, expiresAt, csrfToken };
   }
 
   return {
     ttlMs,
+    adminTtlMs,
     /** The session a request's cookie proves, if any (the key behind it is not checked here). */
     read,
     /** True when a cookie-authenticated request may change state: the right CSRF token, and no foreign Origin. */
@@ -65,6 +87,15 @@ export function createConsoleSession(options: ConsoleSessionOptions) {
       const expiresAt = Date.now() + ttlMs;
       const body = `${expiresAt}.${principal.apiKeyId}.${principal.workspaceId}`;
       return { cookie: `${CONSOLE_COOKIE}=${body}.${mac("session", body)}; Max-Age=${Math.floor(ttlMs / 1000)}; ${attributes}`, expiresAt };
+    },
+    /**
+     * A Set-Cookie value starting (or, with the old expiry, switching) an admin session, acting in a workspace or in
+     * none yet. The workspace is not checked here.
+     */
+    issueAdmin(workspaceId: string | null, expiresAt = Date.now() + adminTtlMs): { cookie: string; expiresAt: number } {
+      const body = `${expiresAt}.admin.${workspaceId ?? "none"}`;
+      const maxAge = Math.max(0, Math.floor((expiresAt - Date.now()) / 1000));
+      return { cookie: `${CONSOLE_COOKIE}=${body}.${mac("admin-session", body)}; Max-Age=${maxAge}; ${attributes}`, expiresAt };
     },
     /** The CSRF token of a cookie value just issued (the browser has not sent it back yet). */
     csrfOf(setCookie: string): string {

@@ -10,9 +10,56 @@ export interface WorkspaceView {
   created_at: string;
 }
 
+/** A page of the workspace listing (admin): ordered by id, i.e. by creation (ids are UUIDv7). */
+export interface WorkspacePage {
+  workspaces: WorkspaceView[];
+  next_cursor: string | null;
+}
+
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The cursor after a workspace: its id, base64url-encoded (opaque to clients). */
+function encodeWorkspaceCursor(id: string): string {
+  return Buffer.from(`w:${id}`, "utf8").toString("base64url");
+}
+
+function decodeWorkspaceCursor(cursor: string): string {
+  const text = /^[A-Za-z0-9_-]{1,64}$/.test(cursor) ? Buffer.from(cursor, "base64url").toString("utf8") : "";
+  const id = text.startsWith("w:") ? text.slice(2) : "";
+  if (!UUID_TEXT.test(id)) throw new AppError("INVALID_CURSOR", "The cursor is not one this API issued; start again without it.");
+  return id;
+}
+
+const toView = (row: { id: string; name: string; createdAt: Date }): WorkspaceView => ({ id: row.id, name: row.name, created_at: row.createdAt.toISOString() });
+
 export function createWorkspaceService(deps: { prisma: PrismaClient; vault: Vault; forgetWorkspace?: (id: string) => void }) {
   const { prisma, vault } = deps;
   return {
+    /** The workspace while it exists (not deleted), or null. */
+    async find(id: string): Promise<WorkspaceView | null> {
+      if (!UUID_TEXT.test(id)) return null;
+      const row = await prisma.workspace.findFirst({ where: { id, deletedAt: null }, select: { id: true, name: true, createdAt: true } });
+      return row ? toView(row) : null;
+    },
+
+    /**
+     * Every workspace that exists (admin: this query is deliberately not scoped to one), oldest first, by keyset on
+     * the primary key; `q` keeps those whose name contains it (case-insensitive).
+     */
+    async list(query: { q?: string | undefined; limit: number; cursor?: string | undefined }): Promise<WorkspacePage> {
+      const after = query.cursor === undefined ? undefined : decodeWorkspaceCursor(query.cursor);
+      const q = query.q?.trim();
+      const rows = await prisma.workspace.findMany({
+        where: { deletedAt: null, ...(after ? { id: { gt: after } } : {}), ...(q ? { name: { contains: q, mode: "insensitive" as const } } : {}) },
+        orderBy: { id: "asc" },
+        take: query.limit + 1,
+        select: { id: true, name: true, createdAt: true },
+      });
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      return { workspaces: page.map(toView), next_cursor: rows.length > query.limit && last ? encodeWorkspaceCursor(last.id) : null };
+    },
+
     /** Creates a workspace and its first API key in one transaction; the key's plaintext is returned once. */
     async create(name: string): Promise<{ workspace: WorkspaceView; apiKey: string; apiKeyId: string }> {
       const secret = generateApiKey();
@@ -23,7 +70,7 @@ export function createWorkspaceService(deps: { prisma: PrismaClient; vault: Vaul
         prisma.apiKey.create({ data: { id: apiKeyId, workspaceId, name: "default", prefix: secret.prefix, hash: secret.hash } }),
       ]);
       return {
-        workspace: { id: workspace.id, name: workspace.name, created_at: workspace.createdAt.toISOString() },
+        workspace: toView(workspace),
         apiKey: secret.key,
         apiKeyId,
       };

@@ -1,12 +1,39 @@
 import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { AppDeps } from "../../app";
-import { IdParams, Name, Timestamp, Uuid, errorResponses } from "../../schemas/common";
+import { Cursor, IdParams, Limit, Name, Timestamp, Uuid, errorResponses } from "../../schemas/common";
 
 export const WorkspaceSchema = Type.Object({ id: Uuid, name: Type.String(), created_at: Timestamp });
 
+/** The query of a workspace listing (GET /v1/workspaces, and the console's workspace picker). */
+export const WorkspaceListQuery = Type.Object({
+  q: Type.Optional(Type.String({ maxLength: 100, description: "Keep the workspaces whose name contains this (case-insensitive)." })),
+  limit: Type.Optional(Limit),
+  cursor: Type.Optional(Cursor),
+}, { additionalProperties: false });
+
+export const WorkspacePageSchema = Type.Object({
+  workspaces: Type.Array(WorkspaceSchema),
+  next_cursor: Type.Union([Type.String(), Type.Null()], { description: "Pass it as `cursor` for the next page; null on the last." }),
+});
+
 /** Admin routes: creating a workspace returns its first API key, once. */
 export const workspaceRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
+  app.get("/v1/workspaces", {
+    config: { auth: "admin" },
+    schema: {
+      tags: ["workspaces"],
+      summary: "List workspaces (admin)",
+      description: "The workspaces that exist (deleted ones are left out), oldest first. Follow `next_cursor` (null on the last page) with the same `q`.",
+      security: [{ adminToken: [] }],
+      querystring: WorkspaceListQuery,
+      response: { 200: WorkspacePageSchema, ...errorResponses() },
+    },
+  }, async (request) => {
+    const { q, limit, cursor } = request.query;
+    return deps.services.workspaces.list({ q, limit: limit ?? 50, cursor });
+  });
+
   app.post("/v1/workspaces", {
     config: { auth: "admin" },
     schema: {
