@@ -149,6 +149,32 @@ describe("MCP 2026-07-28", () => {
     expect(anonymous.headers.get("www-authenticate")).toContain(`resource_metadata="${base}/.well-known/oauth-protected-resource/mcp"`);
   });
 
+  it("serves both generations on one URL: initialize (2024-11-05 … 2025-11-25) answered in JSON, and a negotiating v2 client picks 2026-07-28", async () => {
+    const legacyHeaders = { "content-type": "application/json", accept: "application/json, text/event-stream", ...bearer(ws.apiKey) };
+    for (const version of ["2024-11-05", "2025-06-18", "2025-11-25"]) {
+      const res = await fetch(`${base}/mcp`, { method: "POST", headers: legacyHeaders, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: version, capabilities: {}, clientInfo: { name: "raw-2025", version: "1.0.0" } } }) });
+      expect(res.status, version).toBe(200);
+      expect(res.headers.get("content-type"), version).toMatch(/^application\/json/);
+      expect(res.headers.get("mcp-session-id"), version).toBeNull();
+      const body = await res.json() as { result: unknown };
+      expect(body.result, version).toMatchObject({ protocolVersion: version, serverInfo: { name: "nagent-integrations" }, capabilities: { tools: {} } });
+    }
+    // A 2025-era request naming a version the server does not speak, in the header those clients send after initialize.
+    const stale = await fetch(`${base}/mcp`, { method: "POST", headers: { ...legacyHeaders, "mcp-protocol-version": "2023-01-01" }, body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }) });
+    expect(stale.status).toBe(400);
+    expect((await stale.json() as { error: { message: string } }).error.message).toMatch(/protocol version/i);
+
+    const auto = new Client({ name: "nagent-test-auto", version: "1.0.0" }, { versionNegotiation: { mode: "auto" } });
+    await auto.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: bearer(ws.apiKey) } }));
+    expect(auto.getNegotiatedProtocolVersion()).toBe(MODERN);
+    const legacy = new Client({ name: "nagent-test-legacy", version: "1.0.0" });
+    await legacy.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: bearer(ws.apiKey) } }));
+    expect(legacy.getNegotiatedProtocolVersion()).toBe("2025-11-25");
+    const [a, b] = await Promise.all([auto.listTools(), legacy.listTools()]);
+    expect(a.tools.map((t) => t.name)).toEqual(b.tools.map((t) => t.name));
+    await Promise.all([auto.close(), legacy.close()]);
+  });
+
   it("measures tools/list as a client receives it (mode all vs search)", async () => {
     const all = await rpc(ws.apiKey, "tools/list");
     const t = (await toolset(ws.apiKey, { name: "search-size", mode: "search" })).json().toolset;
