@@ -133,7 +133,7 @@ describe("MCP 2026-07-28", () => {
     await client.close();
   });
 
-  it("answers GET and DELETE with 405, an unsupported version with -32022 naming the served ones, and no key with 401", async () => {
+  it("answers GET and DELETE with 405, an unsupported version with -32022 naming the served ones, no key with 401, another workspace's tool set with 404", async () => {
     for (const method of ["GET", "DELETE"]) {
       const res = await fetch(`${base}/mcp`, { method, headers: { ...bearer(ws.apiKey), "mcp-protocol-version": MODERN } });
       expect(res.status, method).toBe(405);
@@ -147,6 +147,14 @@ describe("MCP 2026-07-28", () => {
     const anonymous = await fetch(`${base}/mcp`, { method: "POST", headers: { "content-type": "application/json", "mcp-protocol-version": MODERN, "mcp-method": "server/discover" }, body: "{}" });
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get("www-authenticate")).toContain(`resource_metadata="${base}/.well-known/oauth-protected-resource/mcp"`);
+
+    // Another workspace's tool set is not there, in this generation too.
+    const t = (await toolset(ws.apiKey, { name: "private-2026" })).json().toolset;
+    const other = await s.connectedWorkspace("mcp26-other");
+    const foreign = await rpc(other.apiKey, "tools/list", {}, { path: `/mcp/${t.id}` });
+    expect(foreign.status).toBe(404);
+    expect(foreign.body.error).toMatchObject({ code: expect.any(Number) });
+    expect((await rpc(ws.apiKey, "tools/list", {}, { path: `/mcp/${t.id}` })).status).toBe(200);
   });
 
   it("serves both generations on one URL: initialize (2024-11-05 … 2025-11-25) answered in JSON, and a negotiating v2 client picks 2026-07-28", async () => {
