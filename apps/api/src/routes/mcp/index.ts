@@ -26,7 +26,7 @@ const JsonRpcError = Type.Object({
   error: Type.Object({ code: Type.Integer(), message: Type.String() }),
   id: Type.Null(),
 }, { title: "McpError" });
-const REJECTION = "A request the protocol layer refused before any tool ran, as a JSON-RPC error echoing the request id: -32022 for an unsupported protocol version (`data.supported` lists the served ones), -32602 for a malformed envelope, -32020 for a header/body mismatch."
+const REJECTION = "A request the protocol layer refused before any tool ran, as a JSON-RPC error echoing the request id: -32022 for an unsupported protocol version (`data.supported` lists the served ones), -32602 for a malformed envelope, -32020 for a header/body mismatch.";
 const JsonRpcMessage = Type.Object({}, {
   additionalProperties: true, maxProperties: 8, title: "JsonRpcRequest",
   description: "A JSON-RPC 2.0 request or notification of the Model Context Protocol (2025 era: initialize, tools/list, tools/call, …; 2026-07-28: server/discover, tools/list, tools/call with the per-request `_meta` envelope).",
