@@ -39,8 +39,9 @@ async function allTools(client: Client) {
 
 const toolset = async (apiKey: string, body: unknown) => s.app.inject({ method: "POST", url: "/v1/toolsets", headers: bearer(apiKey), payload: body as object });
 const errorOf = (result: Record<string, unknown>) => JSON.parse((result["content"] as { text: string }[])[0]!.text).error;
+/** The `tools` array of tools/list as JSON, as the client received it (UTF-8 bytes). */
 const sizeOf = (tools: unknown[]) => {
-  const bytes = Buffer.byteLength(JSON.stringify({ tools }));
+  const bytes = Buffer.byteLength(JSON.stringify(tools));
   return { bytes, approx_tokens: Math.round(bytes / 4) };
 };
 

@@ -1,13 +1,21 @@
 import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { Readable } from "node:stream";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
+import { createMcpHandler, isLegacyRequest, WebStandardStreamableHTTPServerTransport, type AuthInfo } from "@modelcontextprotocol/server";
 import { AppError } from "@nagent/errors";
 import type { AppDeps } from "../../app";
 import { bearerToken } from "../../plugins/auth";
 import { Uuid } from "../../schemas/common";
-import { createMcpTools } from "../../services/mcp-tools";
+import { createMcpTools, type ToolScope } from "../../services/mcp-tools";
 import { buildMcpServer } from "./server";
+
+/** What the route hands the per-request server factory, through `AuthInfo.extra` (the SDK passes it through untouched). */
+interface RequestState {
+  readonly scope: ToolScope;
+  readonly idempotencyKey: string | undefined;
+}
 
 /** JSON-RPC error codes of the MCP error shape (the SDK's own are for protocol errors; these are the transport's). */
 const UNAUTHORIZED = -32001;
@@ -18,9 +26,10 @@ const JsonRpcError = Type.Object({
   error: Type.Object({ code: Type.Integer(), message: Type.String() }),
   id: Type.Null(),
 }, { title: "McpError" });
+const REJECTION = "A request the protocol layer refused before any tool ran, as a JSON-RPC error echoing the request id: -32022 for an unsupported protocol version (`data.supported` lists the served ones), -32602 for a malformed envelope, -32020 for a header/body mismatch.";
 const JsonRpcMessage = Type.Object({}, {
   additionalProperties: true, maxProperties: 8, title: "JsonRpcRequest",
-  description: "A JSON-RPC 2.0 request or notification of the Model Context Protocol (initialize, tools/list, tools/call, …).",
+  description: "A JSON-RPC 2.0 request or notification of the Model Context Protocol (2025 era: initialize, tools/list, tools/call, …; 2026-07-28: server/discover, tools/list, tools/call with the per-request `_meta` envelope).",
 });
 const ToolsetParams = Type.Object({ toolset_id: Uuid }, { additionalProperties: false });
 const ProtectedResource = Type.Object({
@@ -32,7 +41,9 @@ const ProtectedResource = Type.Object({
 
 const DESCRIPTION = [
   "The Model Context Protocol endpoint (Streamable HTTP, stateless: no Mcp-Session-Id; every POST is answered with one JSON message).",
-  "Protocol versions 2024-11-05 to 2025-11-25 (what @modelcontextprotocol/sdk 1.32 negotiates). Authenticate with the workspace key: `Authorization: Bearer nk_…`;",
+  "Both protocol generations on the same URL (@modelcontextprotocol/server 2.4): 2026-07-28 (no initialize; `server/discover`; every request carries",
+  "its version and client capabilities in `params._meta` and the MCP-Protocol-Version / Mcp-Method headers) and 2024-11-05 … 2025-11-25 (the initialize handshake).",
+  "An unsupported version is answered 400 with JSON-RPC error -32022 listing the supported ones. Authenticate with the workspace key: `Authorization: Bearer nk_…`;",
   "without one the answer is 401 with a JSON-RPC error and `WWW-Authenticate: Bearer resource_metadata=…` (RFC 9728).",
   "Tools are the actions of the integrations the workspace has connected (name = action slug); tools/call runs one exactly as POST /v1/actions/:slug/execute does",
   "(the run is recorded with source \"mcp\"). Pass an idempotency key as `_meta.idempotency_key` of tools/call, or the Idempotency-Key header.",
@@ -54,6 +65,63 @@ export const mcpRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (ap
   const rpcError = (reply: FastifyReply, status: number, code: number, message: string) =>
     reply.status(status).type("application/json").send({ jsonrpc: "2.0", error: { code, message }, id: null });
 
+  /** The scope the per-request server serves, as the route verified it. */
+  const stateOf = (authInfo: AuthInfo | undefined): RequestState => {
+    const state = authInfo?.extra?.["nagent"] as RequestState | undefined;
+    if (state === undefined) throw new Error("MCP request reached the server factory without its verified scope");
+    return state;
+  };
+
+  // 2026-07-28 traffic (per-request `_meta` envelope, server/discover): the SDK's per-request handler, which builds a
+  // server per request from this factory and answers a version it does not serve with -32022. `legacy: "reject"`:
+  // 2025-era traffic never reaches it (the route sends that to `serveLegacy`, below), so this answers modern only.
+  const modern = createMcpHandler(({ authInfo }) => {
+    const state = stateOf(authInfo);
+    return buildMcpServer(tools, state.scope, state);
+  }, {
+    legacy: "reject",
+    onerror: (error) => app.log.debug({ err: { message: error.message } }, "mcp request rejected"),
+  });
+  app.addHook("onClose", async () => modern.close());
+
+  // 2025-era traffic (initialize, then requests without the envelope): a fresh server per request over the SDK's
+  // stateless Streamable HTTP transport, in JSON-response mode (createMcpHandler's own stateless fallback would
+  // answer every request as an SSE stream; one JSON message per POST is what this endpoint has always promised).
+  async function serveLegacy(request: Request, body: unknown, authInfo: AuthInfo): Promise<Response> {
+    const state = stateOf(authInfo);
+    const server = buildMcpServer(tools, state.scope, state);
+    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    await server.connect(transport);
+    try {
+      return await transport.handleRequest(request, { authInfo, parsedBody: body });
+    } finally {
+      void transport.close();
+      void server.close();
+    }
+  }
+
+  /** The fastify request as the web-standard Request the SDK's handlers take (the body re-serialized from the parsed one). */
+  function webRequest(request: FastifyRequest, signal: AbortSignal): Request {
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (value === undefined || name === "content-length" || name === "transfer-encoding") continue;
+      for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+    }
+    return new Request(`${origin(request)}${request.url}`, { method: "POST", headers, body: JSON.stringify(request.body ?? null), signal });
+  }
+
+  async function send(reply: FastifyReply, response: Response) {
+    reply.status(response.status);
+    response.headers.forEach((value, name) => {
+      if (name !== "content-length" && name !== "transfer-encoding") reply.header(name, value);
+    });
+    if (response.body === null) return reply.send();
+    if ((response.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+      return reply.send(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>));
+    }
+    return reply.send(Buffer.from(await response.arrayBuffer()));
+  }
+
   async function serve(request: FastifyRequest, reply: FastifyReply, toolsetId: string | null) {
     const path = toolsetId === null ? "/mcp" : `/mcp/${toolsetId}`;
     const token = bearerToken(request);
@@ -70,17 +138,23 @@ export const mcpRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (ap
       throw error;
     }
     const header = request.headers["idempotency-key"];
-    const server = buildMcpServer(tools, scope, { idempotencyKey: typeof header === "string" ? header : undefined });
-    const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true } as ConstructorParameters<typeof StreamableHTTPServerTransport>[0]);
+    const state: RequestState = { scope, idempotencyKey: typeof header === "string" ? header : undefined };
+    // Authentication is done above (a workspace API key, checked against the database on every request), so the SDK's
+    // bearer helpers are not used: their verifier contract wants an expiry, and these keys have none until revoked.
+    // The AuthInfo below only carries the verified scope to the server factory; the key itself is not in it.
+    const authInfo: AuthInfo = {
+      token: `workspace-api-key:${principal.workspaceId}`, clientId: principal.workspaceId, scopes: [],
+      resourceMetadataUrl: metadataUrl(request, path), extra: { nagent: state },
+    };
+    const aborted = new AbortController();
     reply.raw.on("close", () => {
-      void transport.close();
-      void server.close();
+      if (!reply.raw.writableFinished) aborted.abort();
     });
-    await server.connect(transport);
-    reply.hijack();
-    // No sessionIdGenerator: stateless mode (no Mcp-Session-Id). The reply's own headers (x-request-id) are set on the raw response before the transport writes its head.
-    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value as string);
-    await transport.handleRequest(request.raw, reply.raw, request.body);
+    const web = webRequest(request, aborted.signal);
+    const response = await isLegacyRequest(web, request.body)
+      ? await serveLegacy(web, request.body, authInfo)
+      : await modern.fetch(web, { authInfo, parsedBody: request.body });
+    return send(reply, response);
   }
 
   const postSchema = (summary: string, params?: typeof ToolsetParams) => ({
@@ -90,6 +164,7 @@ export const mcpRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (ap
     response: {
       200: Type.Unknown({ description: "The JSON-RPC response (initialize result, tools/list page, tools/call result, …)." }),
       202: Type.Null({ description: "A notification, accepted." }),
+      400: Type.Unknown({ description: `${REJECTION} A body or path this route's schema refuses answers the API's error envelope (VALIDATION_FAILED).` }),
       401: JsonRpcError, 404: JsonRpcError,
     },
   });

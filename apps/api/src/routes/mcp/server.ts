@@ -1,5 +1,4 @@
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { CallToolRequestSchema, ListToolsRequestSchema, McpError, ErrorCode, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import { ProtocolError, ProtocolErrorCode, Server, type CallToolResult, type Tool } from "@modelcontextprotocol/server";
 import type { McpTool } from "@nagent/registry";
 import { SEARCH_MAX_RESULTS, type McpTools, type ToolOutcome, type ToolScope } from "../../services/mcp-tools";
 
@@ -48,7 +47,7 @@ export function pageTools<T>(tools: readonly T[], cursor: string | undefined, si
   let start = 0;
   if (cursor !== undefined) {
     const n = /^[A-Za-z0-9_-]{1,16}$/.test(cursor) ? Number(Buffer.from(cursor, "base64url").toString("utf8")) : NaN;
-    if (!Number.isInteger(n) || n < 0 || n > tools.length) throw new McpError(ErrorCode.InvalidParams, "The cursor is not one this server issued.");
+    if (!Number.isInteger(n) || n < 0 || n > tools.length) throw new ProtocolError(ProtocolErrorCode.InvalidParams, "The cursor is not one this server issued.");
     start = n;
   }
   const end = start + size;
@@ -79,8 +78,11 @@ function idempotencyKeyOf(meta: unknown, header: string | undefined): string | u
 }
 
 /**
- * An MCP server for one request's scope (stateless: built per HTTP request). Low-level `Server` rather than
- * `McpServer`: the tools are JSON Schema documents from the registry (not zod), and tools/list pages.
+ * An MCP server for one request's scope (stateless: built per HTTP request, for either protocol era: the same
+ * instance answers a 2025-era request after its `initialize`-less stateless handshake, or a 2026-07-28 request
+ * carrying its per-request envelope; `server/discover` is installed by `createMcpHandler`). Low-level `Server`
+ * rather than `McpServer`: the tools are JSON Schema documents from the registry (not zod/Standard Schema), and
+ * McpServer's built-in tools/list answers everything in one page where ours pages with `nextCursor`.
  */
 export function buildMcpServer(tools: McpTools, scope: ToolScope, request: { idempotencyKey?: string | undefined }): Server {
   const server = new Server({ name: "nagent-integrations", version: "0.1.0" }, {
@@ -92,12 +94,12 @@ export function buildMcpServer(tools: McpTools, scope: ToolScope, request: { ide
   const search = scope.toolset?.mode === "search";
   const definition = (slug: string): McpTool => tools.tool(slug);
 
-  server.setRequestHandler(ListToolsRequestSchema, async (req) => {
+  server.setRequestHandler("tools/list", async (req) => {
     const list: Tool[] = search ? [SEARCH_TOOL, CALL_TOOL] : scope.slugs.map((slug) => definition(slug) as unknown as Tool);
     return pageTools(list, req.params?.cursor);
   });
 
-  server.setRequestHandler(CallToolRequestSchema, async (req): Promise<CallToolResult> => {
+  server.setRequestHandler("tools/call", async (req): Promise<CallToolResult> => {
     const { name } = req.params;
     const args = (req.params.arguments ?? {}) as Record<string, unknown>;
     const key = idempotencyKeyOf(req.params._meta, request.idempotencyKey);
@@ -118,7 +120,9 @@ export function buildMcpServer(tools: McpTools, scope: ToolScope, request: { ide
     }
     if (search) return renderOutcome({ ok: false, runId: null, code: "NOT_FOUND", message: `No tool ${name}; this tool set has search_tools and call_tool.` }, false);
     const outcome = await tools.call(scope, name, args, key);
-    return renderOutcome(outcome, outcome.ok && definition(name).outputSchema !== undefined);
+    const outputSchema = outcome.ok ? definition(name).outputSchema : undefined;
+    // The era's codec shapes the result (on 2025-era wires a non-object structuredContent would be wrapped).
+    return server.projectCallToolResult(renderOutcome(outcome, outputSchema !== undefined), outputSchema as Record<string, unknown> | undefined);
   });
   return server;
 }
