@@ -29,6 +29,9 @@ import { toolsetRoutes } from "./routes/toolsets/index";
 import { mcpRoutes } from "./routes/mcp/index";
 import { consoleRoutes } from "./routes/console/index";
 import { createConsoleSession } from "./plugins/console-session";
+import { triggerSubscriptionRoutes } from "./routes/trigger-subscriptions/index";
+import { eventRoutes } from "./routes/events/index";
+import { inboundRoutes } from "./routes/inbound/index";
 
 /** What the app is built from. Processes build these once (server.ts); tests build them against test services. */
 export interface AppDeps {
@@ -105,5 +108,8 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(toolsetRoutes, { deps });
   await app.register(mcpRoutes, { deps });
   await app.register(consoleRoutes, { deps, session: consoleSession });
+  await app.register(triggerSubscriptionRoutes, { deps });
+  await app.register(eventRoutes, { deps });
+  await app.register(inboundRoutes, { deps });
   return app;
 }

@@ -31,6 +31,15 @@ export function createDeliveryProducer(deps: { redis: Redis; prefix: string }) {
       await queue.add(TRIGGER_DELIVERY_JOB_NAME, data, { ...TRIGGER_DELIVERY_JOB_OPTIONS, jobId: deliveryJobId(data.deliveryId, data.attempt), ...(delayMs > 0 ? { delay: delayMs } : {}) });
       return "added";
     },
+    /** Sends the attempt now: a waiting (delayed) job of it is promoted, a missing one added. */
+    async sendNow(data: TriggerDeliveryJobData): Promise<void> {
+      const job = await queue.getJob(deliveryJobId(data.deliveryId, data.attempt));
+      if (job && (await job.getState()) === "delayed") {
+        await job.promote().catch(() => {});
+        return;
+      }
+      await this.reenqueue(data);
+    },
     async close(): Promise<void> {
       await queue.close();
     },

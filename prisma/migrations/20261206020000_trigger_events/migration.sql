@@ -8,7 +8,8 @@
 -- AlterTable
 ALTER TABLE "connection" ADD COLUMN "inbound_token" VARCHAR(64),
 ADD COLUMN "events_mode" VARCHAR(16) NOT NULL DEFAULT 'callback',
-ADD COLUMN "poll_cursor" TIMESTAMPTZ(3);
+ADD COLUMN "poll_cursor" TIMESTAMPTZ(3),
+ADD COLUMN "callback_auth_hint" VARCHAR(64);
 
 -- CreateIndex
 CREATE UNIQUE INDEX "connection_inbound_token_key" ON "connection"("inbound_token");
