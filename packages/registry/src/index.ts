@@ -5,8 +5,20 @@ export { UnknownActionError, UnknownIntegrationError, UnknownTriggerError, Inval
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type ActionPage, type ActionSummary, type AuthSummary, type IntegrationSummary, type ListActionsQuery } from "./catalogue";
 export { formatAjvErrors, type ValidationIssue } from "./format-errors";
 export { checkFlow, MAX_FLOW_STEPS, type FlowAction, type FlowTrigger, type FlowCheckResult, type FlowIssue, type FlowStep } from "./flow-check";
-export { classifyActionChange, classifySchemaChange, combine, diffSchemas, type Classification, type Compatibility, type ChangeDirection, type SchemaChange, type SchemaRole } from "./compatibility";
-export { syncSchemaVersions, listSchemaVersions, getSchemaVersion, type SyncedAction, type SchemaVersionSummary, type SchemaVersionDetail } from "./schema-versions";
+export { classifyActionChange, classifyTriggerChange, classifySchemaChange, combine, diffSchemas, type Classification, type Compatibility, type ChangeDirection, type SchemaChange, type SchemaRole } from "./compatibility";
+export {
+  syncSchemaVersions,
+  listSchemaVersions,
+  getSchemaVersion,
+  syncTriggerSchemaVersions,
+  listTriggerSchemaVersions,
+  getTriggerSchemaVersion,
+  type SyncedAction,
+  type SyncedTrigger,
+  type SchemaVersionSummary,
+  type SchemaVersionDetail,
+  type TriggerSchemaVersionDetail,
+} from "./schema-versions";
 export { toTool, toolName, vendorSchema, type ToolSource, type ToolDefinition, type OpenAiTool, type AnthropicTool, type McpTool } from "./tool-export";
 export { toolRuleViolations, TOOL_FORMATS, ALLOWED_KEYWORDS, type ToolFormat } from "./tool-rules";
 export { bundleSchema, inlineRefs } from "./bundle";
