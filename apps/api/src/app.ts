@@ -24,6 +24,8 @@ import { integrationRoutes } from "./routes/integrations/index";
 import { actionRoutes } from "./routes/actions/index";
 import { addActionSchemas } from "./routes/actions/openapi-components";
 import { flowRoutes } from "./routes/flows/index";
+import { triggerRoutes } from "./routes/triggers/index";
+import { addTriggerSchemas } from "./routes/triggers/openapi-components";
 import { runEventRoutes } from "./routes/run-events/index";
 import { toolsetRoutes } from "./routes/toolsets/index";
 import { mcpRoutes } from "./routes/mcp/index";
@@ -88,7 +90,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   app.addSchema(ErrorBody);
   registerErrorHandling(app);
   registerInputRules(app);
-  await registerOpenApi(app, { extendDocument: (doc) => addActionSchemas(doc, deps.registry) });
+  await registerOpenApi(app, { extendDocument: (doc) => addTriggerSchemas(addActionSchemas(doc, deps.registry), deps.registry) });
   const consoleSession = createConsoleSession({ secret: deps.config.adminToken, secure: deps.config.isProduction });
   registerAuth(app, { adminToken: deps.config.adminToken, apiKeys: deps.services.apiKeys, consoleSession });
   // Before the routes: its onResponse hook times every one of them.
@@ -105,6 +107,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(integrationRoutes, { deps });
   await app.register(actionRoutes, { deps });
   await app.register(flowRoutes, { deps });
+  await app.register(triggerRoutes, { deps });
   await app.register(toolsetRoutes, { deps });
   await app.register(mcpRoutes, { deps });
   await app.register(consoleRoutes, { deps, session: consoleSession });
