@@ -139,10 +139,12 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     let recorded = false;
     try {
       await client.query("BEGIN");
+      // The subscription's row first, as DELETE (which cascades to the deliveries) takes them: no deadlock.
+      await client.query(`SELECT 1 FROM trigger_subscription WHERE id = $1 FOR NO KEY UPDATE`, [row.subscription_id]);
       const updated = await client.query(
-        `UPDATE trigger_delivery SET status = $3, attempts_count = $2, retry_index = retry_index + $4, last_attempt_at = $5,
-                next_attempt_at = $6, succeeded_at = CASE WHEN $3 = 'succeeded' THEN $5 ELSE succeeded_at END
-          WHERE id = $1 AND attempts_count = $2 - 1 AND status = 'pending'`,
+        `UPDATE trigger_delivery SET status = $3::varchar, attempts_count = $2::int, retry_index = retry_index + $4::int, last_attempt_at = $5::timestamptz,
+                next_attempt_at = $6::timestamptz, succeeded_at = CASE WHEN $3::varchar = 'succeeded' THEN $5::timestamptz ELSE succeeded_at END
+          WHERE id = $1 AND attempts_count = $2::int - 1 AND status = 'pending'`,
         [row.id, job.attempt, deliveryStatus, result.outcome === "succeeded" ? 0 : 1, new Date(finished), delayMs === null ? null : new Date(finished + delayMs)]);
       if (updated.rowCount === 1) {
         recorded = true;

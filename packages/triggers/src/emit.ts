@@ -29,7 +29,7 @@ export interface EmittedEvent {
 }
 
 /**
- * Stores events and one delivery per matching active subscription, all in one transaction, before the caller
+ * Stores events and one delivery per matching subscription (held while it is paused or disabled), all in one transaction, before the caller
  * acknowledges anything (an inbound callback's 2xx). Duplicates (same workspace and dedup key) are skipped through
  * the unique index, so concurrent retries of one callback store one event. No I/O but PostgreSQL inside.
  *
@@ -70,20 +70,22 @@ async function emitOne(client: pg.PoolClient, matcher: FilterMatcher, event: New
   );
   if (inserted.rowCount === 0) return { eventId: null, created: false, deliveries: [] };
   const subs = event.onlySubscriptionId
-    ? await client.query<{ id: string; filter: Record<string, unknown> }>(
-      `SELECT id, '{}'::jsonb AS filter FROM trigger_subscription WHERE workspace_id = $1 AND id = $2`, [event.workspaceId, event.onlySubscriptionId])
-    : await client.query<{ id: string; filter: Record<string, unknown> }>(
-      `SELECT id, filter FROM trigger_subscription
-        WHERE workspace_id = $1 AND trigger = $2 AND status = 'active' AND (connection_id IS NULL OR connection_id = $3)`,
+    ? await client.query<{ id: string; filter: Record<string, unknown>; status: string }>(
+      `SELECT id, '{}'::jsonb AS filter, status FROM trigger_subscription WHERE workspace_id = $1 AND id = $2 FOR KEY SHARE`, [event.workspaceId, event.onlySubscriptionId])
+    : await client.query<{ id: string; filter: Record<string, unknown>; status: string }>(
+      `SELECT id, filter, status FROM trigger_subscription
+        WHERE workspace_id = $1 AND trigger = $2 AND (connection_id IS NULL OR connection_id = $3)
+        FOR KEY SHARE`,
       [event.workspaceId, event.trigger, event.connectionId ?? null]);
   const matching = subs.rows.filter((s) => event.onlySubscriptionId !== undefined || Object.keys(s.filter ?? {}).length === 0 || matcher.matchTriggerFilter(event.trigger, s.filter, event.data));
-  const deliveries = matching.map((s) => ({ deliveryId: uuidv7(), workspaceId: event.workspaceId, subscriptionId: s.id }));
+  // A paused or disabled subscription's deliveries are written too, held (no next attempt): resuming sends them.
+  const deliveries = matching.map((s) => ({ deliveryId: uuidv7(), workspaceId: event.workspaceId, subscriptionId: s.id, active: s.status === "active" }));
   if (deliveries.length > 0) {
     await client.query(
       `INSERT INTO trigger_delivery (id, workspace_id, event_id, subscription_id, status, next_attempt_at)
-       SELECT d, $2, $3, s, 'pending', now() FROM unnest($1::uuid[], $4::uuid[]) AS t(d, s)`,
-      [deliveries.map((d) => d.deliveryId), event.workspaceId, id, deliveries.map((d) => d.subscriptionId)],
+       SELECT d, $2, $3, s, 'pending', CASE WHEN a THEN now() END FROM unnest($1::uuid[], $4::uuid[], $5::bool[]) AS t(d, s, a)`,
+      [deliveries.map((d) => d.deliveryId), event.workspaceId, id, deliveries.map((d) => d.subscriptionId), deliveries.map((d) => d.active)],
     );
   }
-  return { eventId: id, created: true, deliveries: deliveries.map(({ deliveryId, workspaceId }) => ({ deliveryId, workspaceId })) };
+  return { eventId: id, created: true, deliveries: deliveries.filter((d) => d.active).map(({ deliveryId, workspaceId }) => ({ deliveryId, workspaceId })) };
 }

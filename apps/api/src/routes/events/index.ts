@@ -70,8 +70,11 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
       tags, security, summary: "Deliver an event again",
       description: "Sends the event again to every subscription it was delivered to (or only subscription_id): same webhook-id, a fresh retry schedule.",
       params: IdParams,
-      body: Type.Optional(Type.Object({ subscription_id: Type.Optional(Uuid) }, { additionalProperties: false })),
+      body: Type.Object({ subscription_id: Type.Optional(Uuid) }, { additionalProperties: false }),
       response: { 202: Type.Object({ deliveries: Type.Integer() }), ...errorResponses(404) },
     },
-  }, async (request, reply) => reply.status(202).send(await events.redeliver(workspaceOf(request), request.params.id, request.body?.subscription_id)));
+    preValidation: async (request) => {
+      request.body ??= {}; // no body: every subscription
+    },
+  }, async (request, reply) => reply.status(202).send(await events.redeliver(workspaceOf(request), request.params.id, request.body.subscription_id)));
 };

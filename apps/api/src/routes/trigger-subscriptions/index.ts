@@ -82,10 +82,13 @@ export const triggerSubscriptionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDep
       tags, security, summary: "Rotate the signing secret",
       description: `A new secret, answered once. For grace_period_seconds (default ${DEFAULT_ROTATION_GRACE_S}, 0 ends the old one now) deliveries carry both signatures, so receivers can switch without losing any.`,
       params: IdParams,
-      body: Type.Optional(Type.Object({ grace_period_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_ROTATION_GRACE_S })) }, { additionalProperties: false })),
+      body: Type.Object({ grace_period_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_ROTATION_GRACE_S })) }, { additionalProperties: false }),
       response: { 200: WithSecret, ...errorResponses(404) },
     },
-  }, async (request) => subscriptions.rotateSecret(workspaceOf(request), request.params.id, request.body?.grace_period_seconds ?? DEFAULT_ROTATION_GRACE_S));
+    preValidation: async (request) => {
+      request.body ??= {}; // no body: the defaults
+    },
+  }, async (request) => subscriptions.rotateSecret(workspaceOf(request), request.params.id, request.body.grace_period_seconds ?? DEFAULT_ROTATION_GRACE_S));
 
   app.delete("/v1/trigger-subscriptions/:id", {
     schema: { tags, security, summary: "Delete a subscription", params: IdParams, response: { 204: Type.Null(), ...errorResponses(404) } },
