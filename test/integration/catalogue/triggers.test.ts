@@ -2,6 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
+import Ajv2020 from "ajv/dist/2020";
+import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INTEGRATIONS_DIR } from "@nagent/registry";
 import { buildApp } from "../../../apps/api/src/app";
@@ -159,6 +161,16 @@ describe("/openapi.json", () => {
     expect(schemas["scale_ai.TaskAudit"]).toBeDefined();
     expect(schemas["NAGENT_CONNECTION_STATUS_CHANGED.payload"].properties.to.enum).toEqual(["active", "degraded", "invalid"]);
     expect(doc.paths["/v1/triggers/{slug}"].get.description).toContain("#/components/schemas/SCALE_AI_BATCH_COMPLETED.payload");
+
+    // The components work as schemas: each trigger's examples pass, a payload missing its required field fails.
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv);
+    ajv.addSchema(doc, "openapi.json");
+    for (const { slug } of t.deps.registry.listTriggers()) {
+      const validate = ajv.getSchema(`openapi.json#/components/schemas/${slug}.payload`)!;
+      for (const example of t.deps.registry.getTrigger(slug)!.examples) expect(validate(example), slug).toBe(true);
+      expect(validate({}), slug).toBe(false);
+    }
   });
 });
 
