@@ -113,11 +113,16 @@ export function matchFilter(trigger: CompiledTrigger, filter: unknown, data: unk
     if (actual === undefined) return false;
     if (spec.match === "any") {
       if (!Array.isArray(actual) || !Array.isArray(wanted)) return false;
-      const have = new Set(actual.map(canonicalJson));
-      if (!wanted.some((w) => have.has(canonicalJson(w)))) return false;
-    } else if (canonicalJson(actual) !== canonicalJson(wanted)) {
+      const have = new Set(actual.map(key));
+      if (!wanted.some((w) => have.has(key(w)))) return false;
+    } else if (key(actual) !== key(wanted)) {
       return false;
     }
   }
   return true;
+}
+
+/** What two values compare by: scalars as they are (typed, so "1" and 1 differ), anything else as canonical JSON. */
+function key(value: unknown): unknown {
+  return value === null || typeof value !== "object" ? value : `\u0000${canonicalJson(value)}`;
 }
