@@ -19,7 +19,7 @@ export interface TriggerWorkerOptions {
   readonly sweepOverdueMs?: number;
   readonly sweepEveryMs?: number;
   readonly pollEveryMs?: number;
-  /** BullMQ lock of a delivery job: a killed worker's delivery is taken over after about this long (default 30 s). */
+  /** BullMQ lock of a delivery job: a killed worker's delivery is taken over after about this long (default NAGENT_WORKER_LOCK_MS). */
   readonly lockMs?: number;
 }
 
@@ -52,7 +52,8 @@ export async function startTriggerWorkers(deps: TriggerWorkerDeps) {
     disableAfterMs: options.disableAfterMs ?? 3 * 24 * 3600_000,
     ...(deps.onAttempt ? { onAttempt: deps.onAttempt } : {}),
   });
-  const lockDuration = options.lockMs ?? Math.max(30_000, config.triggerDeliveryTimeoutMs + 15_000);
+  // NAGENT_WORKER_LOCK_MS, as for runs: a killed worker's delivery is sent again by another worker after about this long.
+  const lockDuration = options.lockMs ?? config.workerLockMs;
   const deliveries = new Worker<TriggerDeliveryJobData>(TRIGGER_DELIVERIES_QUEUE, (job) => process(job.data), {
     connection: deps.redis, prefix, concurrency: 64, lockDuration, stalledInterval: Math.min(30_000, lockDuration), maxStalledCount: 5,
   });
