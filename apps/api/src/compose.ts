@@ -116,7 +116,8 @@ export function createServices(infra: Infrastructure) {
     toolsets: createToolsetService({ prisma, registry, connections }),
     triggerSubscriptions: createTriggerSubscriptionService({ pool: db.pool, registry, vault, egress: config.egress, producer: infra.deliveries, logger }),
     triggerEvents: createTriggerEventService({ pool: db.pool, producer: infra.deliveries, logger }),
-    inboundCallbacks: createInboundCallbackService({ pool: db.pool, registry, vault, producer: infra.deliveries, logger }),
+    inboundCallbacks: createInboundCallbackService({ pool: db.pool, registry, vault, producer: infra.deliveries, logger,
+      onEvent: (trigger, source) => void runMetrics.triggerEvent(trigger, source).catch(metricsFailed) }),
   };
 }
 

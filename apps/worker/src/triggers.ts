@@ -34,6 +34,8 @@ export interface TriggerWorkerDeps {
   readonly options?: TriggerWorkerOptions;
   /** Called once per delivery attempt (metrics). */
   readonly onAttempt?: (outcome: AttemptOutcome, lagMs: number | null) => void;
+  /** Called per event the poller stored (metrics). */
+  readonly onEvent?: (trigger: string, source: string) => void;
 }
 
 /**
@@ -64,6 +66,7 @@ export async function startTriggerWorkers(deps: TriggerWorkerDeps) {
   const poll = createConnectionPoller({
     pool: deps.pool, vault: deps.vault, runner: deps.runner, runSpec: (slug) => deps.registry.getRunSpec(slug),
     defaultBaseUrl: config.scaleBaseUrl, matcher: deps.registry, producer, logger,
+    ...(deps.onEvent ? { onEvent: deps.onEvent } : {}),
   });
   const maintenanceQueue = new Queue(TRIGGER_MAINTENANCE_QUEUE, { connection: deps.redis, prefix });
   const schedules: Record<TriggerMaintenanceJobName, number> = {

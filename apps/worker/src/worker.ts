@@ -117,6 +117,8 @@ export async function startWorkers(deps: WorkerDeps) {
   const triggers = await startTriggerWorkers({
     config, pool: deps.pool, redis: deps.redis, registry: deps.registry, vault: deps.vault, runner: deps.runner, logger,
     ...(deps.triggers ? { options: deps.triggers } : {}),
+    onAttempt: (outcome, lagMs) => void runMetrics.deliveryAttempted(outcome, lagMs).catch((err: Error) => logger.warn({ err: { message: err.message } }, "could not record delivery metrics")),
+    onEvent: (trigger, source) => void runMetrics.triggerEvent(trigger, source).catch((err: Error) => logger.warn({ err: { message: err.message } }, "could not record event metrics")),
   });
   await Promise.all([runs.waitUntilReady(), maintenance.waitUntilReady()]);
   logger.info({ concurrency: config.workerConcurrency, queue: RUNS_QUEUE }, "workers started");

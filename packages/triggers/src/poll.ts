@@ -21,6 +21,8 @@ export interface PollDeps {
   readonly matcher: FilterMatcher;
   readonly producer: DeliveryProducer;
   readonly logger: DeliveryLogger;
+  /** Called per event stored (metrics). */
+  readonly onEvent?: (trigger: string, source: string) => void;
 }
 
 interface PollRow { id: string; workspace_id: string; ciphertext: Buffer; base_url: string | null; poll_cursor: Date | null; created_at: Date }
@@ -59,6 +61,7 @@ export function createConnectionPoller(deps: PollDeps) {
       nextToken = body.next_token;
     }
     const emitted = await emitEvents(deps.pool, deps.matcher, events);
+    emitted.forEach((e, i) => e.created && deps.onEvent?.(events[i]!.trigger, "poll"));
     await deps.pool.query(`UPDATE connection SET poll_cursor = $3 WHERE id = $1 AND workspace_id = $2`, [row.id, row.workspace_id, cursor]);
     const jobs = emitted.flatMap((e) => e.deliveries.map((d) => ({ ...d, attempt: 1 })));
     await deps.producer.enqueue(jobs).catch((error: Error) => deps.logger.warn({ err: { message: error.message } }, "could not enqueue deliveries; the sweeper will"));

@@ -375,3 +375,17 @@ describe("workspaces", () => {
     await api(ws.apiKey, "DELETE", `/v1/trigger-subscriptions/${subscription.id}`);
   });
 });
+
+describe("metrics", () => {
+  it("count events received, deliveries by outcome and the delivery lag", async () => {
+    await new Promise((r) => setTimeout(r, 300)); // the recorders flush every 200 ms
+    const text = (await s.app.inject({ method: "GET", url: "/metrics" })).body;
+    const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? "NaN");
+    expect(value(/^nagent_trigger_events_total\{trigger="SCALE_AI_TASK_COMPLETED",source="callback"\} (\d+)$/m)).toBeGreaterThanOrEqual(3);
+    expect(value(/^nagent_trigger_events_total\{trigger="SCALE_AI_TASK_COMPLETED",source="poll"\} (\d+)$/m)).toBeGreaterThanOrEqual(1);
+    expect(value(/^nagent_trigger_delivery_attempts_total\{outcome="succeeded"\} (\d+)$/m)).toBeGreaterThanOrEqual(5);
+    expect(value(/^nagent_trigger_delivery_attempts_total\{outcome="failed"\} (\d+)$/m)).toBeGreaterThanOrEqual(3);
+    expect(value(/^nagent_trigger_delivery_attempts_total\{outcome="gone"\} (\d+)$/m)).toBeGreaterThanOrEqual(1);
+    expect(value(/^nagent_trigger_delivery_lag_seconds_count (\d+)$/m)).toBe(value(/^nagent_trigger_delivery_attempts_total\{outcome="succeeded"\} (\d+)$/m));
+  });
+});

@@ -19,7 +19,9 @@ const digest = (value: string) => createHash("sha256").update(value, "utf8").dig
  * against the key sealed with its credentials (constant time), store the events the callback implies (deduplicated)
  * and only then answer; deliveries are enqueued after the commit.
  */
-export function createInboundCallbackService(deps: { pool: pg.Pool; registry: Registry; vault: Vault; producer: DeliveryProducer; logger: { warn(o: object, m: string): void; info(o: object, m: string): void } }) {
+export function createInboundCallbackService(deps: { pool: pg.Pool; registry: Registry; vault: Vault; producer: DeliveryProducer; logger: { warn(o: object, m: string): void; info(o: object, m: string): void };
+  /** Called per event stored (metrics; best effort). */
+  onEvent?: (trigger: string, source: string) => void }) {
   return {
     /** The connection the token names, if its callback auth key matches `given`; else 401 (404 for an unknown token). */
     async authenticate(integration: string, token: string, given: string | undefined): Promise<InboundConnection> {
@@ -60,6 +62,7 @@ export function createInboundCallbackService(deps: { pool: pg.Pool; registry: Re
       const emitted = await emitEvents(deps.pool, deps.registry, events.map((e) => ({ ...e, workspaceId: connection.workspaceId, connectionId: connection.id, source: "callback" as const })));
       const jobs = emitted.flatMap((e) => e.deliveries.map((d) => ({ ...d, attempt: 1 })));
       await deps.producer.enqueue(jobs).catch((error: Error) => deps.logger.warn({ err: { message: error.message } }, "could not enqueue deliveries; the sweeper will"));
+      emitted.forEach((e, i) => e.created && deps.onEvent?.(events[i]!.trigger, "callback"));
       const created = emitted.filter((e) => e.created).length;
       return { events: created, duplicates: emitted.length - created };
     },
