@@ -139,8 +139,9 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     let recorded = false;
     try {
       await client.query("BEGIN");
-      // The subscription's row first, as DELETE (which cascades to the deliveries) takes them: no deadlock.
-      await client.query(`SELECT 1 FROM trigger_subscription WHERE id = $1 FOR NO KEY UPDATE`, [row.subscription_id]);
+      // The subscription's row first, as DELETE (which cascades to the deliveries) takes them: no deadlock. KEY SHARE:
+      // deliveries to one subscription do not queue behind each other's commits.
+      await client.query(`SELECT 1 FROM trigger_subscription WHERE id = $1 FOR KEY SHARE`, [row.subscription_id]);
       const updated = await client.query(
         `UPDATE trigger_delivery SET status = $3::varchar, attempts_count = $2::int, retry_index = retry_index + $4::int, last_attempt_at = $5::timestamptz,
                 next_attempt_at = $6::timestamptz, succeeded_at = CASE WHEN $3::varchar = 'succeeded' THEN $5::timestamptz ELSE succeeded_at END
@@ -152,10 +153,15 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
           `INSERT INTO trigger_delivery_attempt (delivery_id, number, started_at, finished_at, outcome, response_status, latency_ms, response_excerpt, error)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
           [row.id, job.attempt, new Date(started), new Date(finished), result.outcome, result.status, latencyMs, result.excerpt, result.error]);
+        // Written only when it changes something (last_success_at to within 10 s): a busy subscription's row is not
+        // rewritten, and its deliveries not serialised on it, at every success.
         if (result.outcome === "succeeded") {
-          await client.query(`UPDATE trigger_subscription SET last_success_at = $2, failing_since = NULL WHERE id = $1`, [row.subscription_id, new Date(finished)]);
+          await client.query(
+            `UPDATE trigger_subscription SET last_success_at = $2, failing_since = NULL
+              WHERE id = $1 AND (failing_since IS NOT NULL OR last_success_at IS NULL OR last_success_at < $2::timestamptz - interval '10 seconds')`,
+            [row.subscription_id, new Date(finished)]);
         } else {
-          await client.query(`UPDATE trigger_subscription SET failing_since = COALESCE(failing_since, $2) WHERE id = $1`, [row.subscription_id, now]);
+          await client.query(`UPDATE trigger_subscription SET failing_since = $2 WHERE id = $1 AND failing_since IS NULL`, [row.subscription_id, now]);
         }
         if (disableReason) {
           await client.query(`UPDATE trigger_subscription SET status = 'disabled', disabled_reason = $2, updated_at = now() WHERE id = $1 AND status = 'active'`, [row.subscription_id, disableReason]);
