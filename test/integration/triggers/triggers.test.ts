@@ -6,6 +6,7 @@ import { bearer } from "../../support/app";
 import { freePort } from "../../support/net";
 import { createTestStack, type TestStack } from "../../support/stack";
 import { startReceiver, waitFor, type Receiver } from "./receiver";
+import { emitEvent } from "@nagent/triggers";
 
 const CALLBACK_AUTH_KEY = `cbk_${randomBytes(12).toString("hex")}`;
 const TEXT_TASK = { fields: [{ type: "text", field_id: "answer" }], attachments: [{ type: "text", content: "Is this a cat?" }] };
@@ -256,6 +257,24 @@ describe("deliveries", () => {
     const event = await api(w.apiKey, "GET", `/v1/events/${events.body.events[0].id}`);
     expect(event.body.event.deliveries[0]).toMatchObject({ status: "failed", attempts_count: 5 });
     expect(event.body.event.deliveries[0].attempts[0].outcome).toBe("error");
+  });
+});
+
+describe("lost jobs", () => {
+  it("a delivery whose job never reached the queue is sent by the sweeper", async () => {
+    const r = await startReceiver();
+    const { subscription } = await subscribe(ws.apiKey, "SCALE_AI_TASK_COMPLETED", r.url);
+    const taskId = randomBytes(12).toString("hex");
+    // Stored as the inbound path stores it, but never enqueued (as if the process died right after the commit).
+    const emitted = await emitEvent(s.db.pool, s.infra.registry, {
+      workspaceId: ws.id, trigger: "SCALE_AI_TASK_COMPLETED", dedupKey: `lost:${taskId}`, source: "platform", connectionId: ws.connectionId,
+      data: { task_id: taskId, task: { task_id: taskId, status: "completed" }, response: null },
+    });
+    expect(emitted.deliveries.length).toBeGreaterThanOrEqual(1);
+    expect(await waitFor(() => r.received.some((x) => x.body?.data?.task_id === taskId), 15_000)).toBe(true);
+    expect(r.received.filter((x) => x.body?.data?.task_id === taskId)).toHaveLength(1);
+    await api(ws.apiKey, "DELETE", `/v1/trigger-subscriptions/${subscription.id}`);
+    await r.close();
   });
 });
 
