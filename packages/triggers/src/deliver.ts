@@ -2,7 +2,7 @@ import type pg from "pg";
 import { Agent, request } from "undici";
 import { checkOutboundUrl, createEgressLookup, type EgressPolicy } from "@nagent/runner";
 import type { TriggerDeliveryJobData } from "@nagent/queue";
-import type { Vault } from "@nagent/vault";
+import { isVaultError, type Vault } from "@nagent/vault";
 import { nextRetryDelay, parseRetryAfterMs } from "./schedule";
 import { signMessage } from "./sign";
 import { openSubscriptionSecret } from "./secrets";
@@ -113,12 +113,25 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       return { outcome: "skipped" };
     }
     const now = new Date();
-    const secrets = [await openSubscriptionSecret(deps.vault, row.workspace_id, row.subscription_id, row.secret_ciphertext)];
-    if (row.previous_secret_ciphertext && row.previous_secret_expires_at && row.previous_secret_expires_at > now) {
-      secrets.push(await openSubscriptionSecret(deps.vault, row.workspace_id, row.subscription_id, row.previous_secret_ciphertext));
+    const secrets: string[] = [];
+    let unreadable: string | null = null;
+    try {
+      secrets.push(await openSubscriptionSecret(deps.vault, row.workspace_id, row.subscription_id, row.secret_ciphertext));
+      if (row.previous_secret_ciphertext && row.previous_secret_expires_at && row.previous_secret_expires_at > now) {
+        // An old secret that no longer opens (rotated because of that) just stops signing.
+        const previous = await openSubscriptionSecret(deps.vault, row.workspace_id, row.subscription_id, row.previous_secret_ciphertext).catch((e: unknown) => {
+          if (isVaultError(e)) return null;
+          throw e;
+        });
+        if (previous !== null) secrets.push(previous);
+      }
+    } catch (error) {
+      if (!isVaultError(error)) throw error;
+      // Nothing is sent unsigned: the attempt fails (and is retried on the schedule) until the secret is rotated.
+      unreadable = `The signing secret cannot be opened (${error.code}); rotate it (POST /v1/trigger-subscriptions/:id/rotate-secret).`;
     }
     const started = Date.now();
-    const result = await send(row, secrets);
+    const result = unreadable === null ? await send(row, secrets) : { outcome: "error" as const, status: null, excerpt: null, error: unreadable, retryAfterMs: null };
     const finished = Date.now();
     const latencyMs = finished - started;
 

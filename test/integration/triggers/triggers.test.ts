@@ -278,6 +278,26 @@ describe("lost jobs", () => {
   });
 });
 
+describe("a workspace data-key rotation", () => {
+  it("leaves a subscription's secret unreadable (attempts fail, nothing unsigned is sent) until the secret is rotated", async () => {
+    const w = await connect("rotated");
+    const r = await startReceiver();
+    const { subscription } = await subscribe(w.apiKey, "SCALE_AI_TASK_COMPLETED", r.url);
+    const rotated = await s.app.inject({ method: "POST", url: `/v1/workspaces/${w.id}/rotate-key`, headers: bearer(s.config.adminToken) });
+    expect(rotated.statusCode, rotated.body).toBe(200);
+    const test = await api(w.apiKey, "POST", `/v1/trigger-subscriptions/${subscription.id}/test`);
+    const attempt = await waitFor(async () => (await api(w.apiKey, "GET", `/v1/events/${test.body.event_id}`)).body.event.deliveries[0].attempts[0]);
+    expect(attempt).toMatchObject({ outcome: "error" });
+    expect(attempt.error).toMatch(/signing secret cannot be opened/);
+    expect(r.received).toEqual([]);
+    const fresh = await api(w.apiKey, "POST", `/v1/trigger-subscriptions/${subscription.id}/rotate-secret`, {});
+    await api(w.apiKey, "POST", `/v1/trigger-subscriptions/${subscription.id}/test`);
+    expect(await waitFor(() => r.delivered().length >= 1)).toBe(true);
+    expect(() => r.verify(fresh.body.secret, r.delivered()[0]!)).not.toThrow();
+    await r.close();
+  });
+});
+
 describe("subscriptions", () => {
   it("validate the trigger, the filter, the connection and the target", async () => {
     expect((await api(ws.apiKey, "POST", "/v1/trigger-subscriptions", { trigger: "SCALE_AI_NO_SUCH_THING", target: { url: receiver.url } })).status).toBe(404);
