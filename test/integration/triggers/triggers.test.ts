@@ -300,7 +300,8 @@ describe("a workspace data-key rotation", () => {
 
 describe("subscriptions", () => {
   it("validate the trigger, the filter, the connection and the target", async () => {
-    expect((await api(ws.apiKey, "POST", "/v1/trigger-subscriptions", { trigger: "SCALE_AI_NO_SUCH_THING", target: { url: receiver.url } })).status).toBe(404);
+    const unknown = await api(ws.apiKey, "POST", "/v1/trigger-subscriptions", { trigger: "SCALE_AI_NO_SUCH_THING", target: { url: receiver.url } });
+    expect([unknown.status, unknown.body.error.code]).toEqual([404, "TRIGGER_NOT_FOUND"]);
     const badFilter = await api(ws.apiKey, "POST", "/v1/trigger-subscriptions", { trigger: "SCALE_AI_TASK_COMPLETED", filter: { colour: "red" }, target: { url: receiver.url } });
     expect(badFilter.status).toBe(400);
     expect(badFilter.body.error.code).toBe("VALIDATION_FAILED");

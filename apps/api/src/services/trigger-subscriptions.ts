@@ -89,7 +89,7 @@ export function createTriggerSubscriptionService(deps: { pool: pg.Pool; registry
   return {
     async create(workspaceId: string, input: CreateSubscription): Promise<{ subscription: SubscriptionView; secret: string }> {
       const trigger = registry.getTrigger(input.trigger);
-      if (!trigger) throw notFound(`Trigger ${input.trigger}`);
+      if (!trigger) throw new AppError("TRIGGER_NOT_FOUND", `Trigger ${input.trigger} not found (GET /v1/triggers lists them).`);
       const filter = input.filter ?? {};
       const valid = registry.validateTriggerFilter(input.trigger, filter);
       if (!valid.valid) {
