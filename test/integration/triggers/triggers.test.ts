@@ -365,6 +365,42 @@ describe("subscriptions", () => {
   });
 });
 
+describe("connections", () => {
+  it("give new tasks their inbound URL only once a callback auth key is set; PATCH switches the events mode", async () => {
+    const w = await s.createWorkspace("late-key");
+    const created = await api(w.apiKey, "POST", "/v1/connections", { integration: "scale_ai", credentials: { api_key: s.liveKey } });
+    const id = created.body.connection.id as string;
+    expect(created.body.connection).toMatchObject({ events: "callback", callback_auth_hint: null });
+    expect(created.body.connection.inbound_url).toMatch(/\/v1\/inbound\/scale_ai\/[A-Za-z0-9_-]{43}$/);
+    const before = await createTask(w.apiKey);
+    expect((await s.sandbox.control.callbacks(before))).toEqual([]);
+    const withoutUrl = await s.execute(w.apiKey, "SCALE_AI_GET_V1_TASK", { input: { task_id: before } });
+    expect(withoutUrl.body.data.callback_url).toBeUndefined();
+
+    const bad = await api(w.apiKey, "PATCH", `/v1/connections/${id}`, { credentials: { api_key: s.liveKey, callback_auth_key: "short" } });
+    expect([bad.status, bad.body.error.details[0].path]).toEqual([400, "/credentials/callback_auth_key"]);
+    const patched = await api(w.apiKey, "PATCH", `/v1/connections/${id}`, { credentials: { api_key: s.liveKey, callback_auth_key: CALLBACK_AUTH_KEY } });
+    expect(patched.status).toBe(200);
+    expect(patched.body.connection.callback_auth_hint).toMatch(/^cbk_…/);
+    const after = await createTask(w.apiKey);
+    const withUrl = await s.execute(w.apiKey, "SCALE_AI_GET_V1_TASK", { input: { task_id: after } });
+    expect(withUrl.body.data.callback_url).toBe(created.body.connection.inbound_url);
+    // the run keeps the input as sent
+    const runs = await api(w.apiKey, "GET", "/v1/runs?action=SCALE_AI_CREATE_TEXT_COLLECTION_TASK&limit=1");
+    const run = await api(w.apiKey, "GET", `/v1/runs/${runs.body.runs[0].id}`);
+    expect(run.body.run.input.callback_url).toBeUndefined();
+    // a caller's own callback_url is kept
+    const own = await s.execute(w.apiKey, "SCALE_AI_CREATE_TEXT_COLLECTION_TASK", { input: { ...TEXT_TASK, callback_url: "ops@example.com" } });
+    expect(own.body.data.callback_url).toBe("ops@example.com");
+
+    const polled = await api(w.apiKey, "PATCH", `/v1/connections/${id}`, { events: "poll" });
+    expect(polled.body.connection.events).toBe("poll");
+    const third = await createTask(w.apiKey);
+    expect((await s.execute(w.apiKey, "SCALE_AI_GET_V1_TASK", { input: { task_id: third } })).body.data.callback_url).toBeUndefined();
+    expect((await api(w.apiKey, "PATCH", `/v1/connections/${id}`, { events: "sometimes" })).status).toBe(400);
+  });
+});
+
 describe("polling mode", () => {
   it("yields the same events, with the same dedup keys, as callbacks", async () => {
     const w = await connect("poller", { events: "poll" });
