@@ -24,11 +24,16 @@ import { integrationRoutes } from "./routes/integrations/index";
 import { actionRoutes } from "./routes/actions/index";
 import { addActionSchemas } from "./routes/actions/openapi-components";
 import { flowRoutes } from "./routes/flows/index";
+import { triggerRoutes } from "./routes/triggers/index";
+import { addTriggerSchemas } from "./routes/triggers/openapi-components";
 import { runEventRoutes } from "./routes/run-events/index";
 import { toolsetRoutes } from "./routes/toolsets/index";
 import { mcpRoutes } from "./routes/mcp/index";
 import { consoleRoutes } from "./routes/console/index";
 import { createConsoleSession } from "./plugins/console-session";
+import { triggerSubscriptionRoutes } from "./routes/trigger-subscriptions/index";
+import { eventRoutes } from "./routes/events/index";
+import { inboundRoutes } from "./routes/inbound/index";
 
 /** What the app is built from. Processes build these once (server.ts); tests build them against test services. */
 export interface AppDeps {
@@ -85,7 +90,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   app.addSchema(ErrorBody);
   registerErrorHandling(app);
   registerInputRules(app);
-  await registerOpenApi(app, { extendDocument: (doc) => addActionSchemas(doc, deps.registry) });
+  await registerOpenApi(app, { extendDocument: (doc) => addTriggerSchemas(addActionSchemas(doc, deps.registry), deps.registry) });
   const consoleSession = createConsoleSession({ secret: deps.config.adminToken, secure: deps.config.isProduction });
   registerAuth(app, { adminToken: deps.config.adminToken, apiKeys: deps.services.apiKeys, workspaces: deps.services.workspaces, consoleSession });
   // Before the routes: its onResponse hook times every one of them.
@@ -102,8 +107,12 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await app.register(integrationRoutes, { deps });
   await app.register(actionRoutes, { deps });
   await app.register(flowRoutes, { deps });
+  await app.register(triggerRoutes, { deps });
   await app.register(toolsetRoutes, { deps });
   await app.register(mcpRoutes, { deps });
   await app.register(consoleRoutes, { deps, session: consoleSession });
+  await app.register(triggerSubscriptionRoutes, { deps });
+  await app.register(eventRoutes, { deps });
+  await app.register(inboundRoutes, { deps });
   return app;
 }

@@ -17,6 +17,10 @@ import { createRunEventFeed } from "./services/run-event-feed";
 import { countFinishedOnCancel } from "./services/count-canceled-runs";
 import { createToolsetService } from "./services/toolsets";
 import { createRunStats } from "./services/run-stats";
+import { createDeliveryProducer, type DeliveryProducer } from "@nagent/triggers";
+import { createTriggerSubscriptionService } from "./services/trigger-subscriptions";
+import { createTriggerEventService } from "./services/trigger-events";
+import { createInboundCallbackService } from "./services/inbound-callbacks";
 
 /** The infrastructure the API runs on, built once per process (or per test). */
 export interface Infrastructure {
@@ -34,6 +38,8 @@ export interface Infrastructure {
   readonly listener: PgListener;
   readonly events: RunEventHub;
   readonly runMetrics: RunMetricsRecorder;
+  /** Enqueues trigger deliveries (after their rows are committed). */
+  readonly deliveries: DeliveryProducer;
 }
 
 /**
@@ -62,7 +68,8 @@ export async function createInfrastructure(config: Config, logger: Logger, overr
   await listener.start();
   // Cluster-wide run metrics in Redis (rendered by GET /metrics); best effort, never on a request's critical path.
   const runMetrics = createRunMetricsRecorder(redis, { prefix: config.queuePrefix });
-  return { config, logger, db, redis, registry, vault, runner, fairness, producer, listener, events, runMetrics };
+  const deliveries = createDeliveryProducer({ redis, prefix: config.queuePrefix });
+  return { config, logger, db, redis, registry, vault, runner, fairness, producer, listener, events, runMetrics, deliveries };
 }
 
 async function waitUntilReady(redis: Redis, timeoutMs: number): Promise<void> {
@@ -81,7 +88,7 @@ async function waitUntilReady(redis: Redis, timeoutMs: number): Promise<void> {
 export async function closeInfrastructure(infra: Infrastructure): Promise<void> {
   infra.events.close();
   await infra.runMetrics.close();
-  await Promise.allSettled([infra.listener.close(), infra.producer.close(), infra.runner.close()]);
+  await Promise.allSettled([infra.listener.close(), infra.producer.close(), infra.runner.close(), infra.deliveries.close()]);
   infra.vault.close();
   await Promise.allSettled([infra.db.close(), infra.redis.quit()]);
 }
@@ -93,7 +100,7 @@ export function createServices(infra: Infrastructure) {
   const apiKeys = createApiKeyService({ prisma, pool: db.pool, listener: infra.listener });
   const defaultBaseUrl = (integration: string) =>
     integration === "scale_ai" ? config.scaleBaseUrl : (registry.getRunSpec(registry.getIntegration(integration)?.actions[0]?.slug ?? "")?.base_url ?? "");
-  const connections = createConnectionService({ prisma, pool: db.pool, registry, vault, runner, egress: config.egress, defaultBaseUrl });
+  const connections = createConnectionService({ prisma, pool: db.pool, registry, vault, runner, egress: config.egress, defaultBaseUrl, publicUrl: config.publicUrl });
   // Cluster-wide run metrics in Redis (rendered by GET /metrics); best effort, never on a request's critical path.
   const runMetrics = infra.runMetrics;
   const metricsFailed = (error: Error) => logger.warn({ err: { message: error.message } }, "could not record a run metric");
@@ -107,6 +114,10 @@ export function createServices(infra: Infrastructure) {
     runStats: createRunStats({ pool: db.pool }),
     runEvents: createRunEventFeed({ store, events, maxOpen: config.eventStreamsMax }),
     toolsets: createToolsetService({ prisma, registry, connections }),
+    triggerSubscriptions: createTriggerSubscriptionService({ pool: db.pool, registry, vault, egress: config.egress, producer: infra.deliveries, logger }),
+    triggerEvents: createTriggerEventService({ pool: db.pool, producer: infra.deliveries, logger }),
+    inboundCallbacks: createInboundCallbackService({ pool: db.pool, registry, vault, producer: infra.deliveries, logger,
+      onEvent: (trigger, source) => void runMetrics.triggerEvent(trigger, source).catch(metricsFailed) }),
   };
 }
 

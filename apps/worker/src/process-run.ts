@@ -22,6 +22,8 @@ export interface ProcessRunDeps {
   readonly backoff?: BackoffOptions;
   /** Called once per run that ended here (for metrics). */
   readonly onRunFinished?: (run: FinishedRun) => void;
+  /** The platform's public origin: Scale tasks created without a callback_url get the connection's inbound URL. */
+  readonly publicUrl?: string;
 }
 
 export interface FinishedRun {
@@ -81,6 +83,20 @@ export function createRunProcessor(deps: ProcessRunDeps) {
   const fail = (run: ClaimedRun, code: string, message: string) =>
     end(run, "failed", { data: null, error: { code, message, retryable: false }, successful: false }, { upstreamStatus: null, latencyMs: null });
 
+  /**
+   * Connect once, events flow: a Scale task created without a callback_url calls back the connection's inbound URL,
+   * when the connection takes callbacks (events "callback" and a callback auth key to check them with). Added at send
+   * time: the run's stored input stays what the caller sent.
+   */
+  async function withInboundCallback(run: ClaimedRun, params: Readonly<Record<string, unknown>>): Promise<Readonly<Record<string, unknown>>> {
+    if (deps.publicUrl === undefined || run.integration !== "scale_ai" || !("callback_url" in params) || run.input["callback_url"] !== undefined) return run.input;
+    const { rows } = await deps.pool.query<{ inbound_token: string }>(
+      `SELECT inbound_token FROM connection WHERE id = $1 AND workspace_id = $2 AND events_mode = 'callback' AND callback_auth_hint IS NOT NULL AND inbound_token IS NOT NULL`,
+      [run.connection_id, run.workspace_id]);
+    const token = rows[0]?.inbound_token;
+    return token ? { ...run.input, callback_url: `${deps.publicUrl}/v1/inbound/scale_ai/${token}` } : run.input;
+  }
+
   async function callUpstream(run: ClaimedRun): Promise<CallResult | null> {
     const spec = deps.registry.getRunSpec(run.action);
     if (!spec) {
@@ -122,7 +138,7 @@ export function createRunProcessor(deps: ProcessRunDeps) {
     }
     return deps.runner.execute({
       spec,
-      input: run.input,
+      input: await withInboundCallback(run, spec.params),
       credentials,
       baseUrl: run.connection.base_url ?? spec.base_url,
       mayHaveReachedUpstream: run.attempt > 1,

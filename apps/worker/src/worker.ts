@@ -11,6 +11,7 @@ import type { Vault } from "@nagent/vault";
 import { createRunMetricsRecorder } from "@nagent/metrics";
 import { createRunProcessor, type ProcessRunDeps } from "./process-run";
 import { createStuckRunSweeper } from "./sweep-stuck-runs";
+import { startTriggerWorkers, type TriggerWorkerOptions } from "./triggers";
 
 export interface WorkerDeps {
   readonly config: Config;
@@ -26,6 +27,8 @@ export interface WorkerDeps {
   /** Overrides for tests (e.g. short backoff). */
   readonly backoff?: ProcessRunDeps["backoff"];
   readonly sweep?: Partial<{ queuedForMs: number; runningForMs: number; everyMs: number }>;
+  /** Trigger delivery and polling overrides (tests). */
+  readonly triggers?: TriggerWorkerOptions;
 }
 
 /**
@@ -54,6 +57,7 @@ export async function startWorkers(deps: WorkerDeps) {
   const processRun = createRunProcessor({
     pool: deps.pool, store, registry: deps.registry, vault: deps.vault, runner: deps.runner, fairness, logger,
     maxAttempts: config.maxAttempts,
+    publicUrl: config.publicUrl,
     ...(deps.backoff ? { backoff: deps.backoff } : {}),
     onRunFinished,
   });
@@ -110,16 +114,23 @@ export async function startWorkers(deps: WorkerDeps) {
   }, { connection: deps.redis, prefix, concurrency: 1 });
   maintenance.on("error", (err) => logger.error({ err: { message: err.message } }, "maintenance worker error"));
 
+  const triggers = await startTriggerWorkers({
+    config, pool: deps.pool, redis: deps.redis, registry: deps.registry, vault: deps.vault, runner: deps.runner, logger,
+    ...(deps.triggers ? { options: deps.triggers } : {}),
+    onAttempt: (outcome, lagMs) => void runMetrics.deliveryAttempted(outcome, lagMs).catch((err: Error) => logger.warn({ err: { message: err.message } }, "could not record delivery metrics")),
+    onEvent: (trigger, source) => void runMetrics.triggerEvent(trigger, source).catch((err: Error) => logger.warn({ err: { message: err.message } }, "could not record event metrics")),
+  });
   await Promise.all([runs.waitUntilReady(), maintenance.waitUntilReady()]);
   logger.info({ concurrency: config.workerConcurrency, queue: RUNS_QUEUE }, "workers started");
 
   return {
     runs,
     sweep,
+    triggers,
     /** Stops taking jobs; waits for in-flight runs (the caller bounds how long). */
     async close(): Promise<void> {
       stopping.abort();
-      await Promise.all([runs.close(), maintenance.close()]);
+      await Promise.all([runs.close(), maintenance.close(), triggers.close()]);
       await Promise.all([producer.close(), maintenanceQueue.close(), runMetrics.close()]);
     },
   };

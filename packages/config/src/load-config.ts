@@ -32,6 +32,10 @@ export interface Config {
   readonly eventStreamsMax: number;
   /** Bearer token GET /metrics requires; null = public. */
   readonly metricsToken: string | null;
+  /** Public origin of the API (inbound callback URLs), without a trailing slash. */
+  readonly publicUrl: string;
+  readonly triggerDeliveryTimeoutMs: number;
+  readonly triggerPollMs: number;
 }
 
 /** Thrown when the environment is missing or malformed; `problems` names each variable. */
@@ -114,6 +118,9 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>>,
     shutdownTimeoutMs: env.NAGENT_SHUTDOWN_TIMEOUT_MS,
     eventStreamsMax: env.NAGENT_EVENT_STREAMS_MAX,
     metricsToken: env.NAGENT_METRICS_TOKEN ?? null,
+    publicUrl: (env.NAGENT_PUBLIC_URL ?? `http://${env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST}:${env.PORT}`).replace(/\/+$/, ""),
+    triggerDeliveryTimeoutMs: env.NAGENT_TRIGGER_DELIVERY_TIMEOUT_MS,
+    triggerPollMs: env.NAGENT_TRIGGER_POLL_MS,
   };
 }
 

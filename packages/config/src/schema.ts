@@ -49,6 +49,12 @@ export const EnvSchema = Type.Object({
   NAGENT_SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
   /** Open run event streams (GET /v1/runs/:id/events) one API process holds at most; more answer 503. */
   NAGENT_EVENT_STREAMS_MAX: Type.Integer({ minimum: 1, maximum: 100_000, default: 1_000 }),
+  /** The platform's public origin, used in the inbound callback URLs handed to upstreams (default http://HOST:PORT). */
+  NAGENT_PUBLIC_URL: Type.Optional(Type.String({ pattern: "^https?://[^/?#]+(/[^?#]*)?$", maxLength: 512 })),
+  /** Time a trigger subscriber has to answer one delivery. */
+  NAGENT_TRIGGER_DELIVERY_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 15_000 }),
+  /** How often connections set to `events: "poll"` are polled. */
+  NAGENT_TRIGGER_POLL_MS: Type.Integer({ minimum: 1_000, maximum: 3_600_000, default: 30_000 }),
   /** When set, GET /metrics requires it as a Bearer token; unset, /metrics is public (keep it off the internet). */
   NAGENT_METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, maxLength: 256 })),
 });

@@ -30,6 +30,7 @@ export const ERROR_CATALOGUE = {
   SERVICE_UNAVAILABLE: { status: 503, description: "A dependency (database, Redis) is not available." },
   STREAM_LIMIT_REACHED: { status: 503, description: "This API process holds as many open event streams as it allows; retry after the Retry-After header, or poll GET /v1/runs/:id." },
   UPSTREAM_TIMEOUT: { status: 504, description: "The upstream did not answer in time." },
+  TRIGGER_NOT_FOUND: { status: 404, description: "No trigger has that slug (GET /v1/triggers lists them), or the trigger never had that schema version." },
 } as const satisfies Record<string, { status: number; description: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -66,7 +66,29 @@ export const RUN_ATTEMPTS: HistogramSpec = {
   buckets: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
 };
 
-export const RUN_METRICS: readonly RunMetricSpec[] = [RUNS_STARTED, RUNS_FINISHED, RUN_DURATION, UPSTREAM_LATENCY, RUN_ATTEMPTS];
+export const TRIGGER_EVENTS: CounterSpec = {
+  kind: "counter",
+  name: "nagent_trigger_events_total",
+  help: "Trigger events stored (duplicates of a stored event not counted), by trigger and source (callback, poll, test, platform). Cluster-wide.",
+  labelNames: ["trigger", "source"],
+};
+
+export const TRIGGER_DELIVERY_ATTEMPTS: CounterSpec = {
+  kind: "counter",
+  name: "nagent_trigger_delivery_attempts_total",
+  help: "Delivery attempts to subscribers, by outcome: succeeded, failed (non-2xx), gone (410), error (network, timeout, egress). Cluster-wide.",
+  labelNames: ["outcome"],
+};
+
+export const TRIGGER_DELIVERY_LAG: HistogramSpec = {
+  kind: "histogram",
+  name: "nagent_trigger_delivery_lag_seconds",
+  help: "From an event's storage to its successful delivery to a subscriber (retries included). Cluster-wide.",
+  labelNames: [],
+  buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60, 300, 3600, 21600, 86400, 259200],
+};
+
+export const RUN_METRICS: readonly RunMetricSpec[] = [RUNS_STARTED, RUNS_FINISHED, RUN_DURATION, UPSTREAM_LATENCY, RUN_ATTEMPTS, TRIGGER_EVENTS, TRIGGER_DELIVERY_ATTEMPTS, TRIGGER_DELIVERY_LAG];
 
 /**
  * What a label value may be: registry slugs (`scale_ai`, `SCALE_AI_CREATE_BATCH`), the run status enum and stable

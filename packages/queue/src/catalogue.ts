@@ -38,3 +38,34 @@ export const MAINTENANCE_SCHEDULES: Readonly<Record<MaintenanceJobName, { readon
   "sweep-stuck-runs": { everyMs: 15_000 },
   "delete-expired-runs": { everyMs: 10 * 60_000 },
 };
+
+/**
+ * Trigger deliveries (issue 12): one job per attempt of a delivery, job id `<deliveryId>-<attempt>`, so an enqueue
+ * repeated by the delivery sweeper is a no-op while that attempt's job exists, and a worker killed mid-send leaves a
+ * stalled job that BullMQ hands to another worker (same delivery, same `webhook-id`). Planned retries are new jobs
+ * with a delay (the schedule lives in @nagent/triggers); `attempts` only covers failures of the processor itself.
+ */
+export const TRIGGER_DELIVERIES_QUEUE = "trigger-deliveries";
+export const TRIGGER_DELIVERY_JOB_NAME = "deliver";
+
+export interface TriggerDeliveryJobData {
+  readonly deliveryId: string;
+  readonly workspaceId: string;
+  /** The attempt this job makes (attempts_count + 1 when it was enqueued); a stale job sees a different count and ends. */
+  readonly attempt: number;
+}
+
+export const TRIGGER_DELIVERY_JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: "exponential", delay: 2_000 },
+  removeOnComplete: true,
+  removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+};
+
+/** Trigger upkeep: the delivery sweeper (deliveries whose job was lost) and the polling of `events: "poll"` connections. */
+export const TRIGGER_MAINTENANCE_QUEUE = "trigger-maintenance";
+export type TriggerMaintenanceJobName = "sweep-deliveries" | "poll-connections";
+export const TRIGGER_MAINTENANCE_SCHEDULES: Readonly<Record<TriggerMaintenanceJobName, { readonly everyMs: number }>> = {
+  "sweep-deliveries": { everyMs: 15_000 },
+  "poll-connections": { everyMs: 30_000 },
+};

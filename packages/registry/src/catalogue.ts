@@ -116,7 +116,7 @@ function matchesAll(action: CompiledAction, terms: readonly string[]): boolean {
   return terms.every((t) => haystack.includes(t));
 }
 
-function clampLimit(limit: number | undefined): number {
+export function clampLimit(limit: number | undefined): number {
   if (limit === undefined || !Number.isFinite(limit)) return DEFAULT_PAGE_SIZE;
   return Math.min(MAX_PAGE_SIZE, Math.max(1, Math.trunc(limit)));
 }

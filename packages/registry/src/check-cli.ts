@@ -1,5 +1,5 @@
 // `npm run integrations:check [dir]`: runs every manifest check (meta-schema, semantic checks, compilation,
-// examples) on integrations/*/manifest.json, prints each problem and exits 1 on any. CI runs the same checks
+// examples; actions and triggers) on integrations/*/manifest.json, prints each problem and exits 1 on any. CI runs the same checks
 // through the test suite (packages/registry/test/integrations-check.test.ts).
 import { checkManifestDirectory, formatProblem, INTEGRATIONS_DIR } from "./index";
 
@@ -12,7 +12,8 @@ try {
     console.error(`\n${result.problems.length} problem${result.problems.length === 1 ? "" : "s"} found.`);
     process.exitCode = 1;
   } else {
-    console.log(`${result.integrations.length} integration${result.integrations.length === 1 ? "" : "s"}, ${result.actions.length} actions: all checks passed.`);
+    const triggers = result.triggers.length;
+    console.log(`${result.integrations.length} integration${result.integrations.length === 1 ? "" : "s"}, ${result.actions.length} actions, ${triggers} trigger${triggers === 1 ? "" : "s"}: all checks passed.`);
   }
 } catch (error) {
   console.error((error as Error).message);

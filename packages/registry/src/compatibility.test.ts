@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classifyActionChange, classifySchemaChange, combine, type Compatibility } from "./compatibility";
+import { classifyActionChange, classifySchemaChange, classifyTriggerChange, combine, type Compatibility } from "./compatibility";
 import type { JsonSchema } from "./types";
 
 const str = { type: "string", maxLength: 100 };
@@ -110,5 +110,22 @@ describe("combine", () => {
     expect(combine(["forward", "full"])).toBe("forward");
     expect(combine(["backward", "forward"])).toBe("breaking");
     expect(combine(["breaking", "full"])).toBe("breaking");
+  });
+});
+
+describe("classifyTriggerChange: from the subscribers' (readers') side", () => {
+  const task = { type: "object", properties: { id: str } };
+  const payload = (properties: Record<string, JsonSchema>, required: string[] = []): JsonSchema => ({ type: "object", additionalProperties: true, required, properties });
+  it.each([
+    ["a new required field", payload({ task }, ["task"]), payload({ task, at: str }, ["task", "at"]), "backward"],
+    ["a new optional field", payload({ task }, ["task"]), payload({ task, at: str }, ["task"]), "backward"],
+    ["a field removed", payload({ task, at: str }, ["task"]), payload({ task }, ["task"]), "forward"],
+    ["a required field removed", payload({ task, at: str }, ["task", "at"]), payload({ task }, ["task"]), "forward"],
+    ["a field's type changed", payload({ task, at: str }), payload({ task, at: { type: "integer" } }), "breaking"],
+    ["a description changed", payload({ task }), payload({ task: { ...task, description: "The task." } }), "full"],
+  ] as [string, JsonSchema, JsonSchema, Compatibility][])("%s", (_name, before, after, expected) => {
+    const result = classifyTriggerChange(before, after);
+    expect(result.compatibility).toBe(expected);
+    for (const change of result.changes) expect(change.path.startsWith("/payload")).toBe(true);
   });
 });

@@ -59,6 +59,18 @@ export function classifyActionChange(previous: { input: JsonSchema; output: Json
   return { compatibility: combine([input.compatibility, output.compatibility]), changes: [...input.changes, ...output.changes] };
 }
 
+/**
+ * Classifies a new payload schema of a trigger against the previous one, from the subscribers' side: they read
+ * events, so the payload is judged as an output (`/payload/...` paths). `backward`: every event of the new version
+ * was valid under the old schema, existing subscribers keep working (a field added, even required, to an open
+ * payload; an enum value removed). `forward`: old events are valid under the new schema but new events may not be
+ * valid under the old one, so existing subscribers may break (a field removed or no longer required, an enum value
+ * added); `breaking`: neither. Pure.
+ */
+export function classifyTriggerChange(previous: JsonSchema, next: JsonSchema): Classification {
+  return classifySchemaChange(previous, next, "output", "/payload");
+}
+
 function effectOf(direction: ChangeDirection, role: SchemaRole): Compatibility {
   if (direction === "none") return "full";
   if (direction === "changed") return "breaking";

@@ -4,6 +4,7 @@ import { bundleSchema } from "./bundle";
 import { contentHash } from "./canonical-json";
 import { formatAjvErrors } from "./format-errors";
 import { appendPointer } from "./json-pointer";
+import { compileTriggers, type CompiledTrigger } from "./compile-triggers";
 import type { ActionManifest, IntegrationManifest, JsonSchema, ManifestProblem } from "./types";
 
 /** An action ready to serve: its manifest entry, bundled schemas, compiled validators and content hash. */
@@ -27,11 +28,13 @@ export interface CompiledIntegration {
 
 /**
  * Compiles every action's input and output validator once (one ajv instance for the whole registry) and checks
- * each input example against its own schema. Strict-mode refusals and failing examples become problems.
+ * each input example against its own schema; the same for every trigger's payload and filters (`compileTriggers`).
+ * Strict-mode refusals and failing examples become problems.
  */
 export function compileIntegrations(loaded: readonly { file: string; manifest: IntegrationManifest }[], ajv: Ajv = createSchemaAjv()) {
   const problems: ManifestProblem[] = [];
   const actions: CompiledAction[] = [];
+  const triggers: CompiledTrigger[] = [];
   const integrations: CompiledIntegration[] = [];
   for (const { file, manifest } of loaded) {
     const defs = manifest.$defs ?? {};
@@ -61,6 +64,9 @@ export function compileIntegrations(loaded: readonly { file: string; manifest: I
       });
       actions.push({ integration: manifest, manifest: action, inputSchema, outputSchema, validateInput, validateOutput, contentHash: contentHash({ input: inputSchema, output: outputSchema }) });
     });
+    const compiled = compileTriggers(file, manifest.slug, manifest.triggers ?? [], defs, ajv);
+    triggers.push(...compiled.triggers);
+    problems.push(...compiled.problems);
   }
   // What the registry hands out (schemas, run specs) is shared by every request: frozen, no caller can alter it.
   for (const { manifest } of loaded) deepFreeze(manifest);
@@ -68,10 +74,14 @@ export function compileIntegrations(loaded: readonly { file: string; manifest: I
     deepFreeze(action.inputSchema);
     deepFreeze(action.outputSchema);
   }
-  return { actions, integrations, problems };
+  for (const trigger of triggers) {
+    deepFreeze(trigger.payloadSchema);
+    deepFreeze(trigger.filters);
+  }
+  return { actions, triggers, integrations, problems };
 }
 
-function deepFreeze(value: unknown): void {
+export function deepFreeze(value: unknown): void {
   if (typeof value !== "object" || value === null || Object.isFrozen(value)) return;
   Object.freeze(value);
   for (const child of Object.values(value)) deepFreeze(child);

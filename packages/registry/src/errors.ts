@@ -26,3 +26,12 @@ export class InvalidCursorError extends Error {
     this.name = "InvalidCursorError";
   }
 }
+
+export class UnknownTriggerError extends Error {
+  readonly slug: string;
+  constructor(slug: string) {
+    super(`Trigger ${slug} not found.`);
+    this.name = "UnknownTriggerError";
+    this.slug = slug;
+  }
+}

@@ -10,6 +10,8 @@ import type { JsonSchema } from "./types";
 export interface FlowStep {
   readonly id?: unknown;
   readonly action?: unknown;
+  /** A trigger slug: the flow starts with that trigger's event (first step only, no input). */
+  readonly trigger?: unknown;
   readonly input?: unknown;
 }
 
@@ -34,6 +36,11 @@ export interface FlowAction {
   readonly validateInput: ValidateFunction;
 }
 
+/** What the flow check needs to know of a trigger: the schema of its event's `data`. */
+export interface FlowTrigger {
+  readonly payloadSchema: JsonSchema;
+}
+
 export const MAX_FLOW_STEPS = 100;
 const STEP_ID = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 const REFERENCE = /^steps\.([^.]*)\.data(?:\.(.*))?$/;
@@ -47,11 +54,16 @@ const MAX_DEPTH = 32;
  * types that do not fit the input at that place, and the rest of each input against the action's input schema
  * (a reference counts as satisfying its place when its type fits).
  *
+ * The first step may instead be `{"id", "trigger": "<TRIGGER_SLUG>"}` (no input): the event that starts the flow.
+ * References to it resolve against the trigger's payload schema (the event's `data`) exactly as references to an
+ * action resolve against its output schema. A trigger anywhere but first, a step with both an action and a
+ * trigger, or a trigger step with an input is an error.
+ *
  * Decision: a referenced value that the output schema does not require (or that may be `null`) while the input
  * requires a non-null value there is a *warning*, not an error: upstream answers usually carry such fields, and
  * refusing every flow over them would refuse useful flows. Types that cannot fit are errors.
  */
-export function checkFlow(steps: unknown, lookup: (slug: string) => FlowAction | undefined): FlowCheckResult {
+export function checkFlow(steps: unknown, lookup: (slug: string) => FlowAction | undefined, lookupTrigger: (slug: string) => FlowTrigger | undefined = () => undefined): FlowCheckResult {
   const errors: FlowIssue[] = [];
   const warnings: FlowIssue[] = [];
   if (!Array.isArray(steps)) return { valid: false, errors: [{ step: "", path: "", message: "steps must be an array" }], warnings };
@@ -62,23 +74,41 @@ export function checkFlow(steps: unknown, lookup: (slug: string) => FlowAction |
   const index = new Map<string, number>();
   const labels: string[] = [];
   const actions: (FlowAction | undefined)[] = [];
+  /** What each step's `data` is: an action's output or a trigger's payload (undefined when unknown). */
+  const sources: ({ schema: JsonSchema; what: string } | undefined)[] = [];
+  const isTriggerStep: boolean[] = [];
   steps.forEach((raw: unknown, i) => {
     const step: FlowStep = isPlainObject(raw) ? raw : {};
     const id = typeof step.id === "string" && step.id !== "" ? step.id : undefined;
     const label = id ?? `#${i}`;
     labels.push(label);
-    if (!isPlainObject(raw)) errors.push({ step: label, path: "", message: "a step must be an object {id, action, input}" });
+    if (!isPlainObject(raw)) errors.push({ step: label, path: "", message: "a step must be an object {id, action, input} (or, first, {id, trigger})" });
     if (id === undefined) errors.push({ step: label, path: "", message: "the step has no id" });
     else if (!STEP_ID.test(id)) errors.push({ step: label, path: "", message: `step id "${id}" must start with a letter or _ and hold only letters, digits, _ and - (64 at most)` });
     else if (index.has(id)) errors.push({ step: label, path: "", message: `step id "${id}" is used twice (also step #${index.get(id)!})` });
     else index.set(id, i);
+    if (isPlainObject(raw) && Object.hasOwn(raw, "trigger")) {
+      isTriggerStep.push(true);
+      actions.push(undefined);
+      const trigger = typeof step.trigger === "string" ? lookupTrigger(step.trigger) : undefined;
+      if (typeof step.trigger !== "string") errors.push({ step: label, path: "", message: "trigger must be a trigger slug" });
+      else if (trigger === undefined) errors.push({ step: label, path: "", message: `unknown trigger ${JSON.stringify(step.trigger).slice(0, 140)}` });
+      if (i !== 0) errors.push({ step: label, path: "", message: "a trigger can only be the first step: it is the event that starts the flow" });
+      if (Object.hasOwn(raw, "action")) errors.push({ step: label, path: "", message: "a step is an action or a trigger, not both" });
+      if (Object.hasOwn(raw, "input")) errors.push({ step: label, path: "", message: "a trigger step has no input: its data is the event's" });
+      sources.push(trigger === undefined ? undefined : { schema: trigger.payloadSchema, what: `the payload of ${String(step.trigger)}` });
+      return;
+    }
+    isTriggerStep.push(false);
     const action = typeof step.action === "string" ? lookup(step.action) : undefined;
     actions.push(action);
+    sources.push(action === undefined ? undefined : { schema: action.outputSchema, what: `the output of ${String(step.action)}` });
     if (typeof step.action !== "string") errors.push({ step: label, path: "", message: "the step has no action" });
     else if (action === undefined) errors.push({ step: label, path: "", message: `unknown action ${JSON.stringify(step.action).slice(0, 140)}` });
   });
 
   steps.forEach((raw: unknown, i) => {
+    if (isTriggerStep[i]) return;
     const label = labels[i]!;
     const action = actions[i];
     const input = isPlainObject(raw) ? raw["input"] : undefined;
@@ -111,26 +141,25 @@ export function checkFlow(steps: unknown, lookup: (slug: string) => FlowAction |
         report(`reference to step "${targetId}", which runs later (steps run in order)`);
         continue;
       }
-      const source = actions[target];
-      if (source === undefined) continue; // that step's unknown action is already reported
-      const sourceAction = (steps[target] as FlowStep).action as string;
-      const resolved = schemaAtPath(source.outputSchema, source.outputSchema, tokens);
+      const source = sources[target];
+      if (source === undefined) continue; // that step's unknown action or trigger is already reported
+      const resolved = schemaAtPath(source.schema, source.schema, tokens);
       if (!resolved.ok) {
         const shown = ["data", ...tokens.slice(0, resolved.at + 1)].join(".");
-        report(`${shown} is not in the output of ${sourceAction} (step "${targetId}"): ${resolved.reason}`);
+        report(`${shown} is not in ${source.what} (step "${targetId}"): ${resolved.reason}`);
         continue;
       }
       if (action === undefined) continue;
       const place = inputPlace(action.inputSchema, pointer);
       if (place === undefined) continue; // not an input property: the schema validation below says so
-      const fit = compareTypes(source.outputSchema, resolved.found.schema, action.inputSchema, place.schema);
+      const fit = compareTypes(source.schema, resolved.found.schema, action.inputSchema, place.schema);
       const what = `steps.${targetId}.data${tokens.length > 0 ? `.${tokens.join(".")}` : ""}`;
       const where = labelOf(pointer);
       if (fit.kind === "error") report(`${what} is ${fit.from}, but ${where} expects ${fit.to}`);
       else if (fit.kind === "nullable") warnings.push({ step: label, path: pointer, message: `${what} may be null, but ${where} expects ${fit.to}` });
       else if (fit.kind === "unknown") warnings.push({ step: label, path: pointer, message: `the output schema does not say what type ${what} is; ${where} expects ${fit.to}` });
       if (resolved.found.optional && place.required) {
-        warnings.push({ step: label, path: pointer, message: `${what} may be absent from the output of ${sourceAction}, and ${where} is required` });
+        warnings.push({ step: label, path: pointer, message: `${what} may be absent from ${source.what}, and ${where} is required` });
       }
     }
 

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { compileIntegrations, type CompiledAction, type CompiledIntegration } from "./compile-actions";
+import type { CompiledTrigger } from "./compile-triggers";
 import { checkMetaSchema } from "./meta-schema";
 import { checkSemantics, checkUniqueAcross } from "./semantic-checks";
 import type { IntegrationManifest, ManifestProblem } from "./types";
@@ -14,6 +15,8 @@ export interface CheckResult {
   readonly problems: readonly ManifestProblem[];
   readonly integrations: readonly CompiledIntegration[];
   readonly actions: readonly CompiledAction[];
+  /** The manifests' triggers (platform triggers are the registry's, not here). */
+  readonly triggers: readonly CompiledTrigger[];
 }
 
 /** The manifest files of a directory: `<dir>/*\/manifest.json`, sorted by integration directory. */
@@ -28,7 +31,7 @@ export function findManifestFiles(dir: string): { file: string; directoryName: s
 
 /**
  * Runs every check on every manifest of `dir` (parse, meta-schema, semantic checks, uniqueness across manifests,
- * compilation of each schema and of each example) and returns all problems found together with what compiled.
+ * compilation of each schema and of each example, actions and triggers alike) and returns all problems found together with what compiled.
  * A manifest that fails the meta-schema is not checked further: the later checks rely on its shape.
  */
 export function checkManifestDirectory(dir: string, options: LoadOptions = {}): CheckResult {
@@ -55,5 +58,5 @@ export function checkManifestDirectory(dir: string, options: LoadOptions = {}): 
   problems.push(...checkUniqueAcross(valid));
   const compiled = compileIntegrations(valid);
   problems.push(...compiled.problems);
-  return { problems, integrations: compiled.integrations, actions: compiled.actions };
+  return { problems, integrations: compiled.integrations, actions: compiled.actions, triggers: compiled.triggers };
 }

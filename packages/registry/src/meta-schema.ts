@@ -6,7 +6,7 @@ import type { ValidateFunction } from "ajv";
 import { formatAjvErrors } from "./format-errors";
 import { X_MAX_JSON_BYTES, X_SECRET } from "./ajv";
 import type { ManifestProblem } from "./types";
-import { actionAt } from "./problems";
+import { ownerAt } from "./problems";
 import { INTEGRATIONS_DIR } from "./paths";
 
 /** Where the repository keeps the manifest meta-schema: `integrations/manifest.schema.json`. */
@@ -37,7 +37,6 @@ export function checkMetaSchema(file: string, doc: unknown, path?: string): Mani
   const validate = metaSchemaValidator(path);
   if (validate(doc)) return [];
   return formatAjvErrors(validate.errors, "manifest").map((issue) => {
-    const action = actionAt(doc, issue.path);
-    return { file, ...(action === undefined ? {} : { action }), pointer: issue.path, message: `${issue.message} (${issue.keyword})` };
+    return { file, ...ownerAt(doc, issue.path), pointer: issue.path, message: `${issue.message} (${issue.keyword})` };
   });
 }

@@ -14,21 +14,44 @@ export class ManifestError extends Error {
   }
 }
 
-/** `file: ACTION_SLUG: /pointer: message` (the action part only when there is one). */
+/** `file: ACTION_SLUG: /pointer: message` (the action or trigger part only when there is one). */
 export function formatProblem(problem: ManifestProblem): string {
-  const action = problem.action === undefined ? "" : ` ${problem.action}:`;
+  const item = problem.action ?? problem.trigger;
+  const action = item === undefined ? "" : ` ${item}:`;
   return `${problem.file}:${action} ${problem.pointer === "" ? "(document)" : problem.pointer}: ${problem.message}`;
 }
 
 /** The slug of the action a pointer falls in (`/actions/3/...` → `actions[3].slug`), if it is a string. */
 export function actionAt(doc: unknown, pointer: string): string | undefined {
-  const tokens = pointer === "" ? [] : parsePointer(pointer);
-  if (tokens[0] !== "actions" || tokens[1] === undefined || !isPlainObject(doc)) return undefined;
-  const actions = doc["actions"];
-  if (!Array.isArray(actions)) return undefined;
-  const action: unknown = actions[Number(tokens[1])];
-  if (!isPlainObject(action)) return undefined;
-  return typeof action["slug"] === "string" ? action["slug"] : `actions[${tokens[1]}]`;
+  return itemAt(doc, pointer, "actions");
+}
+
+/** The slug of the trigger a pointer falls in (`/triggers/1/...` → `triggers[1].slug`). */
+export function triggerAt(doc: unknown, pointer: string): string | undefined {
+  return itemAt(doc, pointer, "triggers");
+}
+
+/** `{action}` or `{trigger}` for a problem at `pointer`, or nothing. */
+export function ownerAt(doc: unknown, pointer: string): { action?: string; trigger?: string } {
+  const action = actionAt(doc, pointer);
+  if (action !== undefined) return { action };
+  const trigger = triggerAt(doc, pointer);
+  return trigger === undefined ? {} : { trigger };
+}
+
+function itemAt(doc: unknown, pointer: string, list: "actions" | "triggers"): string | undefined {
+  let tokens: string[];
+  try {
+    tokens = pointer === "" ? [] : parsePointer(pointer);
+  } catch {
+    return undefined;
+  }
+  if (tokens[0] !== list || tokens[1] === undefined || !isPlainObject(doc)) return undefined;
+  const items = doc[list];
+  if (!Array.isArray(items)) return undefined;
+  const item: unknown = items[Number(tokens[1])];
+  if (!isPlainObject(item)) return undefined;
+  return typeof item["slug"] === "string" ? item["slug"] : `${list}[${tokens[1]}]`;
 }
 
 /** Collects problems for one manifest file, filling in file and action from the pointer. */
@@ -40,7 +63,6 @@ export class ProblemList {
   ) {}
 
   add(pointer: string, message: string): void {
-    const action = actionAt(this.doc, pointer);
-    this.items.push({ file: this.file, ...(action === undefined ? {} : { action }), pointer, message });
+    this.items.push({ file: this.file, ...ownerAt(this.doc, pointer), pointer, message });
   }
 }

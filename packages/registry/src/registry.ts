@@ -1,6 +1,8 @@
 import { pageActions, summarizeAction, summarizeIntegration, type ActionPage, type ActionSummary, type IntegrationSummary, type ListActionsQuery } from "./catalogue";
+import { createSchemaAjv } from "./ajv";
 import type { CompiledAction, CompiledIntegration } from "./compile-actions";
-import { UnknownActionError, UnknownIntegrationError } from "./errors";
+import type { CompiledTrigger } from "./compile-triggers";
+import { UnknownActionError, UnknownIntegrationError, UnknownTriggerError } from "./errors";
 import { checkFlow, type FlowCheckResult } from "./flow-check";
 import { formatAjvErrors, type ValidationIssue } from "./format-errors";
 import { isPlainObject } from "./json-pointer";
@@ -8,6 +10,8 @@ import { checkManifestDirectory, type LoadOptions } from "./load-manifests";
 import { ManifestError } from "./problems";
 import { toTool, type ToolDefinition } from "./tool-export";
 import { createActionSearch } from "./search";
+import { PLATFORM_INTEGRATION } from "./platform-triggers";
+import { compilePlatformTriggers, matchFilter, pageTriggers, summarizeTrigger, type ListTriggersQuery, type TriggerDef, type TriggerPage, type TriggerSummary } from "./triggers";
 import type { ToolFormat } from "./tool-rules";
 import type { ActionManifest, AuthSpec, HttpMethod, IntegrationManifest, JsonSchema, OnConflictSpec, ParamSpec } from "./types";
 
@@ -37,6 +41,14 @@ export interface ActionRunSpec {
   readonly response: "json" | "any";
   readonly on_conflict: OnConflictSpec | null;
   readonly auth: Pick<AuthSpec, "type" | "apply" | "hint" | "check">;
+}
+
+/** A trigger's payload schema to version: what `syncSchemaVersions` stores in `trigger_schema`. */
+export interface VersionedTriggerSchema {
+  readonly integration: string;
+  readonly trigger: string;
+  readonly contentHash: string;
+  readonly payload: JsonSchema;
 }
 
 /** A schema pair to version: what `syncSchemaVersions` stores. */
@@ -80,6 +92,25 @@ export interface Registry {
   versionedSchemas(): VersionedSchemas[];
   /** Records the current schema version of an action (called by `syncSchemaVersions`). */
   setSchemaVersion(slug: string, version: number): void;
+
+  /** Triggers (manifests' and the platform's), ordered by slug; only one integration's when given (`nagent`: the platform's). */
+  listTriggers(integration?: string): TriggerSummary[];
+  /** Filtered, searched, paginated triggers (GET /v1/triggers); throws `InvalidCursorError`. */
+  listTriggerPage(query?: ListTriggersQuery): TriggerPage;
+  getTrigger(slug: string): TriggerDef | undefined;
+  hasTrigger(slug: string): boolean;
+  /** Integration slugs that have triggers, the platform's (`nagent`) included. */
+  triggerIntegrations(): string[];
+  /** Validates an event's `data` against the trigger's payload schema (errors rooted at "data"); throws `UnknownTriggerError`. */
+  validateTriggerPayload(slug: string, data: unknown): ValidationResult;
+  /** Validates a subscription filter (filter name → value); unknown names refused. Throws `UnknownTriggerError`. */
+  validateTriggerFilter(slug: string, filter: unknown): ValidationResult;
+  /** Whether an event's `data` passes a (valid) subscription filter: see `matchFilter`. Throws `UnknownTriggerError`. */
+  matchTriggerFilter(slug: string, filter: unknown, data: unknown): boolean;
+  /** Every trigger's bundled payload schema and content hash, for schema versioning. */
+  versionedTriggerSchemas(): VersionedTriggerSchema[];
+  /** Records the current payload schema version of a trigger (called by `syncSchemaVersions`). */
+  setTriggerSchemaVersion(slug: string, version: number): void;
 }
 
 /**
@@ -90,7 +121,7 @@ export interface Registry {
 export function loadRegistry(dir: string, options: LoadOptions = {}): Registry {
   const result = checkManifestDirectory(dir, options);
   if (result.problems.length > 0) throw new ManifestError(result.problems);
-  return buildRegistry(result.integrations, result.actions);
+  return buildRegistry(result.integrations, result.actions, result.triggers);
 }
 
 /** `loadRegistry` with named options. */
@@ -98,8 +129,24 @@ export function createRegistry(options: { readonly manifestsDir: string } & Load
   return loadRegistry(options.manifestsDir, options);
 }
 
-function buildRegistry(integrations: readonly CompiledIntegration[], actions: readonly CompiledAction[]): Registry {
+function buildRegistry(integrations: readonly CompiledIntegration[], actions: readonly CompiledAction[], manifestTriggers: readonly CompiledTrigger[]): Registry {
   const bySlug = new Map(actions.map((a) => [a.manifest.slug, a]));
+  const triggers = [...manifestTriggers, ...compilePlatformTriggers(createSchemaAjv())].sort((a, b) => (a.manifest.slug < b.manifest.slug ? -1 : 1));
+  const triggerBySlug = new Map(triggers.map((t) => [t.manifest.slug, t]));
+  const triggerVersions = new Map<string, number>();
+  const trigger = (slug: string): CompiledTrigger => {
+    const found = triggerBySlug.get(slug);
+    if (found === undefined) throw new UnknownTriggerError(slug);
+    return found;
+  };
+  const triggerDef = (t: CompiledTrigger): TriggerDef => ({
+    ...summarizeTrigger(t),
+    source: t.source,
+    payload_schema: t.payloadSchema,
+    examples: t.manifest.examples,
+    filters: t.filters,
+    schema_version: triggerVersions.get(t.manifest.slug) ?? null,
+  });
   const integrationBySlug = new Map(integrations.map((i) => [i.manifest.slug, i]));
   const versions = new Map<string, number>();
   const search = createActionSearch(actions);
@@ -154,13 +201,33 @@ function buildRegistry(integrations: readonly CompiledIntegration[], actions: re
       const list = integration === undefined ? integrations : [integrationBySlug.get(integration) ?? throwUnknownIntegration(integration)];
       return [...new Set(list.flatMap((i) => secretFieldsOf(i.manifest)))].sort();
     },
-    checkFlow: (steps) => checkFlow(steps, (slug) => bySlug.get(slug)),
+    checkFlow: (steps) =>
+      checkFlow(steps, (slug) => bySlug.get(slug), (slug) => {
+        const found = triggerBySlug.get(slug);
+        return found === undefined ? undefined : { payloadSchema: found.payloadSchema };
+      }),
     toTool: (slug, format) => toTool(detail(action(slug)), format),
     versionedSchemas: () =>
       actions.map((a) => ({ integration: a.integration.slug, action: a.manifest.slug, contentHash: a.contentHash, input: a.inputSchema, output: a.outputSchema })),
     setSchemaVersion(slug, version) {
       action(slug);
       versions.set(slug, version);
+    },
+    listTriggers: (integration) => triggers.filter((t) => integration === undefined || t.integration === integration).map(summarizeTrigger),
+    listTriggerPage: (query = {}) => pageTriggers(triggers, query),
+    getTrigger: (slug) => {
+      const found = triggerBySlug.get(slug);
+      return found === undefined ? undefined : triggerDef(found);
+    },
+    hasTrigger: (slug) => triggerBySlug.has(slug),
+    triggerIntegrations: () => [...new Set([...triggers.map((t) => t.integration), PLATFORM_INTEGRATION])].sort(),
+    validateTriggerPayload: (slug, data) => validate(trigger(slug).validatePayload, data, "data"),
+    validateTriggerFilter: (slug, filter) => validate(trigger(slug).validateFilter, filter, "filter"),
+    matchTriggerFilter: (slug, filter, data) => matchFilter(trigger(slug), filter, data),
+    versionedTriggerSchemas: () => triggers.map((t) => ({ integration: t.integration, trigger: t.manifest.slug, contentHash: t.contentHash, payload: t.payloadSchema })),
+    setTriggerSchemaVersion(slug, version) {
+      trigger(slug);
+      triggerVersions.set(slug, version);
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { PrismaClient } from "@nagent/db";
 import { uuidv7 } from "@nagent/db";
-import { classifyActionChange, type Compatibility, type SchemaChange } from "./compatibility";
+import { classifyActionChange, classifyTriggerChange, type Compatibility, type SchemaChange } from "./compatibility";
 import type { Registry } from "./registry";
 import type { JsonSchema } from "./types";
 
@@ -37,6 +37,20 @@ const MAX_CHANGES = 200;
  * the second finds the first one's rows (the unique (integration, action, version) constraint backs this up).
  */
 const LOCK_KEY = "nagent:action_schema:sync";
+const TRIGGER_LOCK_KEY = "nagent:trigger_schema:sync";
+
+/** What happened to one trigger's payload schema during a sync. */
+export interface SyncedTrigger {
+  readonly integration: string;
+  readonly trigger: string;
+  readonly version: number;
+  readonly created: boolean;
+  readonly compatibility: Compatibility | null;
+}
+
+export interface TriggerSchemaVersionDetail extends SchemaVersionSummary {
+  readonly payload_schema: JsonSchema;
+}
 
 /**
  * Stores each action's bundled (input, output) schemas as a numbered version under the SHA-256 of their canonical
@@ -45,7 +59,8 @@ const LOCK_KEY = "nagent:action_schema:sync";
  * even during a rolling deploy or after a revert. New content adds the next version, classified against the
  * highest stored one (`compatibility` and the list of `changes`). Afterwards `registry.getAction(slug)
  * .schema_version` is the current version. Database work only inside the transaction; safe to run from several
- * processes at once.
+ * processes at once. Trigger payload schemas are synced the same way right after (`syncTriggerSchemaVersions`);
+ * the result lists the actions only.
  */
 export async function syncSchemaVersions(prisma: PrismaClient, registry: Registry): Promise<SyncedAction[]> {
   const entries = registry.versionedSchemas();
@@ -105,7 +120,95 @@ export async function syncSchemaVersions(prisma: PrismaClient, registry: Registr
     { maxWait: 10_000, timeout: 30_000 },
   );
   for (const s of synced) registry.setSchemaVersion(s.action, s.version);
+  await syncTriggerSchemaVersions(prisma, registry);
   return synced;
+}
+
+/**
+ * `syncSchemaVersions` for trigger payload schemas, stored in `trigger_schema`: content a trigger already had keeps
+ * its number, new content gets max + 1 classified against the highest version from the subscribers' side
+ * (`classifyTriggerChange`). Afterwards `registry.getTrigger(slug).schema_version` is the current version.
+ */
+export async function syncTriggerSchemaVersions(prisma: PrismaClient, registry: Registry): Promise<SyncedTrigger[]> {
+  const entries = registry.versionedTriggerSchemas();
+  const key = (integration: string, trigger: string): string => `${integration}\u0000${trigger}`;
+  const synced = await prisma.$transaction(
+    async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${TRIGGER_LOCK_KEY}, 0))`;
+      const integrations = [...new Set(entries.map((e) => e.integration))];
+      const stored = await tx.triggerSchema.findMany({
+        where: { integration: { in: integrations } },
+        select: { id: true, integration: true, trigger: true, version: true, contentHash: true },
+      });
+      const known = new Map<string, { byHash: Map<string, number>; latest: { id: string; version: number } }>();
+      for (const row of stored) {
+        const k = key(row.integration, row.trigger);
+        const entry = known.get(k) ?? { byHash: new Map<string, number>(), latest: row };
+        entry.byHash.set(row.contentHash, row.version);
+        if (row.version > entry.latest.version) entry.latest = row;
+        known.set(k, entry);
+      }
+      const changed = entries.filter((e) => known.get(key(e.integration, e.trigger))?.byHash.has(e.contentHash) !== true);
+      const previousIds = changed.flatMap((e) => known.get(key(e.integration, e.trigger))?.latest.id ?? []);
+      const previous = new Map(
+        (previousIds.length === 0 ? [] : await tx.triggerSchema.findMany({ where: { id: { in: previousIds } }, select: { integration: true, trigger: true, payloadSchema: true } })).map((r) => [
+          key(r.integration, r.trigger),
+          r.payloadSchema as JsonSchema,
+        ]),
+      );
+      const out: SyncedTrigger[] = [];
+      const rows = [];
+      for (const entry of entries) {
+        const k = key(entry.integration, entry.trigger);
+        const existing = known.get(k)?.byHash.get(entry.contentHash);
+        if (existing !== undefined) {
+          out.push({ integration: entry.integration, trigger: entry.trigger, version: existing, created: false, compatibility: null });
+          continue;
+        }
+        const before = previous.get(k);
+        const classification = before === undefined ? undefined : classifyTriggerChange(before, entry.payload);
+        const version = (known.get(k)?.latest.version ?? 0) + 1;
+        rows.push({
+          id: uuidv7(),
+          integration: entry.integration,
+          trigger: entry.trigger,
+          version,
+          contentHash: entry.contentHash,
+          payloadSchema: entry.payload as object,
+          compatibility: classification?.compatibility ?? null,
+          changes: classification === undefined ? [] : (classification.changes.slice(0, MAX_CHANGES) as unknown as object[]),
+        });
+        out.push({ integration: entry.integration, trigger: entry.trigger, version, created: true, compatibility: classification?.compatibility ?? null });
+      }
+      if (rows.length > 0) await tx.triggerSchema.createMany({ data: rows });
+      return out;
+    },
+    { maxWait: 10_000, timeout: 30_000 },
+  );
+  for (const s of synced) registry.setTriggerSchemaVersion(s.trigger, s.version);
+  return synced;
+}
+
+/** The payload schema versions stored for a trigger, newest first (at most `limit`, default 100), without the schemas. */
+export async function listTriggerSchemaVersions(prisma: PrismaClient, trigger: string, options: { limit?: number } = {}): Promise<SchemaVersionSummary[]> {
+  const rows = await prisma.triggerSchema.findMany({
+    where: { trigger },
+    orderBy: { version: "desc" },
+    take: Math.min(Math.max(1, Math.trunc(options.limit ?? 100)), 1000),
+    select: { version: true, contentHash: true, compatibility: true, changes: true, createdAt: true },
+  });
+  return rows.map(summary);
+}
+
+/** One stored payload schema version of a trigger, or `undefined`. */
+export async function getTriggerSchemaVersion(prisma: PrismaClient, trigger: string, version: number): Promise<TriggerSchemaVersionDetail | undefined> {
+  if (!Number.isSafeInteger(version) || version < 1 || version > 2_147_483_647) return undefined;
+  const row = await prisma.triggerSchema.findFirst({
+    where: { trigger, version },
+    select: { version: true, contentHash: true, compatibility: true, changes: true, createdAt: true, payloadSchema: true },
+  });
+  if (row === null) return undefined;
+  return { ...summary(row), payload_schema: row.payloadSchema as JsonSchema };
 }
 
 /** The versions stored for an action, newest first (at most `limit`, default 100), without the schemas. */

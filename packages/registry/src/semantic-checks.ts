@@ -4,6 +4,7 @@ import { appendPointer, isPlainObject } from "./json-pointer";
 import { ProblemList } from "./problems";
 import { possibleTypes, typesWithin } from "./schema-types";
 import { deref, refOf, resolveLocalRef, walkSchema } from "./schema-walk";
+import { checkTriggers } from "./trigger-checks";
 import type { ActionManifest, IntegrationManifest, JsonSchema, ManifestProblem, ParamLocation } from "./types";
 
 /** `{name}` placeholders of a path template. */
@@ -55,10 +56,11 @@ export function checkSemantics(file: string, manifest: IntegrationManifest, dire
     checkOnConflict(action, at, problems);
     for (const place of findUnbounded(manifest.$defs ?? {}, action.input, `${at}/input`, visitedDefs)) problems.add(place.pointer, place.message);
   });
+  checkTriggers(manifest, problems, visitedDefs);
   return problems.items;
 }
 
-/** Action slugs and integration slugs must be unique across all manifests too. */
+/** Action and trigger slugs (one namespace) and integration slugs must be unique across all manifests too. */
 export function checkUniqueAcross(manifests: readonly { file: string; manifest: IntegrationManifest }[]): ManifestProblem[] {
   const out: ManifestProblem[] = [];
   const integrations = new Map<string, string>();
@@ -72,34 +74,49 @@ export function checkUniqueAcross(manifests: readonly { file: string; manifest: 
       if (owner !== undefined && owner !== file) out.push({ file, action: action.slug, pointer: `/actions/${i}/slug`, message: `action slug ${action.slug} is already used by ${owner}` });
       else actions.set(action.slug, file);
     });
+    (manifest.triggers ?? []).forEach((trigger, i) => {
+      const owner = actions.get(trigger.slug);
+      if (owner !== undefined && owner !== file) out.push({ file, trigger: trigger.slug, pointer: `/triggers/${i}/slug`, message: `trigger slug ${trigger.slug} is already used by ${owner}` });
+      else actions.set(trigger.slug, file);
+    });
   }
   return out;
 }
 
-function checkSchemas(manifest: IntegrationManifest, problems: ProblemList): void {
-  const check = (schema: JsonSchema, at: string, allowDefs: boolean): void => {
-    walkSchema(schema, at, (sub, pointer) => {
-      if (!isPlainObject(sub)) return;
-      for (const keyword of Object.keys(sub)) {
-        if (!KNOWN_KEYWORDS.has(keyword)) problems.add(appendPointer(pointer, keyword), `unknown keyword "${keyword}"`);
+/**
+ * Reports unknown keywords, nested resolution scopes (`$defs`, `$id`…) and `$ref`s that do not point into (or do
+ * not resolve in) the manifest's top-level `$defs`, anywhere inside one manifest schema.
+ */
+export function checkSchemaShape(root: { readonly $defs?: unknown }, schema: JsonSchema, at: string, problems: ProblemList): void {
+  walkSchema(schema, at, (sub, pointer) => {
+    if (!isPlainObject(sub)) return;
+    for (const keyword of Object.keys(sub)) {
+      if (!KNOWN_KEYWORDS.has(keyword)) problems.add(appendPointer(pointer, keyword), `unknown keyword "${keyword}"`);
+    }
+    for (const keyword of SCOPE_KEYWORDS) {
+      if (Object.hasOwn(sub, keyword)) {
+        problems.add(appendPointer(pointer, keyword), `${keyword} is not allowed inside a manifest schema: shared schemas go in the manifest's top-level $defs`);
       }
-      for (const keyword of SCOPE_KEYWORDS) {
-        if (Object.hasOwn(sub, keyword) && !(allowDefs && pointer === at && keyword === "$defs")) {
-          problems.add(appendPointer(pointer, keyword), `${keyword} is not allowed inside a manifest schema: shared schemas go in the manifest's top-level $defs`);
-        }
-      }
-      const ref = refOf(sub);
-      if (ref === undefined) return;
-      if (defNameOf(ref) === undefined) problems.add(`${pointer}/$ref`, `$ref "${ref}" must point into the manifest's $defs (#/$defs/<Name>)`);
-      else if (resolveLocalRef(manifest as unknown as JsonSchema, ref) === undefined) problems.add(`${pointer}/$ref`, `$ref "${ref}" does not resolve`);
-    });
-  };
-  for (const [name, def] of Object.entries(manifest.$defs ?? {})) check(def, appendPointer("", "$defs", name), false);
-  manifest.actions.forEach((action, i) => {
-    check(action.input, `/actions/${i}/input`, false);
-    check(action.output, `/actions/${i}/output`, false);
+    }
+    const ref = refOf(sub);
+    if (ref === undefined) return;
+    if (defNameOf(ref) === undefined) problems.add(`${pointer}/$ref`, `$ref "${ref}" must point into the manifest's $defs (#/$defs/<Name>)`);
+    else if (resolveLocalRef(root as unknown as JsonSchema, ref) === undefined) problems.add(`${pointer}/$ref`, `$ref "${ref}" does not resolve`);
   });
-  check(manifest.auth.credentials, "/auth/credentials", false);
+}
+
+function checkSchemas(manifest: IntegrationManifest, problems: ProblemList): void {
+  const check = (schema: JsonSchema, at: string): void => checkSchemaShape(manifest, schema, at, problems);
+  for (const [name, def] of Object.entries(manifest.$defs ?? {})) check(def, appendPointer("", "$defs", name));
+  manifest.actions.forEach((action, i) => {
+    check(action.input, `/actions/${i}/input`);
+    check(action.output, `/actions/${i}/output`);
+  });
+  (manifest.triggers ?? []).forEach((trigger, i) => {
+    check(trigger.payload, `/triggers/${i}/payload`);
+    for (const [name, filter] of Object.entries(trigger.filters)) check(filter.schema, appendPointer("", "triggers", i, "filters", name, "schema"));
+  });
+  check(manifest.auth.credentials, "/auth/credentials");
 }
 
 function checkAuth(manifest: IntegrationManifest, problems: ProblemList): void {

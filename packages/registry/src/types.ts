@@ -77,6 +77,36 @@ export interface IntegrationManifest {
   readonly auth: AuthSpec;
   readonly $defs?: Readonly<Record<string, JsonSchema>>;
   readonly actions: readonly ActionManifest[];
+  /** Events the integration emits (FORMAT.md, "Triggers"); absent means none. */
+  readonly triggers?: readonly TriggerManifest[];
+}
+
+/** How a trigger's events arise: upstream callbacks, polling, or the platform itself (built-in triggers only). */
+export type TriggerSource = "callback" | "polling" | "platform";
+
+/** What a subscription may filter a trigger's events on: a value compared with the event data at `path`. */
+export interface TriggerFilterSpec {
+  readonly description: string;
+  /** The JSON Schema a filter value must satisfy (bounded: it is a subscriber's input). */
+  readonly schema: JsonSchemaObject;
+  /** JSON pointer into the event's `data`. */
+  readonly path: string;
+  /** `equal` (default): the value at `path` equals the filter value. `any`: both are arrays and they intersect. */
+  readonly match?: "equal" | "any";
+}
+
+export interface TriggerManifest {
+  readonly slug: string;
+  readonly name: string;
+  readonly description: string;
+  readonly group?: string;
+  readonly source: TriggerSource;
+  /** The JSON Schema of the event's `data` (an object). */
+  readonly payload: JsonSchemaObject;
+  /** Valid payloads; the first is what a test event sends. */
+  readonly examples: readonly Readonly<Record<string, unknown>>[];
+  readonly filters: Readonly<Record<string, TriggerFilterSpec>>;
+  readonly notes?: readonly string[];
 }
 
 /** One problem found in a manifest: the file, the action when there is one, and where inside the file. */
@@ -85,6 +115,8 @@ export interface ManifestProblem {
   readonly file: string;
   /** Slug of the action the problem is in, when it is inside `actions`. */
   readonly action?: string;
+  /** Slug of the trigger the problem is in, when it is inside `triggers`. */
+  readonly trigger?: string;
   /** JSON pointer into the manifest document. */
   readonly pointer: string;
   readonly message: string;

@@ -29,7 +29,7 @@ describe("npm run integrations:check", () => {
 
   it("exits 0 on valid manifests and 1 with every problem printed on broken ones", async () => {
     const ok = await check(VALID_DIR);
-    expect(ok).toMatchObject({ code: 0, stdout: expect.stringMatching(/1 integration, 9 actions: all checks passed/) });
+    expect(ok).toMatchObject({ code: 0, stdout: expect.stringMatching(/1 integration, 9 actions, 2 triggers: all checks passed/) });
 
     const broken = await check(
       brokenDemo((d) => {

@@ -144,9 +144,10 @@ describe("manifest checks: each broken manifest is refused for its own reason", 
     const second = demoManifest();
     second.slug = "demo_two";
     const problems = problemsOf(writeIntegrations({ demo_app: demoManifest(), demo_two: second }));
-    expect(problems.length).toBe(second.actions.length);
+    expect(problems.length).toBe(second.actions.length + second.triggers.length);
     expect(problems.every((p) => /demo_two\/manifest\.json$/.test(p.file) && /already used by .*demo_app/.test(p.message))).toBe(true);
     expect(problems[0]).toMatchObject({ action: "DEMO_CREATE_BATCH", pointer: "/actions/0/slug" });
+    expect(problems.at(-1)).toMatchObject({ trigger: "DEMO_BATCH_DONE", pointer: "/triggers/1/slug", message: expect.stringMatching(/trigger slug DEMO_BATCH_DONE is already used by .*demo_app/) });
   });
 
   it("collects every problem of every manifest, and loadRegistry throws them all at once", () => {

@@ -80,7 +80,8 @@ describe("OpenAPI", () => {
     const result = await new Validator().validate(doc);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
-    const bodyless = new Set(["post /v1/connections/{id}/test", "post /v1/runs/{id}/cancel", "post /v1/workspaces/{id}/rotate-key"]);
+    const bodyless = new Set(["post /v1/connections/{id}/test", "post /v1/runs/{id}/cancel", "post /v1/workspaces/{id}/rotate-key",
+      "post /v1/trigger-subscriptions/{id}/pause", "post /v1/trigger-subscriptions/{id}/resume", "post /v1/trigger-subscriptions/{id}/test"]);
     for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, { responses?: Record<string, { content?: unknown }>; requestBody?: unknown }>>)) {
       for (const [method, op] of Object.entries(item)) {
         const success = Object.entries(op.responses ?? {}).filter(([status]) => status.startsWith("2"));

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase } from "@nagent/db";
-import { getSchemaVersion, listSchemaVersions, loadRegistry, syncSchemaVersions } from "@nagent/registry";
+import { getSchemaVersion, getTriggerSchemaVersion, listSchemaVersions, listTriggerSchemaVersions, loadRegistry, syncSchemaVersions, syncTriggerSchemaVersions } from "@nagent/registry";
 import { createTestDatabase, type TestDatabase } from "../../support/database";
 import { actionOf, brokenDemo, removeTemporaryDirectories, VALID_DIR } from "../../../packages/registry/test/manifest-fixtures";
 
@@ -99,6 +99,7 @@ describe("schema versions in PostgreSQL", () => {
     try {
       const results = await Promise.all([syncSchemaVersions(fresh.prisma, loadRegistry(VALID_DIR)), syncSchemaVersions(other.prisma, loadRegistry(VALID_DIR))]);
       expect(await fresh.prisma.actionSchema.count()).toBe(9);
+      expect(await fresh.prisma.triggerSchema.count()).toBe(3);
       const created = results.map((r) => r.filter((s) => s.created).length).sort();
       expect(created).toEqual([0, 9]);
       expect(results.flat().every((s) => s.version === 1)).toBe(true);
@@ -106,5 +107,67 @@ describe("schema versions in PostgreSQL", () => {
       await other.close();
       await fresh.drop();
     }
+  });
+
+  it("versions trigger payload schemas too, classified from the subscribers' side", async () => {
+    // The earlier tests synced the fixture: version 1 of each trigger (the platform's included), stored once.
+    const current = loadRegistry(VALID_DIR);
+    await syncSchemaVersions(db.prisma, current);
+    expect(await db.prisma.triggerSchema.count()).toBe(3);
+    expect(current.getTrigger("DEMO_TASK_DONE")?.schema_version).toBe(1);
+    expect(current.getTrigger("NAGENT_CONNECTION_STATUS_CHANGED")?.schema_version).toBe(1);
+    const [v1] = await listTriggerSchemaVersions(db.prisma, "DEMO_TASK_DONE");
+    expect(v1).toMatchObject({ version: 1, compatibility: null, changes: [], content_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+
+    const changed = loadRegistry(
+      brokenDemo((d) => {
+        // A new required field: existing subscribers keep working (backward).
+        const done = d.triggers[0];
+        done.payload.properties.finished_at = { type: "string", format: "date-time" };
+        done.payload.required.push("finished_at");
+        for (const example of done.examples) example.finished_at = "2026-12-06T00:00:00Z";
+        // A field no longer required: a subscriber relying on it breaks (not backward).
+        d.triggers[1].payload.required = [];
+      }),
+    );
+    const synced = await syncTriggerSchemaVersions(db.prisma, changed);
+    const byTrigger = Object.fromEntries(synced.map((s) => [s.trigger, s]));
+    expect(byTrigger["DEMO_TASK_DONE"]).toMatchObject({ version: 2, created: true, compatibility: "backward" });
+    expect(byTrigger["DEMO_BATCH_DONE"]).toMatchObject({ version: 2, created: true, compatibility: "forward" });
+    expect(byTrigger["NAGENT_CONNECTION_STATUS_CHANGED"]).toMatchObject({ version: 1, created: false });
+    expect(changed.getTrigger("DEMO_TASK_DONE")?.schema_version).toBe(2);
+
+    const versions = await listTriggerSchemaVersions(db.prisma, "DEMO_TASK_DONE");
+    expect(versions.map((v) => [v.version, v.compatibility])).toEqual([
+      [2, "backward"],
+      [1, null],
+    ]);
+    expect(versions[0]!.changes).toEqual(expect.arrayContaining([expect.objectContaining({ path: "/payload/properties/finished_at", kind: "required_added" })]));
+    const old = await getTriggerSchemaVersion(db.prisma, "DEMO_TASK_DONE", 1);
+    expect((old?.payload_schema as { required: string[] }).required).toEqual(["task_id", "task"]);
+    expect(await getTriggerSchemaVersion(db.prisma, "DEMO_TASK_DONE", 3)).toBeUndefined();
+    expect(await listTriggerSchemaVersions(db.prisma, "NOPE")).toEqual([]);
+
+    // A field removed from the payload (now any value): existing subscribers may break; a type change is breaking.
+    const third = await syncTriggerSchemaVersions(
+      db.prisma,
+      loadRegistry(
+        brokenDemo((d) => {
+          const done = d.triggers[0];
+          done.payload.properties.score = { type: "string" };
+          delete done.examples[1].score;
+          delete done.payload.properties.reviewers;
+        }),
+      ),
+    );
+    const task = third.find((s) => s.trigger === "DEMO_TASK_DONE")!;
+    expect(task).toMatchObject({ version: 3, created: true, compatibility: "breaking" });
+    const [v3] = await listTriggerSchemaVersions(db.prisma, "DEMO_TASK_DONE");
+    expect(v3!.changes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: "/payload/properties/reviewers", kind: "property_removed", compatibility: "forward" }),
+        expect.objectContaining({ path: "/payload/properties/score", kind: "type_changed", compatibility: "breaking" }),
+      ]),
+    );
   });
 });

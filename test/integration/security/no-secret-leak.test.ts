@@ -6,11 +6,14 @@ import { Redis } from "ioredis";
 import { bearer } from "../../support/app";
 import { createTestStack, type TestStack } from "../../support/stack";
 import { createProject } from "../../support/scale";
+import { startCallbackReceiver } from "../../support/callback-receiver";
 
 const SECRET = `test_SECRETMARKER${"9".repeat(24)}`;
 const SECOND = `live_SECRETMARKER${"8".repeat(24)}`;
+/** Scale's callback auth key (scale-callback-auth), stored with a connection's credentials. */
+const CALLBACK_KEY = `cbk_SECRETMARKER${"6".repeat(24)}`;
 /** The forms a leak could take: the key itself, and the Basic auth header a call carries. */
-const FORMS = [SECRET, SECOND, Buffer.from(`${SECRET}:`).toString("base64"), Buffer.from(`${SECOND}:`).toString("base64"), "SECRETMARKER"];
+const FORMS = [SECRET, SECOND, CALLBACK_KEY, Buffer.from(`${SECRET}:`).toString("base64"), Buffer.from(`${SECOND}:`).toString("base64"), "SECRETMARKER"];
 
 let s: TestStack;
 beforeAll(async () => {
@@ -47,6 +50,36 @@ describe("no secret anywhere", () => {
     await call("POST", `/v1/connections/${connectionId}/test`);
     await call("GET", "/v1/connections");
     await call("GET", `/v1/connections/${connectionId}`);
+
+    // Triggers: a connection taking callbacks, a subscription (its whsec_ secret is answered once), a test event, a
+    // rotation, a forged and a genuine callback, the event log.
+    const receiver = await startCallbackReceiver();
+    const withCallbacks = await call("POST", "/v1/connections", { integration: "scale_ai", name: "callbacks", credentials: { api_key: SECRET, callback_auth_key: CALLBACK_KEY } });
+    expect(withCallbacks.statusCode).toBe(201);
+    const inbound = new URL(withCallbacks.json().connection.inbound_url as string).pathname;
+    const signing: string[] = [];
+    const subscribed = await s.app.inject({ method: "POST", url: "/v1/trigger-subscriptions", headers: h, payload: { trigger: "SCALE_AI_TASK_COMPLETED", target: { url: receiver.url } } });
+    expect(subscribed.statusCode).toBe(201);
+    signing.push(subscribed.json().secret);
+    const subscriptionId = subscribed.json().subscription.id as string;
+    await call("POST", `/v1/trigger-subscriptions/${subscriptionId}/test`);
+    const rotated = await s.app.inject({ method: "POST", url: `/v1/trigger-subscriptions/${subscriptionId}/rotate-secret`, headers: h, payload: {} });
+    signing.push(rotated.json().secret);
+    const callback = { task_id: "5f1e2d3c4b5a697887766554", task: { task_id: "5f1e2d3c4b5a697887766554", status: "completed", completed_at: "2026-12-06T10:00:00.000Z", type: "textcollection" }, response: {} };
+    const forged = await s.app.inject({ method: "POST", url: inbound, headers: { "scale-callback-auth": `${CALLBACK_KEY}x` }, payload: callback });
+    responses.push(forged.body);
+    expect(forged.statusCode).toBe(401);
+    const genuine = await s.app.inject({ method: "POST", url: inbound, headers: { "scale-callback-auth": CALLBACK_KEY }, payload: callback });
+    responses.push(genuine.body);
+    expect(genuine.statusCode).toBe(200);
+    await expect.poll(() => receiver.received.length, { timeout: 10_000 }).toBe(2);
+    await call("GET", "/v1/trigger-subscriptions");
+    await call("GET", `/v1/trigger-subscriptions/${subscriptionId}`);
+    const events = await call("GET", "/v1/events");
+    for (const e of events.json().events as { id: string }[]) await call("GET", `/v1/events/${e.id}`);
+    await receiver.close();
+    // The signing secrets, and their key bytes, count as leaks from here on (they were answered once, above).
+    for (const secret of signing) FORMS.push(secret, secret.slice("whsec_".length), Buffer.from(secret.slice("whsec_".length), "base64").toString("hex"));
 
     // Execution: a success, an upstream refusal, upstream 503s (retried, then failing), async and idempotent calls.
     await createProject(s.sandbox.url, SECRET, "leak_project");
@@ -96,7 +129,7 @@ describe("no secret anywhere", () => {
       expect(leaks(rows.map((r) => r.t).join("\n")), table_name).toEqual([]);
     }
     const ciphertexts = await s.db.pool.query(`SELECT count(*)::int AS n FROM connection WHERE workspace_id = $1`, [ws.id]);
-    expect(ciphertexts.rows[0].n).toBe(1);
+    expect(ciphertexts.rows[0].n).toBe(2); // "main" and "callbacks"
     // 4. Every Redis key and value.
     const redis = new Redis(s.config.redisUrl);
     try {

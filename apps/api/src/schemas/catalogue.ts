@@ -119,14 +119,21 @@ export const ToolDefinition = Type.Object({}, {
   ].join(" "),
 });
 
+const StepId = Type.String({ minLength: 1, maxLength: 64, description: "Unique in the flow: letters, digits, _ and -, starting with a letter or _." });
+
 export const FlowStep = Type.Object({
-  id: Type.String({ minLength: 1, maxLength: 64, description: "Unique in the flow: letters, digits, _ and -, starting with a letter or _." }),
+  id: StepId,
   action: ActionSlug,
-  input: boundedInput("The step's input. Any value may be a reference `{\"$ref\": \"steps.<id>.data.<path>\"}` to the output data of an earlier step."),
-}, { additionalProperties: false });
+  input: boundedInput("The step's input. Any value may be a reference `{\"$ref\": \"steps.<id>.data.<path>\"}` to the output data of an earlier step (or the event data of a trigger step)."),
+}, { additionalProperties: false, title: "FlowActionStep" });
+
+export const FlowTriggerStep = Type.Object({
+  id: StepId,
+  trigger: Type.String({ minLength: 1, maxLength: 128, description: "A trigger slug, e.g. SCALE_AI_TASK_COMPLETED: the flow starts with its event, whose data later steps may reference." }),
+}, { additionalProperties: false, title: "FlowTriggerStep" });
 
 export const FlowCheckBody = Type.Object({
-  steps: Type.Array(FlowStep, { minItems: 1, maxItems: MAX_FLOW_STEPS, description: "Run in order." }),
+  steps: Type.Array(Type.Union([FlowStep, FlowTriggerStep]), { minItems: 1, maxItems: MAX_FLOW_STEPS, description: "Run in order. Only the first step may be a trigger step." }),
 }, { additionalProperties: false });
 
 export const FlowIssue = Type.Object({

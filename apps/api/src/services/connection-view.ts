@@ -11,6 +11,12 @@ export interface ConnectionView {
   updated_at: string;
   last_verified_at: string | null;
   last_error: string | null;
+  /** How the connection's trigger events arrive: Scale's callbacks to `inbound_url`, or polling. */
+  events: "callback" | "poll";
+  /** Where the upstream sends callbacks (null for integrations without callbacks). */
+  inbound_url: string | null;
+  /** The callback auth key, masked; null when none was given (callbacks are then refused). */
+  callback_auth_hint: string | null;
 }
 
 export interface ConnectionRow {
@@ -26,9 +32,17 @@ export interface ConnectionRow {
   updatedAt: Date;
   lastVerifiedAt: Date | null;
   lastError: string | null;
+  inboundToken: string | null;
+  eventsMode: string;
+  callbackAuthHint: string | null;
 }
 
-export function toConnectionView(row: ConnectionRow): ConnectionView {
+/** The inbound callback URL of a connection's token. */
+export function inboundUrl(publicUrl: string, integration: string, token: string): string {
+  return `${publicUrl}/v1/inbound/${integration}/${token}`;
+}
+
+export function toConnectionView(row: ConnectionRow, publicUrl: string): ConnectionView {
   return {
     id: row.id,
     integration: row.integration,
@@ -41,5 +55,8 @@ export function toConnectionView(row: ConnectionRow): ConnectionView {
     updated_at: row.updatedAt.toISOString(),
     last_verified_at: row.lastVerifiedAt?.toISOString() ?? null,
     last_error: row.lastError,
+    events: row.eventsMode === "poll" ? "poll" : "callback",
+    inbound_url: row.inboundToken ? inboundUrl(publicUrl, row.integration, row.inboundToken) : null,
+    callback_auth_hint: row.callbackAuthHint,
   };
 }

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { randomBytes } from "node:crypto";
 import { AppError, notFound } from "@nagent/errors";
 import { Prisma, scopeToWorkspace, uuidv7, type PrismaClient } from "@nagent/db";
 import type { Registry } from "@nagent/registry";
@@ -18,13 +19,24 @@ export interface ConnectionServiceDeps {
   readonly egress: EgressPolicy;
   /** The upstream a new connection uses when it names no base_url (NAGENT_SCALE_BASE_URL for Scale AI). */
   readonly defaultBaseUrl: (integration: string) => string;
+  /** The platform's public origin (inbound callback URLs). */
+  readonly publicUrl: string;
 }
+
+/**
+ * Integrations whose upstream calls back (Scale AI's task callbacks): their connections get an inbound URL and may
+ * take a `callback_auth_key` credential beside the manifest's own fields (Scale's account-level "Live Callback Auth
+ * Key", sent as `scale-callback-auth`). It is sealed with the other credentials and never sent upstream.
+ */
+export const CALLBACK_INTEGRATIONS: ReadonlySet<string> = new Set(["scale_ai"]);
+export const CALLBACK_AUTH_KEY = "callback_auth_key";
 
 export interface CreateConnection {
   readonly integration: string;
   readonly name?: string | undefined;
   readonly credentials: Record<string, unknown>;
   readonly base_url?: string | undefined;
+  readonly events?: "callback" | "poll" | undefined;
 }
 
 export interface UpdateConnection {
@@ -32,6 +44,7 @@ export interface UpdateConnection {
   readonly is_default?: boolean | undefined;
   readonly credentials?: Record<string, unknown> | undefined;
   readonly base_url?: string | null | undefined;
+  readonly events?: "callback" | "poll" | undefined;
 }
 
 export interface TestResult {
@@ -54,15 +67,32 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
     return auth;
   }
 
-  function validateCredentials(integration: string, credentials: unknown): Record<string, string> {
+  function validateCredentials(integration: string, given: unknown): Record<string, string> {
+    let credentials = given;
+    let callbackAuthKey: unknown;
+    if (CALLBACK_INTEGRATIONS.has(integration) && typeof given === "object" && given !== null && CALLBACK_AUTH_KEY in given) {
+      callbackAuthKey = (given as Record<string, unknown>)[CALLBACK_AUTH_KEY];
+      credentials = Object.fromEntries(Object.entries(given).filter(([k]) => k !== CALLBACK_AUTH_KEY));
+      if (typeof callbackAuthKey !== "string" || callbackAuthKey.length < 8 || callbackAuthKey.length > 512) {
+        throw new AppError("VALIDATION_FAILED", "credentials.callback_auth_key must be a string of 8 to 512 characters.", {
+          details: [{ in: "body", path: `/credentials/${CALLBACK_AUTH_KEY}`, message: "must be a string of 8 to 512 characters", keyword: "maxLength" }],
+        });
+      }
+    }
     const result = registry.validateCredentials(integration, credentials);
     if (!result.valid) {
       throw new AppError("VALIDATION_FAILED", "The credentials do not match what the integration needs.", {
         details: result.errors.map((e) => ({ in: "body", path: `/credentials${e.path}`, message: e.message, keyword: e.keyword })),
       });
     }
-    return credentials as Record<string, string>;
+    return { ...(credentials as Record<string, string>), ...(typeof callbackAuthKey === "string" ? { [CALLBACK_AUTH_KEY]: callbackAuthKey } : {}) };
   }
+
+  const callbackAuthHint = (credentials: Record<string, string>) => {
+    const key = credentials[CALLBACK_AUTH_KEY];
+    return key === undefined ? null : maskSecret(key);
+  };
+  const view = (row: ConnectionRow) => toConnectionView(row, deps.publicUrl);
 
   function normalizeBaseUrl(raw: string): string {
     const check = checkOutboundUrl(raw, deps.egress);
@@ -160,10 +190,13 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
             data: {
               id, workspaceId, integration: input.integration, name, isDefault: !hasDefault, status: "active",
               ciphertext: new Uint8Array(ciphertext), credentialHint: hintOf(input.integration, credentials), baseUrl, lastVerifiedAt: new Date(),
+              callbackAuthHint: callbackAuthHint(credentials), eventsMode: input.events ?? "callback", pollCursor: input.events === "poll" ? new Date() : null,
+              // 32 random bytes: the inbound URL cannot be guessed (the callback auth key still authenticates each call).
+              inboundToken: CALLBACK_INTEGRATIONS.has(input.integration) ? randomBytes(32).toString("base64url") : null,
             },
           });
         }));
-        return toConnectionView(row);
+        return view(row);
       } catch (error) {
         if (isUniqueViolation(error)) throw new AppError("NAME_TAKEN", `A connection named "${name}" already exists for ${input.integration}.`);
         throw error;
@@ -176,11 +209,11 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
         orderBy: [{ createdAt: "desc" }, { id: "desc" }],
         take: MAX_CONNECTIONS_PER_WORKSPACE,
       });
-      return rows.map(toConnectionView);
+      return rows.map(view);
     },
 
     async get(workspaceId: string, id: string): Promise<ConnectionView> {
-      return toConnectionView(await find(workspaceId, id));
+      return view(await find(workspaceId, id));
     },
 
     /** Renames, sets default, or replaces credentials / base URL (tested again before anything is stored). */
@@ -190,6 +223,11 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
       const data: Prisma.ConnectionUncheckedUpdateInput = { updatedAt: new Date() };
       let newCredentials: Record<string, string> | null = null;
       if (patch.name !== undefined && patch.name.trim() !== current.name) data.name = patch.name.trim();
+      if (patch.events !== undefined && patch.events !== current.eventsMode) {
+        data.eventsMode = patch.events;
+        // Polling starts from now, not from the connection's creation.
+        if (patch.events === "poll") data.pollCursor = new Date();
+      }
       // null puts the connection back on the deployment's default upstream.
       const newBaseUrl = patch.base_url === undefined ? current.baseUrl : normalizeBaseUrl(patch.base_url ?? deps.defaultBaseUrl(current.integration));
       if (patch.credentials !== undefined || newBaseUrl !== current.baseUrl) {
@@ -198,6 +236,7 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
         if (patch.credentials !== undefined) {
           newCredentials = credentials;
           data.credentialHint = hintOf(current.integration, credentials);
+          data.callbackAuthHint = callbackAuthHint(credentials);
         }
         Object.assign(data, { baseUrl: newBaseUrl, status: "active", lastVerifiedAt: new Date(), lastError: null });
       }
@@ -218,7 +257,7 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
       try {
         const row = newCredentials ? await withSealed(workspaceId, id, newCredentials, write) : await write(null);
         if (!row) throw new Error("unreachable: an update without new credentials always writes");
-        return toConnectionView(row);
+        return view(row);
       } catch (error) {
         if (isUniqueViolation(error)) throw new AppError("NAME_TAKEN", `A connection named "${String(data.name)}" already exists for ${current.integration}.`);
         throw error;
@@ -247,7 +286,7 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
       const db = scopeToWorkspace(prisma, workspaceId);
       if (result.ok) {
         const updated = await db.connection.update({ where: { id }, data: { status: "active", lastVerifiedAt: new Date(), lastError: null, updatedAt: new Date() } });
-        return { connection: toConnectionView(updated), test: { successful: true, error: null, latency_ms: result.latencyMs } };
+        return { connection: view(updated), test: { successful: true, error: null, latency_ms: result.latencyMs } };
       }
       const { error } = result;
       const rejected = error.upstream_status === 401 || error.upstream_status === 403;
@@ -256,7 +295,7 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
         data: { lastError: error.message.slice(0, 1000), updatedAt: new Date(), ...(rejected ? { status: "invalid" } : {}) },
       });
       const testError = { code: error.code, message: error.message, ...(error.upstream_status === undefined ? {} : { upstream_status: error.upstream_status }) };
-      return { connection: toConnectionView(updated), test: { successful: false, error: testError, latency_ms: result.latencyMs } };
+      return { connection: view(updated), test: { successful: false, error: testError, latency_ms: result.latencyMs } };
     },
 
     /** The connection a run uses: the given one, or the workspace's default for the integration. */

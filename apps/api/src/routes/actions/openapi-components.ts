@@ -6,7 +6,7 @@ interface OpenApiDocument {
   paths?: Record<string, Record<string, unknown>>;
 }
 
-const COMPONENTS = "#/components/schemas/";
+export const COMPONENTS = "#/components/schemas/";
 /** Keywords whose values are data, not schemas: a `$ref` inside them is not a reference. */
 const DATA_KEYWORDS = new Set(["examples", "default", "const", "enum"]);
 /** Keywords whose values map names to schemas. */
@@ -60,7 +60,7 @@ export function addActionSchemas<T extends OpenApiDocument>(doc: T, registry: Re
  * A copy of `schema` with its local references rewritten: `#/$defs/<def>…` to the hoisted component of `<def>`,
  * any other `#…` (which the manifest format does not produce) under `self`, the component the schema becomes.
  */
-function rewriteRefs(schema: unknown, defs: ReadonlyMap<string, string>, self: string): unknown {
+export function rewriteRefs(schema: unknown, defs: ReadonlyMap<string, string>, self: string): unknown {
   const target = (ref: string): string => {
     const match = /^#\/\$defs\/([^/]+)(.*)$/.exec(ref);
     const def = match === null ? undefined : defs.get(decodeURIComponent(match[1]!).replace(/~1/g, "/").replace(/~0/g, "~"));

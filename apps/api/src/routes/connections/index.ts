@@ -9,7 +9,10 @@ const ConnectionName = Type.String({ minLength: 1, maxLength: 100, pattern: "\\S
 const BaseUrl = Type.String({ minLength: 1, maxLength: 2048, description: "The upstream to call instead of the integration's default (a proxy, a sandbox). http(s), no credentials; see the README's egress policy." });
 const Credentials = Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 4096 }), {
   maxProperties: 16,
-  description: "The integration's credential fields (for Scale AI: {api_key}). Checked against the upstream, stored only encrypted, never returned.",
+  description: "The integration's credential fields (for Scale AI: {api_key, callback_auth_key?}, the callback auth key being the account's Live Callback Auth Key that Scale sends as scale-callback-auth). Checked against the upstream, stored only encrypted, never returned.",
+});
+const EventsMode = Type.Union([Type.Literal("callback"), Type.Literal("poll")], {
+  description: "How trigger events arrive: callback (the upstream calls inbound_url) or poll (the platform lists what changed, for an account that cannot reach it).",
 });
 
 const Connection = Type.Object({
@@ -24,6 +27,9 @@ const Connection = Type.Object({
   updated_at: Timestamp,
   last_verified_at: NullableTimestamp,
   last_error: Type.Union([Type.String(), Type.Null()]),
+  events: EventsMode,
+  inbound_url: Type.Union([Type.String(), Type.Null()], { description: "Where the upstream sends callbacks (Scale AI: set it as the callback URL, or let execute add it to new tasks). Null for integrations without callbacks." }),
+  callback_auth_hint: Type.Union([Type.String(), Type.Null()], { description: "The callback auth key, masked; null when none was given (callbacks are then refused with 401)." }),
 }, { title: "Connection" });
 
 const TestResult = Type.Object({
@@ -42,7 +48,7 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = as
     schema: {
       tags, security, summary: "Connect an integration",
       description: "Checks the credentials against the upstream (through base_url if given), then stores them encrypted. The first connection of an integration becomes the workspace's default.",
-      body: Type.Object({ integration: Slug, name: Type.Optional(ConnectionName), credentials: Credentials, base_url: Type.Optional(BaseUrl) }, { additionalProperties: false }),
+      body: Type.Object({ integration: Slug, name: Type.Optional(ConnectionName), credentials: Credentials, base_url: Type.Optional(BaseUrl), events: Type.Optional(EventsMode) }, { additionalProperties: false }),
       response: { 201: Type.Object({ connection: Connection }), ...errorResponses(404, 409, 422, 502, 504) },
     },
   }, async (request, reply) => {
@@ -72,6 +78,7 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = as
         is_default: Type.Optional(Type.Boolean()),
         credentials: Type.Optional(Credentials),
         base_url: Type.Optional(Type.Union([BaseUrl, Type.Null()])),
+        events: Type.Optional(EventsMode),
       }, { additionalProperties: false, minProperties: 1 }),
       response: { 200: Type.Object({ connection: Connection }), ...errorResponses(404, 409, 422, 502, 504) },
     },

@@ -1,0 +1,105 @@
+import { Queue, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type pg from "pg";
+import type { Config } from "@nagent/config";
+import type { Logger } from "@nagent/logger";
+import type { Registry } from "@nagent/registry";
+import type { Runner } from "@nagent/runner";
+import type { Vault } from "@nagent/vault";
+import { TRIGGER_DELIVERIES_QUEUE, TRIGGER_MAINTENANCE_QUEUE, TRIGGER_MAINTENANCE_SCHEDULES, type TriggerDeliveryJobData, type TriggerMaintenanceJobName } from "@nagent/queue";
+import { createConnectionPoller, createDeliveryProcessor, createDeliveryProducer, createDeliverySweeper, DELIVERY_RETRY_DELAYS_MS, type AttemptOutcome } from "@nagent/triggers";
+
+/** Options tests shorten. */
+export interface TriggerWorkerOptions {
+  /** Delays between delivery attempts (default DELIVERY_RETRY_DELAYS_MS, about three days). */
+  readonly schedule?: readonly number[];
+  /** A subscription failing this long without a success is disabled (default 3 days). */
+  readonly disableAfterMs?: number;
+  /** A pending delivery overdue this long is re-enqueued by the sweeper (default 60 s). */
+  readonly sweepOverdueMs?: number;
+  readonly sweepEveryMs?: number;
+  readonly pollEveryMs?: number;
+  /** BullMQ lock of a delivery job: a killed worker's delivery is taken over after about this long (default NAGENT_WORKER_LOCK_MS). */
+  readonly lockMs?: number;
+}
+
+export interface TriggerWorkerDeps {
+  readonly config: Config;
+  readonly pool: pg.Pool;
+  readonly redis: Redis;
+  readonly registry: Registry;
+  readonly vault: Vault;
+  readonly runner: Runner;
+  readonly logger: Logger;
+  readonly options?: TriggerWorkerOptions;
+  /** Called once per delivery attempt (metrics). */
+  readonly onAttempt?: (outcome: AttemptOutcome, lagMs: number | null) => void;
+  /** Called per event the poller stored (metrics). */
+  readonly onEvent?: (trigger: string, source: string) => void;
+}
+
+/**
+ * The trigger workers: deliveries on their own queue (so a slow subscriber never holds up runs), and the upkeep
+ * queue that sweeps lost deliveries and polls connections set to `events: "poll"`.
+ */
+export async function startTriggerWorkers(deps: TriggerWorkerDeps) {
+  const { config, logger } = deps;
+  const prefix = config.queuePrefix;
+  const options = deps.options ?? {};
+  const producer = createDeliveryProducer({ redis: deps.redis, prefix });
+  const process = createDeliveryProcessor({
+    pool: deps.pool, vault: deps.vault, producer, egress: config.egress, logger,
+    timeoutMs: config.triggerDeliveryTimeoutMs,
+    schedule: options.schedule ?? DELIVERY_RETRY_DELAYS_MS,
+    disableAfterMs: options.disableAfterMs ?? 3 * 24 * 3600_000,
+    ...(deps.onAttempt ? { onAttempt: deps.onAttempt } : {}),
+  });
+  // NAGENT_WORKER_LOCK_MS, as for runs: a killed worker's delivery is sent again by another worker after about this long.
+  const lockDuration = options.lockMs ?? config.workerLockMs;
+  const deliveries = new Worker<TriggerDeliveryJobData>(TRIGGER_DELIVERIES_QUEUE, (job) => process(job.data), {
+    connection: deps.redis, prefix, concurrency: 64, lockDuration, stalledInterval: Math.min(30_000, lockDuration), maxStalledCount: 5,
+  });
+  deliveries.on("failed", (job, err) => logger.error({ deliveryId: job?.data.deliveryId, err: { message: err.message } }, "delivery job failed in the processor"));
+  deliveries.on("error", (err) => logger.error({ err: { message: err.message } }, "delivery worker error"));
+
+  const sweep = createDeliverySweeper({ pool: deps.pool, producer, overdueMs: options.sweepOverdueMs ?? 60_000 });
+  const poll = createConnectionPoller({
+    pool: deps.pool, vault: deps.vault, runner: deps.runner, runSpec: (slug) => deps.registry.getRunSpec(slug),
+    defaultBaseUrl: config.scaleBaseUrl, matcher: deps.registry, producer, logger,
+    ...(deps.onEvent ? { onEvent: deps.onEvent } : {}),
+  });
+  const maintenanceQueue = new Queue(TRIGGER_MAINTENANCE_QUEUE, { connection: deps.redis, prefix });
+  const schedules: Record<TriggerMaintenanceJobName, number> = {
+    "sweep-deliveries": options.sweepEveryMs ?? TRIGGER_MAINTENANCE_SCHEDULES["sweep-deliveries"].everyMs,
+    "poll-connections": options.pollEveryMs ?? config.triggerPollMs,
+  };
+  for (const [name, every] of Object.entries(schedules)) {
+    await maintenanceQueue.upsertJobScheduler(name, { every }, { name, opts: { removeOnComplete: true, removeOnFail: 100 } });
+  }
+  const maintenance = new Worker(TRIGGER_MAINTENANCE_QUEUE, async (job) => {
+    switch (job.name as TriggerMaintenanceJobName) {
+      case "sweep-deliveries": {
+        const result = await sweep();
+        if (result.requeued > 0) logger.info(result, "lost deliveries re-enqueued");
+        return result;
+      }
+      case "poll-connections": {
+        const result = await poll();
+        if (result.events > 0 || result.failed > 0) logger.info(result, "connections polled");
+        return result;
+      }
+    }
+  }, { connection: deps.redis, prefix, concurrency: 1 });
+  maintenance.on("error", (err) => logger.error({ err: { message: err.message } }, "trigger maintenance worker error"));
+  await Promise.all([deliveries.waitUntilReady(), maintenance.waitUntilReady()]);
+
+  return {
+    deliveries,
+    sweep,
+    poll,
+    async close(): Promise<void> {
+      await Promise.all([deliveries.close(), maintenance.close()]);
+      await Promise.all([producer.close(), maintenanceQueue.close()]);
+    },
+  };
+}

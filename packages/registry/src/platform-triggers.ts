@@ -1,0 +1,50 @@
+import type { TriggerManifest } from "./types";
+
+/**
+ * Triggers the platform itself emits (not an integration's): integration slug `nagent`. They have the shape of
+ * manifest triggers and go through the same checks and compilation when the registry loads (a broken one is a
+ * programming error: `loadRegistry` throws). A manifest may not reuse their slugs.
+ */
+export const PLATFORM_INTEGRATION = "nagent";
+
+const CONNECTION_STATUS = { type: "string", enum: ["active", "degraded", "invalid"] } as const;
+
+export const PLATFORM_TRIGGERS: readonly TriggerManifest[] = [
+  {
+    slug: "NAGENT_CONNECTION_STATUS_CHANGED",
+    name: "Connection status changed",
+    description:
+      "A connection of the workspace changed status: `active` (its credentials work), `degraded` (calls fail for reasons other than the credentials, e.g. the upstream is unreachable) or `invalid` (the upstream rejected the credentials; replace them).",
+    group: "connections",
+    source: "platform",
+    payload: {
+      type: "object",
+      // Open, like the manifests' payloads: a field added later is a backward-compatible change for subscribers.
+      additionalProperties: true,
+      required: ["connection_id", "integration", "from", "to", "reason", "changed_at"],
+      properties: {
+        connection_id: { type: "string", format: "uuid", description: "The connection's id." },
+        integration: { type: "string", maxLength: 64, description: "The connection's integration slug, e.g. scale_ai." },
+        from: { ...CONNECTION_STATUS, description: "The status before." },
+        to: { ...CONNECTION_STATUS, description: "The status now." },
+        reason: { type: ["string", "null"], maxLength: 1000, description: "Why, in a sentence (never a credential); null when there is nothing to say." },
+        changed_at: { type: "string", format: "date-time", description: "When the status changed (ISO 8601, UTC)." },
+      },
+    },
+    examples: [
+      {
+        connection_id: "0193a6f2-5c3e-7d41-9b2a-1f6e8c0d4a21",
+        integration: "scale_ai",
+        from: "active",
+        to: "invalid",
+        reason: "The upstream answered 401 Unauthorized to the credential check.",
+        changed_at: "2026-12-06T10:15:00.000Z",
+      },
+    ],
+    filters: {
+      integration: { description: "Only connections of this integration.", schema: { type: "string", maxLength: 64 }, path: "/integration" },
+      connection_id: { description: "Only this connection.", schema: { type: "string", format: "uuid" }, path: "/connection_id" },
+      to: { description: "Only changes to this status.", schema: { ...CONNECTION_STATUS }, path: "/to" },
+    },
+  },
+];

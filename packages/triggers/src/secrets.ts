@@ -1,0 +1,21 @@
+import type { Vault } from "@nagent/vault";
+
+/**
+ * The vault purpose of a subscription's signing secret. The envelope is bound to (workspace, subscription id, this
+ * purpose): copied onto another subscription it does not open.
+ */
+export const TRIGGER_SIGNING_SECRET = "trigger.signing_secret";
+
+export async function sealSubscriptionSecret(vault: Vault, workspaceId: string, subscriptionId: string, secret: string): Promise<Buffer> {
+  await vault.ensureWorkspaceKey(workspaceId);
+  return vault.seal(workspaceId, secret, { connectionId: subscriptionId, purpose: TRIGGER_SIGNING_SECRET });
+}
+
+export async function openSubscriptionSecret(vault: Vault, workspaceId: string, subscriptionId: string, envelope: Uint8Array): Promise<string> {
+  const plain = await vault.open(workspaceId, envelope, { connectionId: subscriptionId, purpose: TRIGGER_SIGNING_SECRET });
+  try {
+    return plain.toString("utf8");
+  } finally {
+    plain.fill(0);
+  }
+}

@@ -1,0 +1,123 @@
+// Issue 12, item 6: a delivery worker SIGKILLed mid-send. The worker is a real child process (`npm run worker`'s
+// entry point, production mode); the receiver holds its first request open, the worker is killed, and BullMQ's
+// stalled-job check hands the delivery to the next worker, which sends it again with the same webhook-id.
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Webhook } from "standardwebhooks";
+import { bearer, createTestApp, type TestApp } from "../../support/app";
+import { baseEnv, startProcess, type RunningProcess } from "../../support/process";
+
+const SCALE_KEY = `live_${randomBytes(8).toString("hex")}`;
+const CALLBACK_KEY = `cbk_${randomBytes(12).toString("hex")}`;
+/** Short BullMQ locks, so the dead worker's deliveries are taken over in seconds. */
+const LOCK_MS = 2_000;
+
+let t: TestApp;
+const workers: RunningProcess[] = [];
+const received: { headers: IncomingHttpHeaders; raw: string }[] = [];
+const held: ServerResponse[] = [];
+let server: ReturnType<typeof createServer>;
+let receiverUrl: string;
+
+beforeAll(async () => {
+  // The receiver never answers its first request (the worker is killed while it waits); later ones get 200.
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      received.push({ headers: req.headers, raw: Buffer.concat(chunks).toString("utf8") });
+      if (received.length === 1) held.push(res);
+      else res.writeHead(200).end("ok");
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  receiverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+  // The API only stores connections after a live check: a sandbox stands in for Scale.
+  const { startSandbox } = await import("../../../apps/scale-sandbox/src/index");
+  const sandbox = await startSandbox({ keys: [SCALE_KEY] });
+  t = await createTestApp({ env: { NAGENT_SCALE_BASE_URL: sandbox.url } });
+  afterAllClose.push(() => sandbox.close());
+});
+
+const afterAllClose: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const w of workers) {
+    if (w.child.exitCode === null && w.child.signalCode === null) {
+      w.child.kill("SIGTERM");
+      await w.exited;
+    }
+  }
+  for (const res of held) res.destroy();
+  server?.closeAllConnections();
+  server?.close();
+  await t?.close();
+  for (const close of afterAllClose) await close();
+});
+
+async function startWorkerProcess(): Promise<RunningProcess> {
+  const c = t.config;
+  const worker = startProcess("apps/worker/src/main.ts", baseEnv({
+    NODE_ENV: "production",
+    LOG_LEVEL: "info",
+    DATABASE_URL: t.db.url,
+    REDIS_URL: c.redisUrl,
+    NAGENT_QUEUE_PREFIX: c.queuePrefix,
+    NAGENT_ADMIN_TOKEN: c.adminToken,
+    NAGENT_MASTER_KEYS: c.masterKeys.map((k) => `${k.id}:${k.key.toString("base64")}`).join(","),
+    NAGENT_ALLOW_PRIVATE_EGRESS: "true",
+    NAGENT_WORKER_LOCK_MS: String(LOCK_MS),
+    NAGENT_TRIGGER_DELIVERY_TIMEOUT_MS: "20000",
+    NAGENT_UPSTREAM_TIMEOUT_MS: "1000",
+  }));
+  workers.push(worker);
+  await expect.poll(() => worker.output(), { timeout: 20_000, interval: 100 }).toContain("workers started");
+  return worker;
+}
+
+describe("a delivery worker killed with SIGKILL mid-send", () => {
+  it("has the delivery sent again by another worker, with the same webhook-id, and recorded once", async () => {
+    const ws = await t.createWorkspace("kill");
+    const h = bearer(ws.apiKey);
+    const conn = await t.app.inject({ method: "POST", url: "/v1/connections", headers: h, payload: { integration: "scale_ai", credentials: { api_key: SCALE_KEY, callback_auth_key: CALLBACK_KEY } } });
+    expect(conn.statusCode, conn.body).toBe(201);
+    const sub = await t.app.inject({ method: "POST", url: "/v1/trigger-subscriptions", headers: h, payload: { trigger: "SCALE_AI_TASK_COMPLETED", target: { url: receiverUrl } } });
+    expect(sub.statusCode, sub.body).toBe(201);
+    const secret = sub.json().secret as string;
+
+    const first = await startWorkerProcess();
+    const taskId = randomBytes(12).toString("hex");
+    const cb = await t.app.inject({
+      method: "POST", url: new URL(conn.json().connection.inbound_url).pathname, headers: { "scale-callback-auth": CALLBACK_KEY },
+      payload: { task_id: taskId, task: { task_id: taskId, status: "completed", completed_at: new Date().toISOString(), type: "textcollection" }, response: {} },
+    });
+    expect(cb.statusCode, cb.body).toBe(200);
+    // The worker is mid-send: the receiver has the request and holds its answer.
+    await expect.poll(() => received.length, { timeout: 15_000 }).toBe(1);
+    first.child.kill("SIGKILL");
+    expect(await first.exited).toBe("SIGKILL");
+    await startWorkerProcess();
+
+    await expect.poll(() => received.length, { timeout: 30_000, interval: 100 }).toBe(2);
+    expect(received[1]!.headers["webhook-id"]).toBe(received[0]!.headers["webhook-id"]);
+    expect(received[1]!.raw).toBe(received[0]!.raw);
+    const verified = new Webhook(secret).verify(received[1]!.raw, {
+      "webhook-id": String(received[1]!.headers["webhook-id"]),
+      "webhook-timestamp": String(received[1]!.headers["webhook-timestamp"]),
+      "webhook-signature": String(received[1]!.headers["webhook-signature"]),
+    }) as { data: { task_id: string } };
+    expect(verified.data.task_id).toBe(taskId);
+
+    const events = (await t.app.inject({ method: "GET", url: "/v1/events", headers: h })).json().events as { id: string }[];
+    expect(events).toHaveLength(1);
+    await expect.poll(async () => {
+      const e = (await t.app.inject({ method: "GET", url: `/v1/events/${events[0]!.id}`, headers: h })).json();
+      return e.event.deliveries.map((d: any) => [d.id, d.status, d.attempts_count, d.attempts.map((a: any) => a.outcome)]);
+    }, { timeout: 10_000 }).toEqual([[received[0]!.headers["webhook-id"], "succeeded", 1, ["succeeded"]]]);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(received).toHaveLength(2);
+  }, 90_000);
+});
