@@ -12,6 +12,7 @@ export { toolRuleViolations, TOOL_FORMATS, ALLOWED_KEYWORDS, type ToolFormat } f
 export { bundleSchema, inlineRefs } from "./bundle";
 export { canonicalJson, contentHash } from "./canonical-json";
 export { META_SCHEMA_PATH } from "./meta-schema";
-export type { ActionManifest, AuthApply, AuthSpec, HttpMethod, IntegrationManifest, JsonSchema, JsonSchemaObject, ManifestProblem, OnConflictSpec, ParamLocation, ParamSpec } from "./types";
+export type { ActionManifest, AuthApply, AuthSpec, HttpMethod, IntegrationManifest, JsonSchema, JsonSchemaObject, ManifestProblem, OnConflictSpec, ParamLocation, ParamSpec, ReconcileSpec } from "./types";
+export { sensitivePaths, maskSensitive, restoreSensitive, MASK, X_SENSITIVE, type SensitivePath } from "./sensitive";
 export { INTEGRATIONS_DIR } from "./paths";
 export { createActionSearch, searchTerm, type ActionSearch } from "./search";
