@@ -5,9 +5,9 @@ import type { Registry } from "@nagent/registry";
 import type { Runner, CallResult } from "@nagent/runner";
 import { retryDelayMs, type BackoffOptions } from "@nagent/runner";
 import type { RunStore, ClaimedRun, Envelope } from "@nagent/runs";
-import type { Fairness, RunJobData } from "@nagent/queue";
+import type { Fairness, PaceLimits, PaceOutcome, RunJobData, WaitReason } from "@nagent/queue";
 import { CONNECTION_CREDENTIALS, isVaultError, type Vault } from "@nagent/vault";
-import { markConnectionInvalid } from "./connection-status";
+import { isUpstreamTrouble, type ConnectionHealth } from "./connection-status";
 
 export interface ProcessRunDeps {
   readonly pool: pg.Pool;
@@ -16,6 +16,8 @@ export interface ProcessRunDeps {
   readonly vault: Vault;
   readonly runner: Runner;
   readonly fairness: Fairness;
+  /** Connection health transitions reported by runs (invalid, degraded, back to active). */
+  readonly health: ConnectionHealth;
   readonly logger: Logger;
   /** Attempts of a run, the first included, before a retryable failure becomes final. */
   readonly maxAttempts: number;
@@ -50,8 +52,8 @@ export function createRunProcessor(deps: ProcessRunDeps) {
   /** Runs that ended in this process and whose slot release must also count them done (see `release`). */
   const endedHere = new Set<string>();
 
-  async function delay(job: Job<RunJobData>, token: string | undefined, ms: number, reason: string): Promise<never> {
-    await store.noteWaiting(job.data.runId, reason, ms).catch(() => {});
+  async function delay(job: Job<RunJobData>, token: string | undefined, ms: number, reason: WaitReason, text: string): Promise<never> {
+    await store.noteWaiting(job.data.runId, reason, text, ms).catch(() => {});
     await job.moveToDelayed(Date.now() + ms, token);
     throw new DelayedError();
   }
@@ -91,8 +93,8 @@ export function createRunProcessor(deps: ProcessRunDeps) {
       await fail(run, "CONNECTION_NOT_FOUND", "The run's connection was deleted.");
       return null;
     }
-    if (run.connection.status !== "active") {
-      await fail(run, "CONNECTION_INVALID", "The connection's credentials were rejected by the upstream; replace them (PATCH /v1/connections/:id).");
+    if (run.connection.status === "invalid") {
+      await fail(run, "CONNECTION_INVALID", "The connection is invalid: the upstream rejected its credentials. Replace them (PATCH /v1/connections/:id with new credentials) or, if the key works again, test it (POST /v1/connections/:id/test); see GET /v1/connections/:id/events for why.");
       return null;
     }
     let secret: Buffer;
@@ -134,10 +136,15 @@ export function createRunProcessor(deps: ProcessRunDeps) {
     const admission = await fairness.admit(workspaceId, runId, connectionId);
     if (!admission.admitted) {
       if (admission.reason === "workspace_cap") {
-        await delay(job, token, SLOT_RETRY_MS + Math.round(Math.random() * SLOT_RETRY_MS), "waiting for a slot of the workspace's concurrency cap");
+        await delay(job, token, SLOT_RETRY_MS + Math.round(Math.random() * SLOT_RETRY_MS), "workspace_cap", "waiting for a slot of the workspace's concurrency cap");
       }
-      await delay(job, token, admission.waitMs + Math.round(Math.random() * Math.min(250, admission.waitMs)), "waiting for the connection's rate limit");
+      const ms = admission.waitMs + Math.round(Math.random() * Math.min(250, admission.waitMs));
+      if (admission.reason === "connection_paused") await delay(job, token, ms, "connection_paused", "waiting: the upstream asked this connection to slow down (Retry-After)");
+      await delay(job, token, ms, "rate_limit", "waiting for the connection's rate limit");
     }
+    // How the attempt went, for the connection's adaptive pace (given back with the slot in `finally`).
+    let pace: PaceOutcome = null;
+    let limits: PaceLimits | null = null;
     try {
       const run = await store.claim(runId);
       if (!run) return; // canceled, or ended by an earlier job: nothing to do
@@ -148,6 +155,10 @@ export function createRunProcessor(deps: ProcessRunDeps) {
 
       const result = await callUpstream(run);
       if (!result) return;
+      limits = run.connection ? { minRps: run.connection.rate_min_rps, maxRps: run.connection.rate_max_rps } : null;
+      pace = result.ok ? "ok" : result.error.code === "UPSTREAM_RATE_LIMITED" ? "slow" : null;
+      if (result.ok && run.connection?.status === "degraded") await deps.health.recovered(run.workspace_id, connectionId);
+      if (!result.ok && isUpstreamTrouble(result.error.code, result.error.upstream_status)) await deps.health.trouble(run.workspace_id, connectionId, result.error.message);
       if (result.ok) {
         const check = deps.registry.validateOutput(run.action, result.data);
         if (!check.valid) logger.warn({ runId, action: run.action, problems: check.errors.slice(0, 5) }, "upstream answer does not match the action's output schema");
@@ -157,13 +168,14 @@ export function createRunProcessor(deps: ProcessRunDeps) {
 
       const { error } = result;
       if (error.code === "UPSTREAM_UNAUTHORIZED") {
-        await markConnectionInvalid(deps.pool, run.workspace_id, connectionId, error.message).catch((e: Error) => logger.error({ err: e }, "could not mark connection invalid"));
+        await deps.health.rejected(run.workspace_id, connectionId, `a run was refused (${error.upstream_status ?? 401}): ${error.message}`);
       }
       const retrying = error.retryable && run.attempt < deps.maxAttempts;
       const ms = retryDelayMs(run.attempt, result.retryAfterMs, deps.backoff);
-      if (error.code === "UPSTREAM_RATE_LIMITED") {
-        // Slow down every run of this connection, not only this one, for as long as this run waits.
-        await fairness.pauseConnection(connectionId, result.retryAfterMs ?? ms).catch(() => {});
+      if (error.code === "UPSTREAM_RATE_LIMITED" && result.retryAfterMs !== undefined) {
+        // The upstream said until when: pause every run of this connection, not only this one. (A bare 429 only
+        // lowers the connection's pace, in `release`.)
+        await fairness.pauseConnection(connectionId, result.retryAfterMs).catch(() => {});
       }
       if (retrying) {
         const reason = `attempt ${run.attempt} of ${deps.maxAttempts} failed (${error.code}${error.upstream_status ? ` ${error.upstream_status}` : ""}); retrying in ${(ms / 1000).toFixed(1)} s`;
@@ -177,7 +189,7 @@ export function createRunProcessor(deps: ProcessRunDeps) {
       await end(run, "failed", { data: null, error, successful: false }, { upstreamStatus: error.upstream_status ?? null, latencyMs: result.latencyMs });
     } finally {
       const ended = endedHere.delete(runId);
-      await fairness.release(workspaceId, runId, ended).catch(() => {});
+      await fairness.release(workspaceId, runId, ended, { connectionId, pace, limits }).catch(() => {});
     }
   };
 }

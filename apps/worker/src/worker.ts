@@ -6,11 +6,13 @@ import type { Logger } from "@nagent/logger";
 import type { Registry } from "@nagent/registry";
 import type { Runner } from "@nagent/runner";
 import { createRunStore, deleteExpiredRuns } from "@nagent/runs";
-import { createFairness, createRunProducer, MAINTENANCE_QUEUE, MAINTENANCE_SCHEDULES, RUNS_QUEUE, type MaintenanceJobName, type RunJobData } from "@nagent/queue";
+import { createFairness, createRunProducer, MAINTENANCE_QUEUE, MAINTENANCE_SCHEDULES, RUNS_QUEUE, type FairnessOptions, type MaintenanceJobName, type RunJobData } from "@nagent/queue";
 import type { Vault } from "@nagent/vault";
 import { createRunMetricsRecorder } from "@nagent/metrics";
 import { createRunProcessor, type ProcessRunDeps } from "./process-run";
 import { createStuckRunSweeper } from "./sweep-stuck-runs";
+import { createConnectionHealth } from "./connection-status";
+import { createConnectionProber, DEFAULT_PROBE_OPTIONS, type ProbeOptions } from "./probe-connections";
 
 export interface WorkerDeps {
   readonly config: Config;
@@ -26,6 +28,10 @@ export interface WorkerDeps {
   /** Overrides for tests (e.g. short backoff). */
   readonly backoff?: ProcessRunDeps["backoff"];
   readonly sweep?: Partial<{ queuedForMs: number; runningForMs: number; everyMs: number }>;
+  /** The connection health probe: how often it looks for due connections, and each connection's backoff. */
+  readonly probe?: Partial<ProbeOptions & { everyMs: number }>;
+  /** Adaptive pacing tuning (tests, benchmarks); the start rate is NAGENT_CONNECTION_RATE_PER_SEC. */
+  readonly pacing?: FairnessOptions["pacing"];
 }
 
 /**
@@ -42,7 +48,18 @@ export async function startWorkers(deps: WorkerDeps) {
     prefix,
     workspaceConcurrency: config.workspaceConcurrency,
     connectionRatePerSec: config.connectionRatePerSec,
+    ...(deps.pacing ? { pacing: deps.pacing } : {}),
     leaseMs: config.upstreamTimeoutMs * 2 + 10_000,
+  });
+  const probeOptions: ProbeOptions = {
+    batch: deps.probe?.batch ?? DEFAULT_PROBE_OPTIONS.batch,
+    baseMs: deps.probe?.baseMs ?? DEFAULT_PROBE_OPTIONS.baseMs,
+    capMs: deps.probe?.capMs ?? DEFAULT_PROBE_OPTIONS.capMs,
+  };
+  const health = createConnectionHealth({ pool: deps.pool, redis: deps.redis, prefix, logger, firstProbeInMs: probeOptions.baseMs });
+  const probe = createConnectionProber({
+    pool: deps.pool, registry: deps.registry, runner: deps.runner, vault: deps.vault, logger, options: probeOptions,
+    defaultBaseUrl: () => config.scaleBaseUrl,
   });
   const producer = createRunProducer({ redis: deps.redis, prefix, fairness });
   // Cluster-wide run metrics in Redis, rendered by the API's GET /metrics. Best effort: the run is already recorded.
@@ -52,7 +69,7 @@ export async function startWorkers(deps: WorkerDeps) {
     deps.onRunFinished?.(run);
   };
   const processRun = createRunProcessor({
-    pool: deps.pool, store, registry: deps.registry, vault: deps.vault, runner: deps.runner, fairness, logger,
+    pool: deps.pool, store, registry: deps.registry, vault: deps.vault, runner: deps.runner, fairness, health, logger,
     maxAttempts: config.maxAttempts,
     ...(deps.backoff ? { backoff: deps.backoff } : {}),
     onRunFinished,
@@ -89,6 +106,7 @@ export async function startWorkers(deps: WorkerDeps) {
   const schedules: Record<MaintenanceJobName, number> = {
     "sweep-stuck-runs": deps.sweep?.everyMs ?? MAINTENANCE_SCHEDULES["sweep-stuck-runs"].everyMs,
     "delete-expired-runs": MAINTENANCE_SCHEDULES["delete-expired-runs"].everyMs,
+    "probe-connections": deps.probe?.everyMs ?? MAINTENANCE_SCHEDULES["probe-connections"].everyMs,
   };
   for (const [name, every] of Object.entries(schedules)) {
     await maintenanceQueue.upsertJobScheduler(name, { every }, { name, opts: { removeOnComplete: true, removeOnFail: 100 } });
@@ -106,6 +124,11 @@ export async function startWorkers(deps: WorkerDeps) {
         if (result.deleted > 0) logger.info(result, "expired runs deleted");
         return result;
       }
+      case "probe-connections": {
+        const result = await probe();
+        if (result.probed > 0) logger.info(result, "connections probed");
+        return result;
+      }
     }
   }, { connection: deps.redis, prefix, concurrency: 1 });
   maintenance.on("error", (err) => logger.error({ err: { message: err.message } }, "maintenance worker error"));
@@ -116,6 +139,9 @@ export async function startWorkers(deps: WorkerDeps) {
   return {
     runs,
     sweep,
+    /** One round of the connection health probe now (tests; the schedule runs it too). */
+    probe,
+    fairness,
     /** Stops taking jobs; waits for in-flight runs (the caller bounds how long). */
     async close(): Promise<void> {
       stopping.abort();

@@ -65,7 +65,7 @@ export class InvalidRunQueryError extends Error {
 
 // Summaries only: `output` is never read, so a large (TOASTed) output is never fetched or decompressed for a list.
 const COLUMNS = "id, connection_id, integration, action, schema_version, status, status_reason, input_truncated, output_truncated, " +
-  "error_code, idempotency_key, attempts_count, created_at, started_at, finished_at, next_attempt_at, source, toolset_id";
+  "error_code, idempotency_key, attempts_count, created_at, started_at, finished_at, next_attempt_at, source, toolset_id, waiting";
 const ORDER = "ORDER BY created_at DESC, id DESC";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

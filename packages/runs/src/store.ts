@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { Envelope, RunSource, RunStatus } from "./types";
+import type { Envelope, RunSource, RunStatus, Waiting, WaitingReason } from "./types";
 import { createBatcher } from "@nagent/batch";
 import { claimRuns, EVENT_COLUMNS, finishRuns, insertRuns, notify, type ClaimRow, type FinishItem, type InsertItem } from "./hot-path";
 import { compactJson, STORED_INPUT_MAX_BYTES, STORED_OUTPUT_MAX_BYTES } from "./compact";
@@ -61,6 +61,8 @@ export interface RunRow {
   readonly attempt_started_at: Date | null;
   readonly source: RunSource;
   readonly toolset_id: string | null;
+  /** Why a queued run waits (null when it does not). */
+  readonly waiting: Waiting | null;
 }
 
 export interface AttemptRow {
@@ -78,8 +80,17 @@ export interface AttemptRow {
 /** A claimed run with what the worker needs to call the upstream. */
 export interface ClaimedRun extends Pick<ClaimRow, "id" | "workspace_id" | "connection_id" | "integration" | "action" | "input"> {
   readonly attempt: number;
-  readonly connection: { readonly ciphertext: Buffer; readonly base_url: string | null; readonly status: string } | null;
+  readonly connection: { readonly ciphertext: Buffer; readonly base_url: string | null; readonly status: string; readonly rate_min_rps: number | null; readonly rate_max_rps: number | null } | null;
 }
+
+/**
+ * The `waiting` object built in SQL: the reason, since when (kept while the reason stays the same) and the resume time
+ * `delayMs` from now. Reads the row's current `waiting` (an UPDATE's SET sees the old row).
+ */
+const WAITING_JSON = (reason: string, delayMs: string) =>
+  `jsonb_build_object('reason', ${reason}, ` +
+  `'since', CASE WHEN waiting->>'reason' = ${reason} THEN waiting->'since' ELSE to_jsonb(to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) END, ` +
+  `'resume_at', to_char((now() + make_interval(secs => ${delayMs}::double precision / 1000)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
 
 /** How long an Idempotency-Key binds its request (Stripe: 24 hours). */
 export const IDEMPOTENCY_WINDOW_HOURS = 24;
@@ -203,7 +214,7 @@ export function createRunStore(pool: pg.Pool) {
         action: row.action,
         input: row.input,
         attempt: row.attempts_count,
-        connection: row.ciphertext ? { ciphertext: row.ciphertext, base_url: row.base_url, status: row.connection_status ?? "active" } : null,
+        connection: row.ciphertext ? { ciphertext: row.ciphertext, base_url: row.base_url, status: row.connection_status ?? "active", rate_min_rps: row.rate_min_rps, rate_max_rps: row.rate_max_rps } : null,
       };
     },
 
@@ -228,7 +239,8 @@ export function createRunStore(pool: pg.Pool) {
     async retryLater(run: { id: string; attempt: number }, outcome: AttemptOutcome & { delayMs: number; reason: string }): Promise<boolean> {
       const { rowCount } = await query("run-retry-later",
         `WITH upd AS (
-           UPDATE run SET status = 'queued', status_reason = $8, next_attempt_at = now() + make_interval(secs => $7::double precision / 1000), updated_at = now()
+           UPDATE run SET status = 'queued', status_reason = $8, next_attempt_at = now() + make_interval(secs => $7::double precision / 1000), updated_at = now(),
+                  waiting = ${WAITING_JSON("'retry_backoff'", "$7")}
            WHERE id = $1 AND status = 'running' AND attempts_count = $2
            RETURNING ${EVENT_COLUMNS}, attempt_started_at
          ), att AS (
@@ -244,13 +256,32 @@ export function createRunStore(pool: pg.Pool) {
       return (rowCount ?? 0) > 0;
     },
 
-    /** Records why a queued run waits (rate limit, workspace cap) without touching its attempts. */
-    async noteWaiting(id: string, reason: string, delayMs: number): Promise<void> {
+    /**
+     * Records why a queued run waits (`waiting`: reason, since, resume_at; and the human `status_reason`) without
+     * touching its attempts, and tells the run's event stream. Written only when the reason changes or the resume time
+     * moves by more than a second, so a run re-delayed many times (a long wait for the workspace's cap) costs few writes.
+     */
+    async noteWaiting(id: string, reason: WaitingReason, statusReason: string, delayMs: number): Promise<void> {
       await query("run-note-waiting",
-        `UPDATE run SET status_reason = $2, next_attempt_at = now() + make_interval(secs => $3::double precision / 1000)
-         WHERE id = $1 AND status = 'queued' AND status_reason IS DISTINCT FROM $2`,
-        [id, reason, delayMs],
+        `WITH upd AS (
+           UPDATE run SET status_reason = $2, next_attempt_at = now() + make_interval(secs => $3::double precision / 1000),
+                  waiting = ${WAITING_JSON("$4::text", "$3")}
+           WHERE id = $1 AND status = 'queued'
+             AND (waiting IS NULL OR waiting->>'reason' IS DISTINCT FROM $4::text OR status_reason IS DISTINCT FROM $2
+                  OR next_attempt_at IS NULL OR abs(EXTRACT(EPOCH FROM (next_attempt_at - now())) * 1000 - $3::double precision) > 1000)
+           RETURNING ${EVENT_COLUMNS}
+         )
+         SELECT ${notify("upd", "$2::text")} FROM upd`,
+        [id, statusReason, delayMs, reason],
       );
+    },
+
+    /** A queued run's rank among its workspace's queued runs, oldest first (1 = next in line). */
+    async queuePosition(workspaceId: string, run: { id: string; created_at: Date }): Promise<number> {
+      const { rows } = await query<{ n: number }>("run-queue-position",
+        `SELECT count(*)::int + 1 AS n FROM run WHERE workspace_id = $1 AND status = 'queued' AND (created_at, id) < ($2, $3::uuid)`,
+        [workspaceId, run.created_at, run.id]);
+      return rows[0]?.n ?? 1;
     },
 
     /** Cancels a queued run (no attempt in flight). Returns the run, or null when it is not queued (or not found). */
@@ -259,7 +290,7 @@ export function createRunStore(pool: pg.Pool) {
       const { rows } = await query<RunRow & { pg_notify: unknown }>("run-cancel",
         `WITH upd AS (
            UPDATE run SET status = 'canceled', output = $3, error_code = 'CANCELED', finished_at = now(), updated_at = now(),
-                  status_reason = 'canceled by request', next_attempt_at = NULL
+                  status_reason = 'canceled by request', next_attempt_at = NULL, waiting = NULL
            WHERE id = $1 AND workspace_id = $2 AND status = 'queued'
            RETURNING *
          )
@@ -299,9 +330,9 @@ export function createRunStore(pool: pg.Pool) {
         `WITH prev AS (
            SELECT id, status, attempts_count, attempt_started_at FROM run WHERE id = $1 AND status IN ('queued', 'running') FOR UPDATE
          ), fin AS (
-           UPDATE run r SET status = 'failed', output = $3, error_code = $2, finished_at = now(), updated_at = now(), status_reason = NULL, next_attempt_at = NULL
+           UPDATE run r SET status = 'failed', output = $3, error_code = $2, finished_at = now(), updated_at = now(), status_reason = NULL, next_attempt_at = NULL, waiting = NULL
            FROM prev WHERE r.id = prev.id
-           RETURNING r.id, r.workspace_id, r.status, r.attempts_count, r.action, r.integration, r.error_code
+           RETURNING r.id, r.workspace_id, r.status, r.attempts_count, r.action, r.integration, r.error_code, r.waiting
          ), att AS (
            INSERT INTO run_attempt (run_id, number, started_at, finished_at, outcome, error_code)
            SELECT id, attempts_count, COALESCE(attempt_started_at, now()), now(), 'lost', $2 FROM prev WHERE status = 'running' AND attempts_count > 0

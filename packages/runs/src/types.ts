@@ -11,6 +11,17 @@ export function isTerminal(status: string): boolean {
   return (TERMINAL_STATUSES as readonly string[]).includes(status);
 }
 
+/** Why a queued run is not running, and until when (`run.waiting`); null when it does not wait. */
+export type WaitingReason = "rate_limit" | "workspace_cap" | "retry_backoff" | "connection_paused";
+export const WAITING_REASONS: readonly WaitingReason[] = ["rate_limit", "workspace_cap", "retry_backoff", "connection_paused"];
+export interface Waiting {
+  readonly reason: WaitingReason;
+  /** When the run started waiting for this reason (ISO 8601). */
+  readonly since: string;
+  /** When it is due to be tried again (ISO 8601). */
+  readonly resume_at?: string;
+}
+
 /** The error of a failed run's envelope. */
 export interface RunError {
   readonly code: string;
@@ -36,6 +47,8 @@ export interface RunEvent {
   readonly action: string;
   readonly integration: string;
   readonly error_code: string | null;
+  /** Why a queued run waits, when it does. */
+  readonly waiting?: Waiting | null;
   readonly at: string;
   /** Terminal events carry the envelope when it is small (NOTIFY payloads are limited to 8000 bytes); else read the run. */
   readonly output?: Envelope | null;

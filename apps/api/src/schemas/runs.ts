@@ -32,6 +32,16 @@ export const Attempt = Type.Object({
   retry_delay_ms: Type.Union([Type.Integer(), Type.Null()]),
 });
 
+/** Why a queued run is not running, and until when. */
+export const Waiting = Type.Object({
+  reason: Type.Enum(["rate_limit", "workspace_cap", "retry_backoff", "connection_paused"], {
+    description: "rate_limit: the connection's pace (adaptive, see the README); workspace_cap: the workspace runs its maximum of runs at once; retry_backoff: waiting between attempts; connection_paused: the upstream asked the connection to slow down (429 with Retry-After).",
+  }),
+  since: Timestamp,
+  resume_at: Type.Optional(Timestamp),
+  position: Type.Optional(Type.Integer({ minimum: 1, description: "GET /v1/runs/:id only: the run's rank among its workspace's queued runs, oldest first." })),
+}, { title: "Waiting" });
+
 /** The fields a run shows in a list and in full. */
 const runFields = {
   id: Uuid,
@@ -52,6 +62,7 @@ const runFields = {
   started_at: NullableTimestamp,
   finished_at: NullableTimestamp,
   next_attempt_at: NullableTimestamp,
+  waiting: Type.Union([Waiting, Type.Null()]),
   duration_ms: Type.Union([Type.Integer(), Type.Null()]),
 };
 

@@ -4,13 +4,17 @@ export interface ConnectionView {
   integration: string;
   name: string;
   is_default: boolean;
-  status: "active" | "invalid";
+  status: "active" | "degraded" | "invalid";
   credential_hint: string;
   base_url: string | null;
   created_at: string;
   updated_at: string;
   last_verified_at: string | null;
   last_error: string | null;
+  /** Bounds of the connection's adaptive pacing (null: the deployment's). */
+  rate_limit: { min_rps: number | null; max_rps: number | null };
+  /** When the health probe re-tests a degraded or invalid connection next. */
+  next_probe_at: string | null;
 }
 
 export interface ConnectionRow {
@@ -26,6 +30,9 @@ export interface ConnectionRow {
   updatedAt: Date;
   lastVerifiedAt: Date | null;
   lastError: string | null;
+  rateMinRps: number | null;
+  rateMaxRps: number | null;
+  nextProbeAt: Date | null;
 }
 
 export function toConnectionView(row: ConnectionRow): ConnectionView {
@@ -34,12 +41,27 @@ export function toConnectionView(row: ConnectionRow): ConnectionView {
     integration: row.integration,
     name: row.name,
     is_default: row.isDefault,
-    status: row.status === "invalid" ? "invalid" : "active",
+    status: row.status === "invalid" ? "invalid" : row.status === "degraded" ? "degraded" : "active",
     credential_hint: row.credentialHint,
     base_url: row.baseUrl,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
     last_verified_at: row.lastVerifiedAt?.toISOString() ?? null,
     last_error: row.lastError,
+    rate_limit: { min_rps: row.rateMinRps, max_rps: row.rateMaxRps },
+    next_probe_at: row.status === "active" ? null : row.nextProbeAt?.toISOString() ?? null,
   };
+}
+
+/** A status transition as GET /v1/connections/:id/events shows it. */
+export interface ConnectionEventView {
+  id: string;
+  from: string;
+  to: string;
+  reason: string;
+  created_at: string;
+}
+
+export function toConnectionEventView(row: { id: string; from_status: string; to_status: string; reason: string; created_at: Date }): ConnectionEventView {
+  return { id: row.id, from: row.from_status, to: row.to_status, reason: row.reason, created_at: row.created_at.toISOString() };
 }

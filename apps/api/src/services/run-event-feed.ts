@@ -1,5 +1,5 @@
 import { AppError } from "@nagent/errors";
-import { isTerminal, type Envelope, type RunEvent, type RunEventHub, type RunRow, type RunStatus, type RunStore } from "@nagent/runs";
+import { isTerminal, type Envelope, type RunEvent, type RunEventHub, type RunRow, type RunStatus, type RunStore, type Waiting } from "@nagent/runs";
 
 /** One state of a run as its event stream sends it: the full current state, so a client never needs an earlier one. */
 export interface RunUpdate {
@@ -9,6 +9,8 @@ export interface RunUpdate {
   readonly attempt: number;
   /** Why the run is in this state (e.g. waiting for a retry), when known. */
   readonly reason: string | null;
+  /** Why a queued run waits (rate_limit, workspace_cap, retry_backoff, connection_paused), since and until when. */
+  readonly waiting: Waiting | null;
   /** When the run entered this state. */
   readonly at: string;
   /** The run's envelope, in terminal states only. */
@@ -43,6 +45,7 @@ const fromRow = (row: RunRow): RunUpdate => ({
   status: row.status,
   attempt: row.attempts_count,
   reason: row.status_reason,
+  waiting: row.status === "queued" ? row.waiting : null,
   at: row.updated_at.toISOString(),
   ...(isTerminal(row.status) ? { output: row.output } : {}),
 });
@@ -92,7 +95,7 @@ export function createRunEventFeed(deps: { store: RunStore; events: RunEventHub;
       const at = order(event.status, event.attempt);
       // Older than what the client has, or the same state with nothing new to say.
       if (at < last || (at === last && event.reason === lastReason)) return;
-      const update: RunUpdate = { id: event.id, status: event.status, attempt: event.attempt, reason: event.reason, at: event.at };
+      const update: RunUpdate = { id: event.id, status: event.status, attempt: event.attempt, reason: event.reason, waiting: event.status === "queued" ? event.waiting ?? null : null, at: event.at };
       if (isTerminal(event.status)) void finishWith(update);
       else emit(update);
     };

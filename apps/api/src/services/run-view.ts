@@ -1,4 +1,4 @@
-import type { AttemptRow, Envelope, RunRow, RunSource, RunStatus } from "@nagent/runs";
+import type { AttemptRow, Envelope, RunRow, RunSource, RunStatus, Waiting } from "@nagent/runs";
 
 export interface AttemptView {
   number: number;
@@ -34,6 +34,8 @@ export interface RunView {
   started_at: string | null;
   finished_at: string | null;
   next_attempt_at: string | null;
+  /** Why a queued run waits, and until when (position: GET /v1/runs/:id only). */
+  waiting: (Waiting & { position?: number }) | null;
   /** From the first attempt's start to the end. */
   duration_ms: number | null;
 }
@@ -61,6 +63,7 @@ export function runFields(row: Omit<RunRow, "workspace_id" | "input" | "output" 
     started_at: iso(row.started_at),
     finished_at: iso(row.finished_at),
     next_attempt_at: iso(row.next_attempt_at),
+    waiting: row.status === "queued" ? row.waiting : null,
     duration_ms: row.started_at && row.finished_at ? row.finished_at.getTime() - row.started_at.getTime() : null,
   };
 }

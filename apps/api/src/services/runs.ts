@@ -45,7 +45,9 @@ export function createRunService(deps: { store: RunStore; lister: RunLister; pro
     async get(workspaceId: string, id: string): Promise<RunView> {
       const [run, attempts] = await Promise.all([store.get(workspaceId, id), store.attempts(workspaceId, id)]);
       if (!run) throw notFound("Run");
-      return toRunView(run, attempts);
+      const view = toRunView(run, attempts);
+      if (view.waiting) view.waiting = { ...view.waiting, position: await store.queuePosition(workspaceId, run) };
+      return view;
     },
 
     /** Cancels a queued run (no attempt in flight, including one waiting for a retry). */
