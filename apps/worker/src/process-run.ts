@@ -158,7 +158,7 @@ export function createRunProcessor(deps: ProcessRunDeps) {
       limits = run.connection ? { minRps: run.connection.rate_min_rps, maxRps: run.connection.rate_max_rps } : null;
       pace = result.ok ? "ok" : result.error.code === "UPSTREAM_RATE_LIMITED" ? "slow" : null;
       if (result.ok && run.connection?.status === "degraded") await deps.health.recovered(run.workspace_id, connectionId);
-      if (!result.ok && isUpstreamTrouble(result.error.code, result.error.upstream_status)) await deps.health.trouble(run.workspace_id, connectionId, result.error.message);
+      if (!result.ok && isUpstreamTrouble(result.error.code, result.error.upstream_status)) await deps.health.trouble(run.workspace_id, connectionId, `${result.error.code}${result.error.upstream_status ? ` ${result.error.upstream_status}` : ""}: ${result.error.message}`);
       if (result.ok) {
         const check = deps.registry.validateOutput(run.action, result.data);
         if (!check.valid) logger.warn({ runId, action: run.action, problems: check.errors.slice(0, 5) }, "upstream answer does not match the action's output schema");
