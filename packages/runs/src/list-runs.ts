@@ -15,7 +15,7 @@ import { RUN_SOURCES, type RunSource, type RunStatus } from "./types";
  */
 
 /** Every status a run can have; the `run_status_check` constraint holds the table to this list (see `pageSql`). */
-export const RUN_STATUSES: readonly RunStatus[] = ["queued", "running", "succeeded", "failed", "canceled"];
+export const RUN_STATUSES: readonly RunStatus[] = ["queued", "running", "succeeded", "failed", "canceled", "unknown"];
 
 export const LIST_RUNS_DEFAULT_LIMIT = 50;
 export const LIST_RUNS_MAX_LIMIT = 200;

@@ -1,11 +1,26 @@
-/** Run status: queued → running → succeeded | failed; queued → canceled; running → queued between attempts. */
-export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "canceled";
+/**
+ * Run status: queued → running → succeeded | failed | unknown; queued → canceled; running → queued between attempts;
+ * unknown → succeeded | failed when the caller reconciles it (POST /v1/runs/:id/reconcile). `unknown`: a write that
+ * may have reached the upstream, whose outcome could not be established and that cannot be repeated safely.
+ */
+export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "canceled" | "unknown";
 
 /** Where a run came from: the REST execute route or an MCP tools/call. */
 export type RunSource = "api" | "mcp";
 export const RUN_SOURCES: readonly RunSource[] = ["api", "mcp"];
 
-export const TERMINAL_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "canceled"];
+/** Ended: no attempt will follow (an `unknown` run changes only when its caller reconciles it). */
+export const TERMINAL_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "canceled", "unknown"];
+
+/** What an upstream answer's check against the action's output schema found (`run.output_check`). */
+export interface OutputCheck {
+  readonly valid: boolean;
+  /** At most 10, each `{path, message}` with `path` a JSON pointer into `data`. */
+  readonly problems: { readonly path: string; readonly message: string }[];
+}
+
+/** A workspace's choice for answers that do not match the output schema (workspace.output_check). */
+export type OutputCheckMode = "record" | "strict";
 
 export function isTerminal(status: string): boolean {
   return (TERMINAL_STATUSES as readonly string[]).includes(status);

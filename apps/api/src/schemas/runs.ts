@@ -1,8 +1,10 @@
 import { Type } from "typebox";
 import { Cursor, Limit, NullableTimestamp, Timestamp, Uuid } from "./common";
 
-export const RunStatus = Type.Enum(["queued", "running", "succeeded", "failed", "canceled"], {
-  description: "queued → running → succeeded | failed; queued → canceled. A run waiting between attempts is queued again (see status_reason).",
+export const RunStatus = Type.Enum(["queued", "running", "succeeded", "failed", "canceled", "unknown"], {
+  description: "queued → running → succeeded | failed | unknown; queued → canceled. A run waiting between attempts is queued again (see status_reason). " +
+    "unknown: a write that may have reached the upstream but whose outcome could not be established and that cannot be repeated safely " +
+    "(error UPSTREAM_OUTCOME_UNKNOWN); POST /v1/runs/:id/reconcile records what the caller found (→ succeeded or failed).",
 });
 
 const RunSource_ = Type.Enum(["api", "mcp"], { description: "Where the run came from: POST /v1/actions/:slug/execute (api) or an MCP tools/call (mcp)." });
@@ -66,10 +68,19 @@ const runFields = {
   duration_ms: Type.Union([Type.Integer(), Type.Null()]),
 };
 
+export const OutputCheck = Type.Object({
+  valid: Type.Boolean(),
+  problems: Type.Array(Type.Object({ path: Type.String({ description: "JSON pointer into data." }), message: Type.String() }), { maxItems: 10 }),
+}, { title: "OutputCheck", description: "The upstream answer checked against the action's output_schema (at most 10 problems)." });
+
 export const Run = Type.Object({
   ...runFields,
-  input: Type.Unknown({ description: "The input as given; large values compacted once the run ended (input_truncated)." }),
+  input: Type.Unknown({ description: "The input as given, with fields the action's schema marks writeOnly or x-sensitive masked as \"[redacted]\"; large values compacted once the run ended (input_truncated)." }),
+  platform_assigned: Type.Array(Type.String(), { description: "Input properties the platform filled in (a task create's unique_id, so that a lost answer can be recovered)." }),
   output: Type.Union([Envelope, Type.Null()]),
+  output_check: Type.Union([OutputCheck, Type.Null()]),
+  reconciled_at: NullableTimestamp,
+  reconciled_by: Type.Union([Type.String(), Type.Null()], { description: "The API key (id) that reconciled an unknown run." }),
   attempts: Type.Optional(Type.Array(Attempt)),
 }, { title: "Run" });
 
@@ -113,3 +124,18 @@ export const RunStats = Type.Object({
     description: "Runs created per minute (by current status), oldest first; minutes without runs are absent.",
   }),
 }, { title: "RunStats" });
+
+/** POST /v1/runs/:id/reconcile: what the caller found out about an `unknown` run. */
+export const ReconcileRunBody = Type.Union([
+  Type.Object({
+    status: Type.Literal("succeeded"),
+    data: Type.Unsafe<unknown>({ maxProperties: 1000, maxItems: 10000, description: "What the write produced, as the caller read it: validated against the action's output_schema." }),
+  }, { additionalProperties: false }),
+  Type.Object({
+    status: Type.Literal("failed"),
+    error: Type.Optional(Type.Object({
+      code: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Z][A-Z0-9_]*$" })),
+      message: Type.String({ minLength: 1, maxLength: 1000 }),
+    }, { additionalProperties: false })),
+  }, { additionalProperties: false }),
+], { title: "ReconcileRunBody" });
