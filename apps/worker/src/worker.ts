@@ -8,6 +8,7 @@ import type { Runner } from "@nagent/runner";
 import { createRunStore, deleteExpiredRuns } from "@nagent/runs";
 import { createFairness, createRunProducer, MAINTENANCE_QUEUE, MAINTENANCE_SCHEDULES, RUNS_QUEUE, type FairnessOptions, type MaintenanceJobName, type RunJobData } from "@nagent/queue";
 import type { Vault } from "@nagent/vault";
+import type { ConnectionTransition } from "@nagent/db";
 import { createRunMetricsRecorder } from "@nagent/metrics";
 import { createRunProcessor, type ProcessRunDeps } from "./process-run";
 import { createStuckRunSweeper } from "./sweep-stuck-runs";
@@ -56,11 +57,6 @@ export async function startWorkers(deps: WorkerDeps) {
     baseMs: deps.probe?.baseMs ?? DEFAULT_PROBE_OPTIONS.baseMs,
     capMs: deps.probe?.capMs ?? DEFAULT_PROBE_OPTIONS.capMs,
   };
-  const health = createConnectionHealth({ pool: deps.pool, redis: deps.redis, prefix, logger, firstProbeInMs: probeOptions.baseMs });
-  const probe = createConnectionProber({
-    pool: deps.pool, registry: deps.registry, runner: deps.runner, vault: deps.vault, logger, options: probeOptions,
-    defaultBaseUrl: () => config.scaleBaseUrl,
-  });
   const producer = createRunProducer({ redis: deps.redis, prefix, fairness });
   // Cluster-wide run metrics in Redis, rendered by the API's GET /metrics. Best effort: the run is already recorded.
   const runMetrics = createRunMetricsRecorder(deps.redis, { prefix });
@@ -68,6 +64,15 @@ export async function startWorkers(deps: WorkerDeps) {
     runMetrics.runFinished(run).catch((err: Error) => logger.warn({ err: { message: err.message } }, "could not record run metrics"));
     deps.onRunFinished?.(run);
   };
+  // Every status transition is counted (nagent_connection_status_transitions_total).
+  const onTransition = (t: ConnectionTransition) => {
+    runMetrics.connectionTransition(t).catch((err: Error) => logger.warn({ err: { message: err.message } }, "could not record a connection metric"));
+  };
+  const health = createConnectionHealth({ pool: deps.pool, redis: deps.redis, prefix, logger, firstProbeInMs: probeOptions.baseMs, onTransition });
+  const probe = createConnectionProber({
+    pool: deps.pool, registry: deps.registry, runner: deps.runner, vault: deps.vault, logger, options: probeOptions,
+    defaultBaseUrl: () => config.scaleBaseUrl, onTransition,
+  });
   const processRun = createRunProcessor({
     pool: deps.pool, store, registry: deps.registry, vault: deps.vault, runner: deps.runner, fairness, health, logger,
     maxAttempts: config.maxAttempts,

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { bucketOf, labelField, metricKey, RUN_ATTEMPTS, RUN_DURATION, RUNS_FINISHED, RUNS_STARTED, UPSTREAM_LATENCY, type HistogramSpec, type RunMetricSpec } from "./schema";
+import { bucketOf, CONNECTION_TRANSITIONS, labelField, metricKey, RUN_ATTEMPTS, RUN_DURATION, RUNS_FINISHED, RUNS_STARTED, UPSTREAM_LATENCY, type HistogramSpec, type RunMetricSpec } from "./schema";
 
 /** A run that was created. */
 export interface StartedRunSample {
@@ -48,7 +48,7 @@ export function createRunMetricsRecorder(redis: Redis, options: { prefix: string
   const flushMs = options.flushMs ?? 200;
   const r = redis as MetricsRedis;
   if (!("nagentMetricsIncrement" in r)) redis.defineCommand("nagentMetricsIncrement", { lua: INCREMENT });
-  const specs = [RUNS_STARTED, RUNS_FINISHED, RUN_DURATION, UPSTREAM_LATENCY, RUN_ATTEMPTS];
+  const specs = [RUNS_STARTED, RUNS_FINISHED, RUN_DURATION, UPSTREAM_LATENCY, RUN_ATTEMPTS, CONNECTION_TRANSITIONS];
   const keys = specs.map((spec) => metricKey(prefix, spec));
   const keyIndex = new Map(specs.map((spec, i) => [spec, i + 1]));
   /** Pending increments: "<key index>\u0000<field>" → [amount, kind]. */
@@ -106,6 +106,12 @@ export function createRunMetricsRecorder(redis: Redis, options: { prefix: string
       if (run.durationMs !== null) observe(RUN_DURATION, labels, Math.max(0, run.durationMs) / 1000);
       if (run.upstreamLatencyMs !== null) observe(UPSTREAM_LATENCY, labels, Math.max(0, run.upstreamLatencyMs) / 1000);
       if (run.attempts !== null) observe(RUN_ATTEMPTS, labels, run.attempts);
+      return nextFlush();
+    },
+
+    /** A connection changed status (see recordConnectionTransition). */
+    connectionTransition(t: { readonly integration: string; readonly from: string; readonly to: string }): Promise<void> {
+      add(CONNECTION_TRANSITIONS, labelField([t.integration, t.from, t.to]), 1);
       return nextFlush();
     },
 

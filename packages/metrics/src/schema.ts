@@ -66,7 +66,14 @@ export const RUN_ATTEMPTS: HistogramSpec = {
   buckets: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
 };
 
-export const RUN_METRICS: readonly RunMetricSpec[] = [RUNS_STARTED, RUNS_FINISHED, RUN_DURATION, UPSTREAM_LATENCY, RUN_ATTEMPTS];
+export const CONNECTION_TRANSITIONS: CounterSpec = {
+  kind: "counter",
+  name: "nagent_connection_status_transitions_total",
+  help: "Connection status changes (active, degraded, invalid), by integration, from and to. Cluster-wide.",
+  labelNames: ["integration", "from", "to"],
+};
+
+export const RUN_METRICS: readonly RunMetricSpec[] = [RUNS_STARTED, RUNS_FINISHED, RUN_DURATION, UPSTREAM_LATENCY, RUN_ATTEMPTS, CONNECTION_TRANSITIONS];
 
 /**
  * What a label value may be: registry slugs (`scale_ai`, `SCALE_AI_CREATE_BATCH`), the run status enum and stable

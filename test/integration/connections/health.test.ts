@@ -67,6 +67,15 @@ describe("connection health", () => {
     expect(after[0]!.reason).toContain("probe");
     const ok = await s.execute(ws.apiKey, "SCALE_AI_LIST_BATCHES", { input: {} });
     expect(ok.body.successful).toBe(true);
+
+    // Counted in the cluster-wide metrics, by from and to.
+    const counted = async (from: string, to: string) => {
+      const body = (await s.app.inject({ method: "GET", url: "/metrics" })).body;
+      const line = body.split("\n").find((l) => l.startsWith(`nagent_connection_status_transitions_total{integration="scale_ai",from="${from}",to="${to}"}`));
+      return line ? Number(line.split(" ").at(-1)) : 0;
+    };
+    await expect.poll(() => counted("active", "invalid"), { timeout: 5_000 }).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => counted("invalid", "active"), { timeout: 5_000 }).toBeGreaterThanOrEqual(1);
   }, 60_000);
 
   it("timeouts/5xx degrade an active connection (its runs still go through); a success makes it active again", async () => {
