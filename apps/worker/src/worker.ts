@@ -78,6 +78,7 @@ export async function startWorkers(deps: WorkerDeps) {
     maxAttempts: config.maxAttempts,
     ...(deps.backoff ? { backoff: deps.backoff } : {}),
     onRunFinished,
+    onOutputChecked: (c) => void runMetrics.outputChecked(c).catch((err: Error) => logger.warn({ err: { message: err.message } }, "could not record run metrics")),
   });
 
   // BullMQ renews the lock every lockDuration/2 while the job runs. By default it also outlives one attempt (the

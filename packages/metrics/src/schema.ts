@@ -73,7 +73,14 @@ export const CONNECTION_TRANSITIONS: CounterSpec = {
   labelNames: ["integration", "from", "to"],
 };
 
-export const RUN_METRICS: readonly RunMetricSpec[] = [RUNS_STARTED, RUNS_FINISHED, RUN_DURATION, UPSTREAM_LATENCY, RUN_ATTEMPTS, CONNECTION_TRANSITIONS];
+export const OUTPUT_CHECKS: CounterSpec = {
+  kind: "counter",
+  name: "nagent_output_checks_total",
+  help: "Upstream answers checked against their action's output schema, by result (valid, mismatch). Cluster-wide.",
+  labelNames: [...RUN_LABELS, "result"],
+};
+
+export const RUN_METRICS: readonly RunMetricSpec[] = [RUNS_STARTED, RUNS_FINISHED, RUN_DURATION, UPSTREAM_LATENCY, RUN_ATTEMPTS, OUTPUT_CHECKS, CONNECTION_TRANSITIONS];
 
 /**
  * What a label value may be: registry slugs (`scale_ai`, `SCALE_AI_CREATE_BATCH`), the run status enum and stable

@@ -19,6 +19,9 @@ export interface OutputCheck {
   readonly problems: { readonly path: string; readonly message: string }[];
 }
 
+/** The vault purpose of a run's sealed sensitive input values (bound to the run's id). */
+export const RUN_SENSITIVE_INPUT = "run.sensitive_input";
+
 /** A workspace's choice for answers that do not match the output schema (workspace.output_check). */
 export type OutputCheckMode = "record" | "strict";
 
