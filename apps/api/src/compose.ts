@@ -104,7 +104,7 @@ export function createServices(infra: Infrastructure) {
     workspaces: createWorkspaceService({ prisma, vault, forgetWorkspace: (id) => apiKeys.forgetWorkspace(id) }),
     apiKeys,
     connections,
-    executeAction: createExecuteAction({ registry, connections, store, producer, events, egress: config.egress, logger, syncTimeoutMs: config.syncTimeoutMs,
+    executeAction: createExecuteAction({ registry, connections, store, producer, events, egress: config.egress, logger, vault, syncTimeoutMs: config.syncTimeoutMs,
       onRunStarted: (run) => void runMetrics.runStarted(run).catch(metricsFailed) }),
     runs: countFinishedOnCancel(createRunService({ store, lister: createRunLister(db.pool), producer, fairness, registry }), (run) => void runMetrics.runFinished(run).catch(metricsFailed)),
     runStats: createRunStats({ pool: db.pool }),
