@@ -200,7 +200,13 @@ export function createRunProcessor(deps: ProcessRunDeps) {
       const run = await store.claim(runId);
       if (!run) return; // canceled, or ended by an earlier job: nothing to do
       if (run.attempt > deps.maxAttempts) {
-        await fail(run, "ATTEMPTS_EXHAUSTED", `Gave up after ${deps.maxAttempts} attempts (a worker stopped during the last one).`);
+        // The last attempt's worker stopped during it: a write that is not idempotent may have been carried out.
+        const spec = deps.registry.getRunSpec(run.action);
+        if (spec && run.previousLost && spec.reconcile !== "idempotent") {
+          await endUnknown(run, spec, `the worker of attempt ${run.attempt - 1}, the last allowed, stopped during it`, { upstreamStatus: null, latencyMs: null });
+        } else {
+          await fail(run, "ATTEMPTS_EXHAUSTED", `Gave up after ${deps.maxAttempts} attempts (a worker stopped during the last one).`);
+        }
         return;
       }
 

@@ -2,6 +2,8 @@
 // be reconciled (and POST /v1/runs/:id/reconcile), the output check with strict mode, and redaction of fields the
 // manifest marks sensitive — each provoked with the Scale sandbox's fault injection, against the real services.
 import { randomBytes } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer } from "../../support/app";
@@ -143,6 +145,39 @@ describe("unknown outcome and reconciliation", () => {
     const res = await post(ws.apiKey, `/v1/runs/${id}/reconcile`, { status: "failed", error: { code: "NOT_IMPORTED", message: "No such file in the project." } });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().run).toMatchObject({ status: "failed", error_code: "NOT_IMPORTED", output: { successful: false, data: null, error: { code: "NOT_IMPORTED", message: "No such file in the project.", retryable: false } } });
+  });
+
+  it("an unknown run's event stream stays open and ends with the reconciled state", async () => {
+    const ws = await workspaceWithProject("unknown-sse");
+    ws.faults([{ route: "POST /v1/files/import", drop_after: true, times: 1 }]);
+    const id = await executeAsync(s, ws.apiKey, "SCALE_AI_IMPORT_FILE", { file_url: "https://example.com/images/kitten_012.jpg" });
+    expect((await waitForEnded(ws.apiKey, id)).status).toBe("unknown");
+    await s.app.listen({ host: "127.0.0.1", port: 0 });
+    const url = `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}/v1/runs/${id}/events`;
+    const events: { status: string; output?: { successful: boolean; error: { code: string } | null } | null }[] = [];
+    let ended = false;
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(url, { agent: false, headers: bearer(ws.apiKey) }, resolve).on("error", reject));
+    expect(res.statusCode).toBe(200);
+    let buffer = "";
+    res.setEncoding("utf8");
+    res.on("data", (chunk: string) => {
+      buffer += chunk;
+      for (let i = buffer.indexOf("\n\n"); i >= 0; i = buffer.indexOf("\n\n")) {
+        const data = buffer.slice(0, i).split("\n").find((line) => line.startsWith("data: "));
+        buffer = buffer.slice(i + 2);
+        if (data) events.push(JSON.parse(data.slice(6)));
+      }
+    });
+    res.on("end", () => (ended = true));
+    await expect.poll(() => events.length).toBe(1);
+    expect(events[0]).toMatchObject({ status: "unknown", output: { successful: false, error: { code: "UPSTREAM_OUTCOME_UNKNOWN" } } });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(ended).toBe(false); // waiting for the reconciliation
+    const data = { id: "file_sse_1", attachment_url: "scaledata://file_sse_1" };
+    expect((await post(ws.apiKey, `/v1/runs/${id}/reconcile`, { status: "succeeded", data })).statusCode).toBe(200);
+    await expect.poll(() => ended, { timeout: 5_000 }).toBe(true);
+    expect(events.map((e) => e.status)).toEqual(["unknown", "succeeded"]);
+    expect(events[1]).toMatchObject({ output: { successful: true, data } });
   });
 
   it("a run that is not unknown cannot be reconciled; an idempotent write is retried as before", async () => {

@@ -35,6 +35,14 @@ export interface RunFollow {
  * an older state after a newer one: attempts only grow; within attempt n the run is running, then queued again (a
  * retry), then terminal. The first queued state has attempt 0.
  */
+/**
+ * Whether a stream ends with this state: every terminal state but `unknown`, which stays open for the caller's
+ * reconciliation (POST /v1/runs/:id/reconcile), the stream's last change.
+ */
+export function endsStream(status: RunStatus): boolean {
+  return isTerminal(status) && status !== "unknown";
+}
+
 function order(status: RunStatus, attempt: number): number {
   const rank = status === "running" ? 1 : status === "queued" ? 2 : 3;
   return attempt * 4 + rank;
@@ -96,7 +104,8 @@ export function createRunEventFeed(deps: { store: RunStore; events: RunEventHub;
       // Older than what the client has, or the same state with nothing new to say.
       if (at < last || (at === last && event.reason === lastReason)) return;
       const update: RunUpdate = { id: event.id, status: event.status, attempt: event.attempt, reason: event.reason, waiting: event.status === "queued" ? event.waiting ?? null : null, at: event.at };
-      if (isTerminal(event.status)) void finishWith(update);
+      if (endsStream(event.status)) void finishWith(update);
+      else if (isTerminal(event.status)) emit({ ...update, output: event.output ?? null }); // unknown: awaits reconciliation
       else emit(update);
     };
 
@@ -129,7 +138,7 @@ export function createRunEventFeed(deps: { store: RunStore; events: RunEventHub;
     }
     emit(fromRow(row));
     started = true;
-    if (isTerminal(row.status)) {
+    if (endsStream(row.status)) {
       listener.end();
       handle.close();
     } else {
@@ -142,7 +151,7 @@ export function createRunEventFeed(deps: { store: RunStore; events: RunEventHub;
         if (done) return;
         const current = await store.get(workspaceId, runId).catch(() => null);
         if (done || !current || order(current.status, current.attempts_count) <= last) return;
-        if (isTerminal(current.status)) {
+        if (endsStream(current.status)) {
           done = true;
           emit(fromRow(current));
           listener.end();
