@@ -107,7 +107,7 @@ export const ListRunsQuerystring = Type.Object({
   cursor: Type.Optional(Cursor),
 }, { additionalProperties: false });
 
-const counts = { queued: Type.Integer(), running: Type.Integer(), succeeded: Type.Integer(), failed: Type.Integer(), canceled: Type.Integer() };
+const counts = { queued: Type.Integer(), running: Type.Integer(), succeeded: Type.Integer(), failed: Type.Integer(), canceled: Type.Integer(), unknown: Type.Integer() };
 const latency = (what: string) => Type.Union([Type.Integer(), Type.Null()], { description: `${what} of started → finished, in ms; null without ended runs.` });
 
 export const RunStatsQuerystring = Type.Object({
