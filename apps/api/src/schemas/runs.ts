@@ -10,14 +10,14 @@ export const RunStatus = Type.Enum(["queued", "running", "succeeded", "failed", 
 const RunSource_ = Type.Enum(["api", "mcp"], { description: "Where the run came from: POST /v1/actions/:slug/execute (api) or an MCP tools/call (mcp)." });
 
 export const RunError = Type.Object({
-  code: Type.String({ description: "Stable: UPSTREAM_BAD_REQUEST, UPSTREAM_UNAUTHORIZED, UPSTREAM_NOT_FOUND, UPSTREAM_CONFLICT, UPSTREAM_RATE_LIMITED, UPSTREAM_UNAVAILABLE, UPSTREAM_TIMEOUT, CONNECTION_INVALID, …" }),
+  code: Type.String({ description: "Stable: UPSTREAM_BAD_REQUEST, UPSTREAM_UNAUTHORIZED, UPSTREAM_NOT_FOUND, UPSTREAM_CONFLICT, UPSTREAM_RATE_LIMITED, UPSTREAM_UNAVAILABLE, UPSTREAM_TIMEOUT, CONNECTION_INVALID, UPSTREAM_OUTCOME_UNKNOWN (status unknown), OUTPUT_SCHEMA_MISMATCH (strict output check), …" }),
   message: Type.String({ description: "The upstream's own message where it gave one." }),
   retryable: Type.Boolean(),
   upstream_status: Type.Optional(Type.Integer()),
 }, { title: "RunError" });
 
 export const Envelope = Type.Object({
-  data: Type.Unknown({ description: "The upstream's answer, shaped as the action's output_schema says; null on failure." }),
+  data: Type.Unknown({ description: "The upstream's answer, shaped as the action's output_schema says; null on failure (except OUTPUT_SCHEMA_MISMATCH, which keeps the answer for inspection). Fields the schema marks writeOnly or x-sensitive are \"[redacted]\"." }),
   error: Type.Union([RunError, Type.Null()]),
   successful: Type.Boolean(),
 }, { title: "Envelope" });
