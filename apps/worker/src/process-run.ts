@@ -189,7 +189,8 @@ export function createRunProcessor(deps: ProcessRunDeps) {
       if (admission.reason === "workspace_cap") {
         await delay(job, token, SLOT_RETRY_MS + Math.round(Math.random() * SLOT_RETRY_MS), "workspace_cap", "waiting for a slot of the workspace's concurrency cap");
       }
-      const ms = admission.waitMs + Math.round(Math.random() * Math.min(250, admission.waitMs));
+      // A reserved turn comes back exactly then; other waits are jittered so that waiting runs spread out.
+      const ms = admission.reserved ? Math.max(1, admission.waitMs) : admission.waitMs + Math.round(Math.random() * Math.min(250, admission.waitMs));
       if (admission.reason === "connection_paused") await delay(job, token, ms, "connection_paused", "waiting: the upstream asked this connection to slow down (Retry-After)");
       await delay(job, token, ms, "rate_limit", "waiting for the connection's rate limit");
     }
