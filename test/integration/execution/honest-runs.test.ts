@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer } from "../../support/app";
 import { createTestStack, type TestStack } from "../../support/stack";
 import { createProject, scaleRequest } from "../../support/scale";
+import { createRunStore } from "@nagent/runs";
 import { executeAsync, getRun, isolatedWorkspace, type IsolatedWorkspace, type RunBody } from "../../support/execution";
 
 const TIMEOUT_MS = 1_000;
@@ -145,6 +146,25 @@ describe("unknown outcome and reconciliation", () => {
     const res = await post(ws.apiKey, `/v1/runs/${id}/reconcile`, { status: "failed", error: { code: "NOT_IMPORTED", message: "No such file in the project." } });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().run).toMatchObject({ status: "failed", error_code: "NOT_IMPORTED", output: { successful: false, data: null, error: { code: "NOT_IMPORTED", message: "No such file in the project.", retryable: false } } });
+  });
+
+  it("a write that cannot be reconciled is not repeated after its worker died mid-attempt: unknown", async () => {
+    const ws = await workspaceWithProject("unknown-lost-worker");
+    await s.infra.producer.queue.pause();
+    let id: string;
+    try {
+      id = await executeAsync(s, ws.apiKey, "SCALE_AI_IMPORT_FILE", { file_url: "https://example.com/images/kitten_013.jpg" });
+      // A worker claims the run and dies before it ends the attempt (its call may have reached Scale).
+      expect(await createRunStore(s.db.pool).claim(id)).toMatchObject({ id, attempt: 1 });
+    } finally {
+      await s.infra.producer.queue.resume();
+    }
+    const run = await waitForEnded(ws.apiKey, id);
+    expect(run.status).toBe("unknown");
+    expect(run.output?.error?.code).toBe("UPSTREAM_OUTCOME_UNKNOWN");
+    expect(run.output?.error?.message).toMatch(/worker of attempt 1 stopped/);
+    expect(run.attempts.map((a) => a.outcome)).toEqual(["lost", "unknown"]);
+    expect(ws.requests("POST /v1/files/import")).toBe(0); // the next attempt did not call again
   });
 
   it("an unknown run's event stream stays open and ends with the reconciled state", async () => {
