@@ -3,6 +3,7 @@
 // (API → queue → worker → sandbox) settles near N with few 429s and no failed run. A connection's own bounds
 // (PATCH rate_limit) cap the pace.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createFairness, createRedis } from "@nagent/queue";
 import { bearer } from "../../support/app";
 import { createTestStack, type TestStack } from "../../support/stack";
 import { executeAsync, isolatedWorkspace, waitForEnd } from "../../support/execution";
@@ -118,4 +119,41 @@ describe("adaptive pacing per connection", () => {
     const reset = await s.app.inject({ method: "PATCH", url: `/v1/connections/${ws.connectionId}`, headers: bearer(ws.apiKey), payload: { rate_limit: null } });
     expect(reset.json().connection.rate_limit).toEqual({ min_rps: null, max_rps: null });
   }, 60_000);
+
+  it("the pace's arithmetic: turns reserved within the horizon, a line beyond it; slow start, halving, ×0.75 once per cooldown, bounds", async () => {
+    const redis = createRedis(s.config.redisUrl, "worker");
+    const prefix = `${s.config.queuePrefix}-aimd`;
+    try {
+      const f = createFairness(redis, { prefix, workspaceConcurrency: 1_000, connectionRatePerSec: 10, leaseMs: 60_000 });
+      const admissions = await Promise.all(Array.from({ length: 40 }, (_, i) => f.admit("w", `r${i}`, "c")));
+      // At 10/s: one or two go now (the burst tolerance), about ten reserve a turn within the 1 s horizon, the rest wait
+      // in the connection's line.
+      const reserved = admissions.filter((a) => !a.admitted && a.reserved);
+      const lined = admissions.filter((a) => !a.admitted && !a.reserved);
+      expect(admissions.filter((a) => a.admitted).length).toBeGreaterThanOrEqual(1);
+      expect(reserved.length).toBeGreaterThanOrEqual(8);
+      expect(reserved.length).toBeLessThanOrEqual(11);
+      expect(lined.length).toBeGreaterThanOrEqual(25);
+      for (const a of [...reserved, ...lined]) expect(a.admitted ? null : a.reason).toBe("rate_limit");
+
+      const release = (pace: "ok" | "slow", limits: { minRps: number | null; maxRps: number | null } | null = null) =>
+        f.release("w", "r0", false, { connectionId: "c", pace, limits });
+      await release("ok");
+      expect(await f.paceOf("c")).toBe(11); // slow start: +1 per success while runs wait for the pace
+      await release("slow");
+      expect(await f.paceOf("c")).toBe(5.5); // leaving slow start halves it
+      await release("slow");
+      expect(await f.paceOf("c")).toBe(5.5); // the same overshoot's 429s count once
+      await release("ok");
+      expect(await f.paceOf("c")).toBeCloseTo(5.5 + 2 / 5.5, 6); // additive increase: +2/s per second of successes
+      await release("ok", { minRps: 8, maxRps: 8 });
+      expect(await f.paceOf("c")).toBe(8); // the connection's own bounds
+      await release("slow", { minRps: 8, maxRps: 8 });
+      expect(await f.paceOf("c")).toBe(8);
+    } finally {
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    }
+  });
 });
