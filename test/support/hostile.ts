@@ -73,7 +73,10 @@ function plausibleLeaf(s: Schema, ctx: HostileContext, name: string): fc.Arbitra
   if (types.includes("integer") || types.includes("number")) {
     const min = (s["minimum"] as number | undefined) ?? -1_000;
     const max = (s["maximum"] as number | undefined) ?? 1_000;
-    return fc.oneof(fc.constantFrom(min, max), fc.integer({ min: Math.max(min, -1e9), max: Math.min(max, 1e9) }));
+    // Bounds may be fractional (a rate of 0.01/s): the integers strictly inside them, or the bounds alone.
+    const lo = Math.ceil(Math.max(min, -1e9));
+    const hi = Math.floor(Math.min(max, 1e9));
+    return lo <= hi ? fc.oneof(fc.constantFrom(min, max), fc.integer({ min: lo, max: hi })) : fc.constantFrom(min, max);
   }
   if (types.includes("boolean")) return fc.boolean();
   if (types.includes("null")) return fc.constant(null);

@@ -21,7 +21,7 @@ export interface TestStack extends TestApp {
  * The whole platform in one test process: the API (inject), the worker (BullMQ, its own queue prefix) and the Scale AI
  * sandbox on a loopback port; a fresh database. Options tune retries so tests run in milliseconds.
  */
-export async function createTestStack(options: { env?: Record<string, string>; worker?: Partial<Pick<WorkerDeps, "backoff" | "sweep" | "triggers">> } = {}): Promise<TestStack> {
+export async function createTestStack(options: { env?: Record<string, string>; worker?: Partial<Pick<WorkerDeps, "backoff" | "sweep" | "triggers" | "probe" | "pacing">> } = {}): Promise<TestStack> {
   const scaleKey = `test_${randomBytes(8).toString("hex")}`;
   const liveKey = `live_${randomBytes(8).toString("hex")}`;
   const sandbox = await startSandbox({ keys: [scaleKey, liveKey] });
@@ -33,6 +33,8 @@ export async function createTestStack(options: { env?: Record<string, string>; w
     backoff: options.worker?.backoff ?? { baseMs: 20, capMs: 200 },
     ...(options.worker?.sweep ? { sweep: options.worker.sweep } : {}),
     ...(options.worker?.triggers ? { triggers: options.worker.triggers } : {}),
+    ...(options.worker?.probe ? { probe: options.worker.probe } : {}),
+    ...(options.worker?.pacing ? { pacing: options.worker.pacing } : {}),
   });
 
   const execute: TestStack["execute"] = async (apiKey, slug, body, headers = {}) => {

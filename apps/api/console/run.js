@@ -1,6 +1,6 @@
 import { api, badge, h, json, ms, problem, when } from "./dom.js";
 
-const TERMINAL = new Set(["succeeded", "failed", "canceled"]);
+const TERMINAL = new Set(["succeeded", "failed", "canceled", "unknown"]);
 
 function timeline(run) {
   const attempts = run.attempts ?? [];

@@ -9,7 +9,7 @@ function field(id, label, control) {
 }
 
 function filtersForm(params, windowMinutes) {
-  const status = h("select", { id: "f-status", name: "status" }, h("option", { value: "", text: "any" }), STATUSES.map((v) => h("option", { value: v, text: v, selected: params.get("status") === v })));
+  const status = h("select", { id: "f-status", name: "status" }, h("option", { value: "", text: "any" }), [...STATUSES, "unknown"].map((v) => h("option", { value: v, text: v, selected: params.get("status") === v })));
   const text = (name, placeholder, max) => h("input", { id: `f-${name}`, name, value: params.get(name) ?? "", placeholder, maxlength: max, autocomplete: "off" });
   const windowSelect = h("select", { id: "f-window", name: "window" }, [15, 60, 360, 1440].map((v) => h("option", { value: v, text: v < 60 ? `${v} minutes` : `${v / 60} hours`, selected: v === windowMinutes })));
   return h("form.filters", {

@@ -100,7 +100,10 @@ export function createServices(infra: Infrastructure) {
   const apiKeys = createApiKeyService({ prisma, pool: db.pool, listener: infra.listener });
   const defaultBaseUrl = (integration: string) =>
     integration === "scale_ai" ? config.scaleBaseUrl : (registry.getRunSpec(registry.getIntegration(integration)?.actions[0]?.slug ?? "")?.base_url ?? "");
-  const connections = createConnectionService({ prisma, pool: db.pool, registry, vault, runner, egress: config.egress, defaultBaseUrl, publicUrl: config.publicUrl });
+  const connections = createConnectionService({
+    prisma, pool: db.pool, registry, vault, runner, egress: config.egress, defaultBaseUrl, publicUrl: config.publicUrl,
+    onTransition: (t) => void infra.runMetrics.connectionTransition(t).catch((error: Error) => logger.warn({ err: { message: error.message } }, "could not record a connection metric")),
+  });
   // Cluster-wide run metrics in Redis (rendered by GET /metrics); best effort, never on a request's critical path.
   const runMetrics = infra.runMetrics;
   const metricsFailed = (error: Error) => logger.warn({ err: { message: error.message } }, "could not record a run metric");
@@ -108,9 +111,9 @@ export function createServices(infra: Infrastructure) {
     workspaces: createWorkspaceService({ prisma, vault, forgetWorkspace: (id) => apiKeys.forgetWorkspace(id) }),
     apiKeys,
     connections,
-    executeAction: createExecuteAction({ registry, connections, store, producer, events, egress: config.egress, logger, syncTimeoutMs: config.syncTimeoutMs,
+    executeAction: createExecuteAction({ registry, connections, store, producer, events, egress: config.egress, logger, vault, syncTimeoutMs: config.syncTimeoutMs,
       onRunStarted: (run) => void runMetrics.runStarted(run).catch(metricsFailed) }),
-    runs: countFinishedOnCancel(createRunService({ store, lister: createRunLister(db.pool), producer, fairness }), (run) => void runMetrics.runFinished(run).catch(metricsFailed)),
+    runs: countFinishedOnCancel(createRunService({ store, lister: createRunLister(db.pool), producer, fairness, registry }), (run) => void runMetrics.runFinished(run).catch(metricsFailed)),
     runStats: createRunStats({ pool: db.pool }),
     runEvents: createRunEventFeed({ store, events, maxOpen: config.eventStreamsMax }),
     toolsets: createToolsetService({ prisma, registry, connections }),

@@ -46,4 +46,6 @@ export function registerAuth(app: FastifyInstance, deps: { store: Store; stats: 
     if (await deps.faults.apply(key, request, reply)) return reply;
     return undefined;
   });
+  // drop_after and malform act on the answer of a request that was served.
+  app.addHook("onSend", async (request, reply, payload) => deps.faults.onSend(request, reply, payload));
 }

@@ -19,8 +19,15 @@ export interface FaultRule {
   readonly error_status?: 500 | 503;
   /** Never answer: the request stays open until the client gives up (or the sandbox closes). */
   readonly hang?: boolean;
-  /** Destroy the connection without answering. */
+  /** Destroy the connection without answering (the request is not served). */
   readonly drop?: boolean;
+  /**
+   * Serve the request (a task or batch is created), then destroy the connection instead of sending the answer: the
+   * upstream did the work but the client never hears of it (a lost answer).
+   */
+  readonly drop_after?: boolean;
+  /** Serve the request, then answer 2xx with every top-level field of the JSON answer set to null (a malformed answer). */
+  readonly malform?: boolean;
   /** Apply to the next `times` matching requests only, then the rule expires. */
   readonly times?: number;
 }
@@ -53,6 +60,8 @@ const RULE_SCHEMA: JsonSchema = {
     error_status: { enum: [500, 503] },
     hang: { type: "boolean" },
     drop: { type: "boolean" },
+    drop_after: { type: "boolean" },
+    malform: { type: "boolean" },
     times: { type: "integer", minimum: 1, maximum: 1_000_000 },
   },
 };
@@ -69,7 +78,10 @@ interface ActiveRule {
   windowCount: number;
 }
 
-type Outcome = { kind: "pass" } | { kind: "drop" } | { kind: "hang" } | { kind: "error"; error: ScaleError };
+type Outcome = { kind: "pass" } | { kind: "drop" } | { kind: "hang" } | { kind: "drop_after" } | { kind: "malform" } | { kind: "error"; error: ScaleError };
+
+/** Requests served normally whose answer a fault then loses or garbles (see `onSend`). */
+const afterServe = new WeakMap<FastifyRequest, "drop_after" | "malform">();
 
 function compileRoute(route: string | undefined): { method: string | null; path: RegExp | null } {
   if (route === undefined) return { method: null, path: null };
@@ -140,6 +152,10 @@ export class FaultInjector {
     switch (outcome.kind) {
       case "pass":
         return false;
+      case "drop_after":
+      case "malform":
+        afterServe.set(request, outcome.kind);
+        return false;
       case "drop":
         reply.hijack();
         request.raw.socket.destroy();
@@ -156,6 +172,29 @@ export class FaultInjector {
     }
   }
 
+  /**
+   * The onSend half of `drop_after` and `malform`, for requests that were served: destroys the connection instead of
+   * answering, or nulls every top-level field of a successful JSON answer.
+   */
+  onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
+    const kind = afterServe.get(request);
+    if (kind === undefined) return payload;
+    afterServe.delete(request);
+    if (kind === "drop_after") {
+      request.raw.socket.destroy();
+      return payload;
+    }
+    if (reply.statusCode < 200 || reply.statusCode >= 300 || typeof payload !== "string") return payload;
+    try {
+      const value = JSON.parse(payload) as unknown;
+      if (Array.isArray(value)) return JSON.stringify(value.map(() => null));
+      if (value && typeof value === "object") return JSON.stringify(Object.fromEntries(Object.keys(value).map((k) => [k, null])));
+      return "null";
+    } catch {
+      return payload;
+    }
+  }
+
   /** Ends every hang and cuts every added latency short, so that the server can close. */
   close(): void {
     for (const socket of this.hanging) socket.destroy();
@@ -168,6 +207,8 @@ export class FaultInjector {
     const rule = a.rule;
     if (rule.drop) return { kind: "drop" };
     if (rule.hang) return { kind: "hang" };
+    if (rule.drop_after) return { kind: "drop_after" };
+    if (rule.malform) return { kind: "malform" };
     if (rule.rate_limit) {
       const now = Date.now();
       if (now - a.windowStart >= rule.rate_limit.window_ms) {

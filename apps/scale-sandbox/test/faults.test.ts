@@ -94,6 +94,30 @@ describe("fault injection", () => {
     expect((await a.get("/v1/projects")).status).toBe(200);
   });
 
+  it("drop_after serves the request, then loses its answer: the batch exists though the client heard nothing", async () => {
+    await a.post("/v1/projects", { type: "imageannotation", name: "drop_after_project", params: {} });
+    await setFaults("test_fault_a", [{ route: "POST /v1/batches", drop_after: true, times: 1 }]);
+    await expect(a.post("/v1/batches", { name: "lost_answer_batch", project: "drop_after_project" })).rejects.toThrow(/fetch failed/);
+    const read = await a.get("/v1/batches/lost_answer_batch");
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ name: "lost_answer_batch", project: "drop_after_project" });
+    expect((await a.post("/v1/batches", { name: "lost_answer_batch", project: "drop_after_project" })).status).toBe(409); // the rule expired
+  });
+
+  it("malform serves the request and nulls every top-level field of its JSON answer", async () => {
+    await setFaults("test_fault_a", [{ route: "GET /v1/teams", malform: true, times: 1 }]);
+    const garbled = await a.get("/v1/projects");
+    expect(garbled.status).toBe(200); // another route: untouched
+    const teams = await a.get("/v1/teams");
+    expect(teams.status).toBe(200);
+    expect(Array.isArray(teams.body) && teams.body.every((m: unknown) => m === null)).toBe(true);
+    await setFaults("test_fault_a", [{ route: "GET /v1/projects/*", malform: true, times: 1 }]);
+    const project = await a.get("/v1/projects/drop_after_project");
+    expect(project.status).toBe(200);
+    expect(Object.values(project.body).every((v) => v === null)).toBe(true);
+    expect(project.body).toHaveProperty("name", null);
+  });
+
   it("applies `*` rules to every key", async () => {
     await setFaults("*", [{ route: "GET /v1/batches", error_rate: 1 }]);
     expect((await a.get("/v1/batches")).status).toBe(500);

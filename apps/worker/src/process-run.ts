@@ -1,13 +1,14 @@
 import { DelayedError, type Job } from "bullmq";
 import type pg from "pg";
 import type { Logger } from "@nagent/logger";
-import type { Registry } from "@nagent/registry";
+import type { ActionRunSpec, Registry } from "@nagent/registry";
+import { maskSensitive, restoreSensitive } from "@nagent/registry";
 import type { Runner, CallResult } from "@nagent/runner";
 import { retryDelayMs, type BackoffOptions } from "@nagent/runner";
-import type { RunStore, ClaimedRun, Envelope } from "@nagent/runs";
-import type { Fairness, RunJobData } from "@nagent/queue";
+import { RUN_SENSITIVE_INPUT, type RunStore, type ClaimedRun, type Envelope, type OutputCheck } from "@nagent/runs";
+import type { Fairness, PaceLimits, PaceOutcome, RunJobData, WaitReason } from "@nagent/queue";
 import { CONNECTION_CREDENTIALS, isVaultError, type Vault } from "@nagent/vault";
-import { markConnectionInvalid } from "./connection-status";
+import { isUpstreamTrouble, type ConnectionHealth } from "./connection-status";
 
 export interface ProcessRunDeps {
   readonly pool: pg.Pool;
@@ -16,6 +17,8 @@ export interface ProcessRunDeps {
   readonly vault: Vault;
   readonly runner: Runner;
   readonly fairness: Fairness;
+  /** Connection health transitions reported by runs (invalid, degraded, back to active). */
+  readonly health: ConnectionHealth;
   readonly logger: Logger;
   /** Attempts of a run, the first included, before a retryable failure becomes final. */
   readonly maxAttempts: number;
@@ -24,12 +27,14 @@ export interface ProcessRunDeps {
   readonly onRunFinished?: (run: FinishedRun) => void;
   /** The platform's public origin: Scale tasks created without a callback_url get the connection's inbound URL. */
   readonly publicUrl?: string;
+  /** Called for every upstream answer checked against its action's output schema (for metrics). */
+  readonly onOutputChecked?: (check: { action: string; integration: string; valid: boolean }) => void;
 }
 
 export interface FinishedRun {
   readonly action: string;
   readonly integration: string;
-  readonly status: "succeeded" | "failed";
+  readonly status: "succeeded" | "failed" | "unknown";
   readonly errorCode: string | null;
   /** Attempts the run took, the last included. */
   readonly attempts: number;
@@ -52,17 +57,18 @@ export function createRunProcessor(deps: ProcessRunDeps) {
   /** Runs that ended in this process and whose slot release must also count them done (see `release`). */
   const endedHere = new Set<string>();
 
-  async function delay(job: Job<RunJobData>, token: string | undefined, ms: number, reason: string): Promise<never> {
-    await store.noteWaiting(job.data.runId, reason, ms).catch(() => {});
+  async function delay(job: Job<RunJobData>, token: string | undefined, ms: number, reason: WaitReason, text: string): Promise<never> {
+    await store.noteWaiting(job.data.runId, reason, text, ms).catch(() => {});
     await job.moveToDelayed(Date.now() + ms, token);
     throw new DelayedError();
   }
 
-  async function end(run: ClaimedRun, status: "succeeded" | "failed", envelope: Envelope, attempt: { upstreamStatus: number | null; latencyMs: number | null }): Promise<void> {
+  async function end(run: ClaimedRun, status: "succeeded" | "failed" | "unknown", envelope: Envelope, attempt: { upstreamStatus: number | null; latencyMs: number | null }, outputCheck?: OutputCheck): Promise<void> {
     const error = envelope.error;
     const ended = await store.finish(run, {
       status,
       envelope,
+      outputCheck: outputCheck ?? null,
       outcome: status,
       upstreamStatus: attempt.upstreamStatus,
       latencyMs: attempt.latencyMs,
@@ -88,27 +94,58 @@ export function createRunProcessor(deps: ProcessRunDeps) {
    * when the connection takes callbacks (events "callback" and a callback auth key to check them with). Added at send
    * time: the run's stored input stays what the caller sent.
    */
-  async function withInboundCallback(run: ClaimedRun, params: Readonly<Record<string, unknown>>): Promise<Readonly<Record<string, unknown>>> {
-    if (deps.publicUrl === undefined || run.integration !== "scale_ai" || !("callback_url" in params) || run.input["callback_url"] !== undefined) return run.input;
+  async function withInboundCallback(run: ClaimedRun, params: Readonly<Record<string, unknown>>, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (deps.publicUrl === undefined || run.integration !== "scale_ai" || !("callback_url" in params) || input["callback_url"] !== undefined) return input;
     const { rows } = await deps.pool.query<{ inbound_token: string }>(
       `SELECT inbound_token FROM connection WHERE id = $1 AND workspace_id = $2 AND events_mode = 'callback' AND callback_auth_hint IS NOT NULL AND inbound_token IS NOT NULL`,
       [run.connection_id, run.workspace_id]);
     const token = rows[0]?.inbound_token;
-    return token ? { ...run.input, callback_url: `${deps.publicUrl}/v1/inbound/scale_ai/${token}` } : run.input;
+    return token ? { ...input, callback_url: `${deps.publicUrl}/v1/inbound/scale_ai/${token}` } : input;
   }
 
-  async function callUpstream(run: ClaimedRun): Promise<CallResult | null> {
+  /**
+   * Ends a write whose attempt may have reached the upstream, unheard, and that cannot be repeated safely: `unknown`,
+   * never retried blindly. The caller checks the upstream and records what it found (POST /v1/runs/:id/reconcile).
+   */
+  const endUnknown = (run: ClaimedRun, spec: ActionRunSpec, why: string, attempt: { upstreamStatus: number | null; latencyMs: number | null }) =>
+    end(run, "unknown", {
+      data: null,
+      error: {
+        code: "UPSTREAM_OUTCOME_UNKNOWN", retryable: false,
+        message: `The upstream may have carried out this ${spec.http.method} ${spec.http.path} but no answer came back (${why}). It was not repeated: ` +
+          `${run.action} ${spec.reconcile === "none" ? "cannot be reconciled" : "could not be reconciled"}. Check the upstream, then record what you found with POST /v1/runs/${run.id}/reconcile.`,
+      },
+      successful: false,
+    }, attempt);
+
+  /** The run's input as sent upstream: its sensitive values, stored sealed, put back into the masked input. */
+  async function realInput(run: ClaimedRun): Promise<{ input: Record<string, unknown>; taken: [string, unknown][] }> {
+    if (!run.sealed_input) return { input: run.input, taken: [] };
+    const opened = await deps.vault.open(run.workspace_id, run.sealed_input, { connectionId: run.id, purpose: RUN_SENSITIVE_INPUT });
+    try {
+      const taken = JSON.parse(opened.toString("utf8")) as [string, unknown][];
+      return { input: restoreSensitive(run.input, taken), taken };
+    } finally {
+      opened.fill(0);
+    }
+  }
+
+  async function callUpstream(run: ClaimedRun): Promise<{ result: CallResult; spec: ActionRunSpec; taken: [string, unknown][] } | null> {
     const spec = deps.registry.getRunSpec(run.action);
     if (!spec) {
       await fail(run, "ACTION_UNAVAILABLE", `The action ${run.action} is no longer in the registry.`);
+      return null;
+    }
+    if (run.previousLost && spec.reconcile === "none") {
+      await endUnknown(run, spec, `the worker of attempt ${run.attempt - 1} stopped during it`, { upstreamStatus: null, latencyMs: null });
       return null;
     }
     if (!run.connection || !run.connection_id) {
       await fail(run, "CONNECTION_NOT_FOUND", "The run's connection was deleted.");
       return null;
     }
-    if (run.connection.status !== "active") {
-      await fail(run, "CONNECTION_INVALID", "The connection's credentials were rejected by the upstream; replace them (PATCH /v1/connections/:id).");
+    if (run.connection.status === "invalid") {
+      await fail(run, "CONNECTION_INVALID", "The connection is invalid: the upstream rejected its credentials. Replace them (PATCH /v1/connections/:id with new credentials) or, if the key works again, test it (POST /v1/connections/:id/test); see GET /v1/connections/:id/events for why.");
       return null;
     }
     let secret: Buffer;
@@ -136,13 +173,29 @@ export function createRunProcessor(deps: ProcessRunDeps) {
     } finally {
       secret.fill(0);
     }
-    return deps.runner.execute({
+    let input: { input: Record<string, unknown>; taken: [string, unknown][] };
+    try {
+      input = await realInput(run);
+    } catch (error) {
+      logger.warn({ runId: run.id, code: isVaultError(error) ? error.code : "UNKNOWN" }, "sealed input could not be opened");
+      await fail(run, "INPUT_UNREADABLE", "The run's sensitive input values cannot be opened (the workspace's keys were rotated or destroyed since it was queued); execute it again.");
+      return null;
+    }
+    const result = await deps.runner.execute({
       spec,
-      input: await withInboundCallback(run, spec.params),
+      input: await withInboundCallback(run, spec.params, input.input),
       credentials,
       baseUrl: run.connection.base_url ?? spec.base_url,
       mayHaveReachedUpstream: run.attempt > 1,
     });
+    return { result, spec, taken: input.taken };
+  }
+
+  /** An upstream message may echo a sensitive input value: mask it there too before it is stored. */
+  function scrub(message: string, taken: readonly [string, unknown][]): string {
+    let out = message;
+    for (const [, value] of taken) if (typeof value === "string" && value.length >= 4) out = out.split(value).join("[redacted]");
+    return out;
   }
 
   return async function processRun(job: Job<RunJobData>, token?: string): Promise<void> {
@@ -150,36 +203,80 @@ export function createRunProcessor(deps: ProcessRunDeps) {
     const admission = await fairness.admit(workspaceId, runId, connectionId);
     if (!admission.admitted) {
       if (admission.reason === "workspace_cap") {
-        await delay(job, token, SLOT_RETRY_MS + Math.round(Math.random() * SLOT_RETRY_MS), "waiting for a slot of the workspace's concurrency cap");
+        await delay(job, token, SLOT_RETRY_MS + Math.round(Math.random() * SLOT_RETRY_MS), "workspace_cap", "waiting for a slot of the workspace's concurrency cap");
       }
-      await delay(job, token, admission.waitMs + Math.round(Math.random() * Math.min(250, admission.waitMs)), "waiting for the connection's rate limit");
+      // A reserved turn comes back exactly then; other waits are jittered so that waiting runs spread out.
+      const ms = admission.reserved ? Math.max(1, admission.waitMs) : admission.waitMs + Math.round(Math.random() * Math.min(250, admission.waitMs));
+      if (admission.reason === "connection_paused") await delay(job, token, ms, "connection_paused", "waiting: the upstream asked this connection to slow down (Retry-After)");
+      await delay(job, token, ms, "rate_limit", "waiting for the connection's rate limit");
     }
+    // How the attempt went, for the connection's adaptive pace (given back with the slot in `finally`).
+    let pace: PaceOutcome = null;
+    let limits: PaceLimits | null = null;
     try {
       const run = await store.claim(runId);
       if (!run) return; // canceled, or ended by an earlier job: nothing to do
       if (run.attempt > deps.maxAttempts) {
-        await fail(run, "ATTEMPTS_EXHAUSTED", `Gave up after ${deps.maxAttempts} attempts (a worker stopped during the last one).`);
+        // The last attempt's worker stopped during it: a write that is not idempotent may have been carried out.
+        const spec = deps.registry.getRunSpec(run.action);
+        if (spec && run.previousLost && spec.reconcile !== "idempotent") {
+          await endUnknown(run, spec, `the worker of attempt ${run.attempt - 1}, the last allowed, stopped during it`, { upstreamStatus: null, latencyMs: null });
+        } else {
+          await fail(run, "ATTEMPTS_EXHAUSTED", `Gave up after ${deps.maxAttempts} attempts (a worker stopped during the last one).`);
+        }
         return;
       }
 
-      const result = await callUpstream(run);
-      if (!result) return;
+      const called = await callUpstream(run);
+      if (!called) return;
+      const { result, spec } = called;
+      limits = run.connection ? { minRps: run.connection.rate_min_rps, maxRps: run.connection.rate_max_rps } : null;
+      pace = result.ok ? "ok" : result.error.code === "UPSTREAM_RATE_LIMITED" ? "slow" : null;
+      if (result.ok && run.connection?.status === "degraded") await deps.health.recovered(run.workspace_id, connectionId);
+      if (!result.ok && isUpstreamTrouble(result.error.code, result.error.upstream_status)) await deps.health.trouble(run.workspace_id, connectionId, `${result.error.code}${result.error.upstream_status ? ` ${result.error.upstream_status}` : ""}: ${result.error.message}`);
       if (result.ok) {
+        // The answer checked against the output schema, recorded on the run (and counted); in a strict workspace a
+        // mismatch fails the run, the data kept for inspection. Sensitive output fields are masked before storing.
         const check = deps.registry.validateOutput(run.action, result.data);
-        if (!check.valid) logger.warn({ runId, action: run.action, problems: check.errors.slice(0, 5) }, "upstream answer does not match the action's output schema");
-        await end(run, "succeeded", { data: result.data, error: null, successful: true }, { upstreamStatus: result.status, latencyMs: result.latencyMs });
+        const outputCheck: OutputCheck = check.valid
+          ? { valid: true, problems: [] }
+          : { valid: false, problems: check.errors.slice(0, 10).map((e) => ({ path: e.path, message: e.message })) };
+        deps.onOutputChecked?.({ action: run.action, integration: run.integration, valid: check.valid });
+        const data = maskSensitive(result.data, spec.sensitive.output).masked;
+        const attempt = { upstreamStatus: result.status, latencyMs: result.latencyMs };
+        if (!check.valid) {
+          logger.warn({ runId, action: run.action, problems: outputCheck.problems.map((p) => p.path).slice(0, 10), strict: run.outputCheckMode === "strict" }, "upstream answer does not match the action's output schema");
+          if (run.outputCheckMode === "strict") {
+            const first = outputCheck.problems[0];
+            await end(run, "failed", {
+              data,
+              error: { code: "OUTPUT_SCHEMA_MISMATCH", retryable: false, upstream_status: result.status, message: `The upstream answer does not match ${run.action}'s output schema (${outputCheck.problems.length} problem(s), first: ${first ? `${first.path || "/"} ${first.message}` : "unknown"}); the workspace's output check is strict. The answer is kept in data for inspection.` },
+              successful: false,
+            }, attempt, outputCheck);
+            return;
+          }
+        }
+        await end(run, "succeeded", { data, error: null, successful: true }, attempt, outputCheck);
         return;
       }
 
-      const { error } = result;
+      const error = { ...result.error, message: scrub(result.error.message, called.taken) };
       if (error.code === "UPSTREAM_UNAUTHORIZED") {
-        await markConnectionInvalid(deps.pool, run.workspace_id, connectionId, error.message).catch((e: Error) => logger.error({ err: e }, "could not mark connection invalid"));
+        await deps.health.rejected(run.workspace_id, connectionId, `a run was refused (${error.upstream_status ?? 401}): ${error.message}`);
       }
       const retrying = error.retryable && run.attempt < deps.maxAttempts;
+      // A write whose attempt may have reached the upstream unheard: repeat it only when the repeat is safe (idempotent)
+      // or finds what the first one did (unique_id, read_back); otherwise, or when no attempt is left, its outcome is
+      // unknown — never a false failure, never a blind retry.
+      if (result.mayHaveReached && spec.reconcile !== "idempotent" && (spec.reconcile === "none" || !retrying)) {
+        await endUnknown(run, spec, `${error.code}${error.upstream_status ? ` ${error.upstream_status}` : ""}: ${error.message}`, { upstreamStatus: error.upstream_status ?? null, latencyMs: result.latencyMs });
+        return;
+      }
       const ms = retryDelayMs(run.attempt, result.retryAfterMs, deps.backoff);
-      if (error.code === "UPSTREAM_RATE_LIMITED") {
-        // Slow down every run of this connection, not only this one, for as long as this run waits.
-        await fairness.pauseConnection(connectionId, result.retryAfterMs ?? ms).catch(() => {});
+      if (error.code === "UPSTREAM_RATE_LIMITED" && result.retryAfterMs !== undefined) {
+        // The upstream said until when: pause every run of this connection, not only this one. (A bare 429 only
+        // lowers the connection's pace, in `release`.)
+        await fairness.pauseConnection(connectionId, result.retryAfterMs).catch(() => {});
       }
       if (retrying) {
         const reason = `attempt ${run.attempt} of ${deps.maxAttempts} failed (${error.code}${error.upstream_status ? ` ${error.upstream_status}` : ""}); retrying in ${(ms / 1000).toFixed(1)} s`;
@@ -193,7 +290,7 @@ export function createRunProcessor(deps: ProcessRunDeps) {
       await end(run, "failed", { data: null, error, successful: false }, { upstreamStatus: error.upstream_status ?? null, latencyMs: result.latencyMs });
     } finally {
       const ended = endedHere.delete(runId);
-      await fairness.release(workspaceId, runId, ended).catch(() => {});
+      await fairness.release(workspaceId, runId, ended, { connectionId, pace, limits }).catch(() => {});
     }
   };
 }

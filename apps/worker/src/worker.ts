@@ -6,12 +6,15 @@ import type { Logger } from "@nagent/logger";
 import type { Registry } from "@nagent/registry";
 import type { Runner } from "@nagent/runner";
 import { createRunStore, deleteExpiredRuns } from "@nagent/runs";
-import { createFairness, createRunProducer, MAINTENANCE_QUEUE, MAINTENANCE_SCHEDULES, RUNS_QUEUE, type MaintenanceJobName, type RunJobData } from "@nagent/queue";
+import { createFairness, createRunProducer, MAINTENANCE_QUEUE, MAINTENANCE_SCHEDULES, RUNS_QUEUE, type FairnessOptions, type MaintenanceJobName, type RunJobData } from "@nagent/queue";
 import type { Vault } from "@nagent/vault";
+import type { ConnectionTransition } from "@nagent/db";
 import { createRunMetricsRecorder } from "@nagent/metrics";
 import { createRunProcessor, type ProcessRunDeps } from "./process-run";
 import { createStuckRunSweeper } from "./sweep-stuck-runs";
 import { startTriggerWorkers, type TriggerWorkerOptions } from "./triggers";
+import { createConnectionHealth } from "./connection-status";
+import { createConnectionProber, DEFAULT_PROBE_OPTIONS, type ProbeOptions } from "./probe-connections";
 
 export interface WorkerDeps {
   readonly config: Config;
@@ -29,6 +32,10 @@ export interface WorkerDeps {
   readonly sweep?: Partial<{ queuedForMs: number; runningForMs: number; everyMs: number }>;
   /** Trigger delivery and polling overrides (tests). */
   readonly triggers?: TriggerWorkerOptions;
+  /** The connection health probe: how often it looks for due connections, and each connection's backoff. */
+  readonly probe?: Partial<ProbeOptions & { everyMs: number }>;
+  /** Adaptive pacing tuning (tests, benchmarks); the start rate is NAGENT_CONNECTION_RATE_PER_SEC. */
+  readonly pacing?: FairnessOptions["pacing"];
 }
 
 /**
@@ -45,8 +52,14 @@ export async function startWorkers(deps: WorkerDeps) {
     prefix,
     workspaceConcurrency: config.workspaceConcurrency,
     connectionRatePerSec: config.connectionRatePerSec,
+    ...(deps.pacing ? { pacing: deps.pacing } : {}),
     leaseMs: config.upstreamTimeoutMs * 2 + 10_000,
   });
+  const probeOptions: ProbeOptions = {
+    batch: deps.probe?.batch ?? DEFAULT_PROBE_OPTIONS.batch,
+    baseMs: deps.probe?.baseMs ?? DEFAULT_PROBE_OPTIONS.baseMs,
+    capMs: deps.probe?.capMs ?? DEFAULT_PROBE_OPTIONS.capMs,
+  };
   const producer = createRunProducer({ redis: deps.redis, prefix, fairness });
   // Cluster-wide run metrics in Redis, rendered by the API's GET /metrics. Best effort: the run is already recorded.
   const runMetrics = createRunMetricsRecorder(deps.redis, { prefix });
@@ -54,12 +67,22 @@ export async function startWorkers(deps: WorkerDeps) {
     runMetrics.runFinished(run).catch((err: Error) => logger.warn({ err: { message: err.message } }, "could not record run metrics"));
     deps.onRunFinished?.(run);
   };
+  // Every status transition is counted (nagent_connection_status_transitions_total).
+  const onTransition = (t: ConnectionTransition) => {
+    runMetrics.connectionTransition(t).catch((err: Error) => logger.warn({ err: { message: err.message } }, "could not record a connection metric"));
+  };
+  const health = createConnectionHealth({ pool: deps.pool, redis: deps.redis, prefix, logger, firstProbeInMs: probeOptions.baseMs, onTransition });
+  const probe = createConnectionProber({
+    pool: deps.pool, registry: deps.registry, runner: deps.runner, vault: deps.vault, logger, options: probeOptions,
+    defaultBaseUrl: () => config.scaleBaseUrl, onTransition,
+  });
   const processRun = createRunProcessor({
-    pool: deps.pool, store, registry: deps.registry, vault: deps.vault, runner: deps.runner, fairness, logger,
+    pool: deps.pool, store, registry: deps.registry, vault: deps.vault, runner: deps.runner, fairness, health, logger,
     maxAttempts: config.maxAttempts,
     publicUrl: config.publicUrl,
     ...(deps.backoff ? { backoff: deps.backoff } : {}),
     onRunFinished,
+    onOutputChecked: (c) => void runMetrics.outputChecked(c).catch((err: Error) => logger.warn({ err: { message: err.message } }, "could not record run metrics")),
   });
 
   // BullMQ renews the lock every lockDuration/2 while the job runs. By default it also outlives one attempt (the
@@ -93,6 +116,7 @@ export async function startWorkers(deps: WorkerDeps) {
   const schedules: Record<MaintenanceJobName, number> = {
     "sweep-stuck-runs": deps.sweep?.everyMs ?? MAINTENANCE_SCHEDULES["sweep-stuck-runs"].everyMs,
     "delete-expired-runs": MAINTENANCE_SCHEDULES["delete-expired-runs"].everyMs,
+    "probe-connections": deps.probe?.everyMs ?? MAINTENANCE_SCHEDULES["probe-connections"].everyMs,
   };
   for (const [name, every] of Object.entries(schedules)) {
     await maintenanceQueue.upsertJobScheduler(name, { every }, { name, opts: { removeOnComplete: true, removeOnFail: 100 } });
@@ -108,6 +132,11 @@ export async function startWorkers(deps: WorkerDeps) {
         // Batched and bounded (packages/runs/src/delete-expired-runs.ts); what is left waits for the next run.
         const result = await deleteExpiredRuns(deps.pool, { retentionDays: config.runRetentionDays, signal: stopping.signal });
         if (result.deleted > 0) logger.info(result, "expired runs deleted");
+        return result;
+      }
+      case "probe-connections": {
+        const result = await probe();
+        if (result.probed > 0) logger.info(result, "connections probed");
         return result;
       }
     }
@@ -127,6 +156,9 @@ export async function startWorkers(deps: WorkerDeps) {
     runs,
     sweep,
     triggers,
+    /** One round of the connection health probe now (tests; the schedule runs it too). */
+    probe,
+    fairness,
     /** Stops taking jobs; waits for in-flight runs (the caller bounds how long). */
     async close(): Promise<void> {
       stopping.abort();

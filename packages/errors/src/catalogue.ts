@@ -18,6 +18,7 @@ export const ERROR_CATALOGUE = {
   CONNECTION_INVALID: { status: 409, description: "The connection's credentials were rejected by the upstream; replace them first." },
   CONNECTION_UNREADABLE: { status: 409, description: "The connection's stored credentials cannot be opened (its workspace keys were destroyed, or the ciphertext does not belong to it); connect again." },
   RUN_NOT_CANCELABLE: { status: 409, description: "The run has already started or ended." },
+  RUN_NOT_RECONCILABLE: { status: 409, description: "Only a run whose outcome is unknown (status unknown) can be reconciled." },
   REQUEST_TIMEOUT: { status: 408, description: "The request (its headers or body) did not arrive in time." },
   URI_TOO_LONG: { status: 414, description: "A path segment is longer than any id or slug can be." },
   PAYLOAD_TOO_LARGE: { status: 413, description: "The request body is larger than this route accepts." },

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { bucketOf, labelField, metricKey, RUN_ATTEMPTS, RUN_DURATION, RUNS_FINISHED, RUNS_STARTED, TRIGGER_DELIVERY_ATTEMPTS, TRIGGER_DELIVERY_LAG, TRIGGER_EVENTS, UPSTREAM_LATENCY, type HistogramSpec, type RunMetricSpec } from "./schema";
+import { OUTPUT_CHECKS, bucketOf, CONNECTION_TRANSITIONS, labelField, metricKey, RUN_ATTEMPTS, RUN_DURATION, RUNS_FINISHED, RUNS_STARTED, TRIGGER_DELIVERY_ATTEMPTS, TRIGGER_DELIVERY_LAG, TRIGGER_EVENTS, UPSTREAM_LATENCY, type HistogramSpec, type RunMetricSpec } from "./schema";
 
 /** A run that was created. */
 export interface StartedRunSample {
@@ -11,7 +11,7 @@ export interface StartedRunSample {
 export interface FinishedRunSample {
   readonly integration: string;
   readonly action: string;
-  readonly status: "succeeded" | "failed" | "canceled";
+  readonly status: "succeeded" | "failed" | "canceled" | "unknown";
   readonly errorCode: string | null;
   /** Attempts the run took; null when it never ran (canceled). */
   readonly attempts: number | null;
@@ -48,7 +48,7 @@ export function createRunMetricsRecorder(redis: Redis, options: { prefix: string
   const flushMs = options.flushMs ?? 200;
   const r = redis as MetricsRedis;
   if (!("nagentMetricsIncrement" in r)) redis.defineCommand("nagentMetricsIncrement", { lua: INCREMENT });
-  const specs = [RUNS_STARTED, RUNS_FINISHED, RUN_DURATION, UPSTREAM_LATENCY, RUN_ATTEMPTS, TRIGGER_EVENTS, TRIGGER_DELIVERY_ATTEMPTS, TRIGGER_DELIVERY_LAG];
+  const specs = [RUNS_STARTED, RUNS_FINISHED, RUN_DURATION, UPSTREAM_LATENCY, RUN_ATTEMPTS, TRIGGER_EVENTS, TRIGGER_DELIVERY_ATTEMPTS, TRIGGER_DELIVERY_LAG, OUTPUT_CHECKS, CONNECTION_TRANSITIONS];
   const keys = specs.map((spec) => metricKey(prefix, spec));
   const keyIndex = new Map(specs.map((spec, i) => [spec, i + 1]));
   /** Pending increments: "<key index>\u0000<field>" → [amount, kind]. */
@@ -119,6 +119,18 @@ export function createRunMetricsRecorder(redis: Redis, options: { prefix: string
     deliveryAttempted(outcome: string, lagMs: number | null): Promise<void> {
       add(TRIGGER_DELIVERY_ATTEMPTS, labelField([outcome]), 1);
       if (lagMs !== null) observe(TRIGGER_DELIVERY_LAG, labelField([]), Math.max(0, lagMs) / 1000);
+      return nextFlush();
+    },
+
+    /** A connection changed status (see recordConnectionTransition). */
+    connectionTransition(t: { readonly integration: string; readonly from: string; readonly to: string }): Promise<void> {
+      add(CONNECTION_TRANSITIONS, labelField([t.integration, t.from, t.to]), 1);
+      return nextFlush();
+    },
+
+    /** An upstream answer checked against its action's output schema (result "valid" or "mismatch"). */
+    outputChecked(c: { readonly integration: string; readonly action: string; readonly valid: boolean }): Promise<void> {
+      add(OUTPUT_CHECKS, labelField([c.integration, c.action, c.valid ? "valid" : "mismatch"]), 1);
       return nextFlush();
     },
 

@@ -88,7 +88,21 @@ export const TRIGGER_DELIVERY_LAG: HistogramSpec = {
   buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60, 300, 3600, 21600, 86400, 259200],
 };
 
-export const RUN_METRICS: readonly RunMetricSpec[] = [RUNS_STARTED, RUNS_FINISHED, RUN_DURATION, UPSTREAM_LATENCY, RUN_ATTEMPTS, TRIGGER_EVENTS, TRIGGER_DELIVERY_ATTEMPTS, TRIGGER_DELIVERY_LAG];
+export const CONNECTION_TRANSITIONS: CounterSpec = {
+  kind: "counter",
+  name: "nagent_connection_status_transitions_total",
+  help: "Connection status changes (active, degraded, invalid), by integration, from and to. Cluster-wide.",
+  labelNames: ["integration", "from", "to"],
+};
+
+export const OUTPUT_CHECKS: CounterSpec = {
+  kind: "counter",
+  name: "nagent_output_checks_total",
+  help: "Upstream answers checked against their action's output schema, by result (valid, mismatch). Cluster-wide.",
+  labelNames: [...RUN_LABELS, "result"],
+};
+
+export const RUN_METRICS: readonly RunMetricSpec[] = [RUNS_STARTED, RUNS_FINISHED, RUN_DURATION, UPSTREAM_LATENCY, RUN_ATTEMPTS, TRIGGER_EVENTS, TRIGGER_DELIVERY_ATTEMPTS, TRIGGER_DELIVERY_LAG, OUTPUT_CHECKS, CONNECTION_TRANSITIONS];
 
 /**
  * What a label value may be: registry slugs (`scale_ai`, `SCALE_AI_CREATE_BATCH`), the run status enum and stable

@@ -7,7 +7,7 @@ import type { JobsOptions } from "bullmq";
 
 /** Runs of actions. Job id = run id, so an enqueue repeated by the sweeper is a no-op while the job exists. */
 export const RUNS_QUEUE = "runs";
-/** Periodic upkeep: the stuck-run sweeper and run-history retention. */
+/** Periodic upkeep: the stuck-run sweeper, run-history retention and the connection health probe. */
 export const MAINTENANCE_QUEUE = "maintenance";
 
 export interface RunJobData {
@@ -31,12 +31,14 @@ export const RUN_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
 };
 
-export type MaintenanceJobName = "sweep-stuck-runs" | "delete-expired-runs";
+export type MaintenanceJobName = "sweep-stuck-runs" | "delete-expired-runs" | "probe-connections";
 
 /** Maintenance schedules (BullMQ job schedulers, upserted at worker start so every worker agrees). */
 export const MAINTENANCE_SCHEDULES: Readonly<Record<MaintenanceJobName, { readonly everyMs: number }>> = {
   "sweep-stuck-runs": { everyMs: 15_000 },
   "delete-expired-runs": { everyMs: 10 * 60_000 },
+  // Re-tests degraded and invalid connections that are due (each has its own backoff, see probe-connections.ts).
+  "probe-connections": { everyMs: 15_000 },
 };
 
 /**

@@ -24,6 +24,7 @@ export function createSchemaAjv(): Ajv {
   const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
   addFormats(ajv);
   ajv.addKeyword({ keyword: X_SECRET, schemaType: "boolean", metaSchema: { type: "boolean" } });
+  ajv.addKeyword({ keyword: "x-sensitive", schemaType: "boolean", metaSchema: { type: "boolean" } });
   const maxJsonBytes: ((limit: number, data: unknown) => boolean) & { errors?: Partial<ErrorObject>[] } = (limit, data) => {
     const size = jsonByteLength(data);
     if (size <= limit) return true;

@@ -24,9 +24,10 @@ export { toolRuleViolations, TOOL_FORMATS, ALLOWED_KEYWORDS, type ToolFormat } f
 export { bundleSchema, inlineRefs } from "./bundle";
 export { canonicalJson, contentHash } from "./canonical-json";
 export { META_SCHEMA_PATH } from "./meta-schema";
-export type { ActionManifest, AuthApply, AuthSpec, HttpMethod, IntegrationManifest, JsonSchema, JsonSchemaObject, ManifestProblem, OnConflictSpec, ParamLocation, ParamSpec, TriggerFilterSpec, TriggerManifest, TriggerSource } from "./types";
+export type { ActionManifest, AuthApply, AuthSpec, HttpMethod, IntegrationManifest, JsonSchema, JsonSchemaObject, ManifestProblem, OnConflictSpec, ParamLocation, ParamSpec, ReconcileSpec, TriggerFilterSpec, TriggerManifest, TriggerSource } from "./types";
 export { type TriggerDef, type TriggerSummary, type TriggerPage, type ListTriggersQuery } from "./triggers";
 export { type TriggerFilter } from "./compile-triggers";
 export { PLATFORM_INTEGRATION, PLATFORM_TRIGGERS } from "./platform-triggers";
+export { sensitivePaths, maskSensitive, restoreSensitive, MASK, X_SENSITIVE, type SensitivePath } from "./sensitive";
 export { INTEGRATIONS_DIR } from "./paths";
 export { createActionSearch, searchTerm, type ActionSearch } from "./search";

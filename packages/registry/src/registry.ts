@@ -13,7 +13,8 @@ import { createActionSearch } from "./search";
 import { PLATFORM_INTEGRATION } from "./platform-triggers";
 import { compilePlatformTriggers, matchFilter, pageTriggers, summarizeTrigger, type ListTriggersQuery, type TriggerDef, type TriggerPage, type TriggerSummary } from "./triggers";
 import type { ToolFormat } from "./tool-rules";
-import type { ActionManifest, AuthSpec, HttpMethod, IntegrationManifest, JsonSchema, OnConflictSpec, ParamSpec } from "./types";
+import { sensitivePaths, type SensitivePath } from "./sensitive";
+import type { ActionManifest, AuthSpec, HttpMethod, IntegrationManifest, JsonSchema, OnConflictSpec, ParamSpec, ReconcileSpec } from "./types";
 
 export type ValidationResult = { readonly valid: true } | { readonly valid: false; readonly errors: readonly ValidationIssue[] };
 
@@ -40,6 +41,10 @@ export interface ActionRunSpec {
   readonly params: Readonly<Record<string, ParamSpec>>;
   readonly response: "json" | "any";
   readonly on_conflict: OnConflictSpec | null;
+  /** How a lost answer is settled: reads are "idempotent"; a write without a declaration is "none". */
+  readonly reconcile: ReconcileSpec;
+  /** Input and output paths marked writeOnly / x-sensitive: masked wherever a run is stored or logged. */
+  readonly sensitive: { readonly input: readonly SensitivePath[]; readonly output: readonly SensitivePath[] };
   readonly auth: Pick<AuthSpec, "type" | "apply" | "hint" | "check">;
 }
 
@@ -150,6 +155,7 @@ function buildRegistry(integrations: readonly CompiledIntegration[], actions: re
   const integrationBySlug = new Map(integrations.map((i) => [i.manifest.slug, i]));
   const versions = new Map<string, number>();
   const search = createActionSearch(actions);
+  const runSpecs = new Map<string, ActionRunSpec>();
 
   const action = (slug: string): CompiledAction => {
     const found = bySlug.get(slug);
@@ -182,7 +188,10 @@ function buildRegistry(integrations: readonly CompiledIntegration[], actions: re
     hasAction: (slug) => bySlug.has(slug),
     getRunSpec(slug) {
       const found = bySlug.get(slug);
-      return found === undefined ? undefined : runSpec(found.integration, found.manifest);
+      if (found === undefined) return undefined;
+      let spec = runSpecs.get(slug);
+      if (!spec) runSpecs.set(slug, (spec = runSpec(found)));
+      return spec;
     },
     getAuthSpec(integration) {
       const found = integrationBySlug.get(integration);
@@ -232,7 +241,8 @@ function buildRegistry(integrations: readonly CompiledIntegration[], actions: re
   };
 }
 
-function runSpec(integration: IntegrationManifest, manifest: ActionManifest): ActionRunSpec {
+function runSpec(compiled: CompiledAction): ActionRunSpec {
+  const { integration, manifest } = compiled;
   const { type, apply, hint, check } = integration.auth;
   return {
     slug: manifest.slug,
@@ -242,6 +252,8 @@ function runSpec(integration: IntegrationManifest, manifest: ActionManifest): Ac
     params: manifest.params,
     response: manifest.response ?? "json",
     on_conflict: manifest.on_conflict ?? null,
+    reconcile: manifest.reconcile ?? (manifest.http.method === "GET" ? "idempotent" : "none"),
+    sensitive: { input: sensitivePaths(compiled.inputSchema), output: sensitivePaths(compiled.outputSchema) },
     auth: { type, apply, hint, check },
   };
 }

@@ -150,6 +150,7 @@ export const ANNOTATIONS: ReadonlySet<string> = new Set([
   "readOnly",
   "writeOnly",
   "x-secret",
+  "x-sensitive",
   "contentEncoding",
   "contentMediaType",
 ]);

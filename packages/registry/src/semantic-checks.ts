@@ -29,6 +29,7 @@ const KNOWN_KEYWORDS: ReadonlySet<string> = new Set([
   ...["maxItems", "minItems", "uniqueItems", "maxContains", "minContains", "maxProperties", "minProperties", "required", "dependentRequired"],
   ...["title", "description", "default", "deprecated", "readOnly", "writeOnly", "examples", "format", "contentEncoding", "contentMediaType", "contentSchema"],
   "x-secret",
+  "x-sensitive",
   "x-max-json-bytes",
 ]);
 
@@ -54,6 +55,7 @@ export function checkSemantics(file: string, manifest: IntegrationManifest, dire
     else seen.set(action.slug, index);
     checkParams(manifest, action, at, problems);
     checkOnConflict(action, at, problems);
+    checkReconcile(action, at, problems);
     for (const place of findUnbounded(manifest.$defs ?? {}, action.input, `${at}/input`, visitedDefs)) problems.add(place.pointer, place.message);
   });
   checkTriggers(manifest, problems, visitedDefs);
@@ -221,5 +223,38 @@ function checkOnConflict(action: ActionManifest, at: string, problems: ProblemLi
   }
   for (const [name, pointer] of placeholders) {
     if (!Object.hasOwn(properties, name)) problems.add(pointer, `placeholder {${name}} is not an input property`);
+  }
+}
+
+/**
+ * A reconcile declaration must be usable: reads need none; `unique_id` and `read_back` need an `on_conflict` lookup
+ * (it is what finds the object), `unique_id`'s input must be the lookup's `when_input` and an optional string input
+ * (the platform assigns it), and `read_back` compares input properties only.
+ */
+function checkReconcile(action: ActionManifest, at: string, problems: ProblemList): void {
+  const reconcile = action.reconcile;
+  if (reconcile === undefined) return;
+  const pointer = `${at}/reconcile`;
+  if (action.http.method === "GET") {
+    problems.add(pointer, "a GET action is a read: it needs no reconcile declaration");
+    return;
+  }
+  if (typeof reconcile === "string") return;
+  if (!action.on_conflict) {
+    problems.add(pointer, `reconcile by ${reconcile.by} needs an on_conflict lookup to find the object`);
+    return;
+  }
+  const properties = isPlainObject(action.input["properties"]) ? action.input["properties"] : {};
+  if (reconcile.by === "unique_id") {
+    const schema = properties[reconcile.input];
+    if (!Object.hasOwn(properties, reconcile.input)) problems.add(`${pointer}/input`, `"${reconcile.input}" is not an input property`);
+    else if (!isPlainObject(schema) || schema["type"] !== "string") problems.add(`${pointer}/input`, `"${reconcile.input}" must be a string property (the platform assigns it)`);
+    if (action.on_conflict.when_input !== reconcile.input) problems.add(`${pointer}/input`, `must be on_conflict's when_input ("${action.on_conflict.when_input}")`);
+    const required = Array.isArray(action.input["required"]) ? action.input["required"] : [];
+    if (required.includes(reconcile.input)) problems.add(`${pointer}/input`, `"${reconcile.input}" is required: the platform could never assign it`);
+    return;
+  }
+  for (const name of Object.keys(reconcile.compare)) {
+    if (!Object.hasOwn(properties, name)) problems.add(appendPointer(at, "reconcile", "compare", name), `"${name}" is not an input property`);
   }
 }

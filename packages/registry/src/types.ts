@@ -52,6 +52,22 @@ export interface OnConflictSpec {
   };
 }
 
+/**
+ * How a write whose answer was lost is settled (FORMAT.md, "reconcile"):
+ * - `"idempotent"`: repeating the call has the same effect as making it once; it is retried like a read.
+ * - `"none"`: it cannot be reconciled; an attempt that may have reached the upstream ends the run `unknown`.
+ * - `{by: "unique_id", input}`: a retry meets 409 for the reused `input` and `on_conflict` finds the object; the
+ *   platform assigns `input` when the caller gave none, so every such create is recoverable.
+ * - `{by: "read_back", compare}`: a retry meets 409 and `on_conflict` reads the object; it is ours only when each
+ *   input property named in `compare` equals the value at its JSON pointer in what was read.
+ * Reads (GET) need no declaration; a write without one is treated as `"none"`.
+ */
+export type ReconcileSpec =
+  | "idempotent"
+  | "none"
+  | { readonly by: "unique_id"; readonly input: string }
+  | { readonly by: "read_back"; readonly compare: Readonly<Record<string, string>> };
+
 export interface ActionManifest {
   readonly slug: string;
   readonly name: string;
@@ -63,6 +79,7 @@ export interface ActionManifest {
   readonly output: JsonSchema;
   readonly response?: "json" | "any";
   readonly on_conflict?: OnConflictSpec;
+  readonly reconcile?: ReconcileSpec;
   readonly notes?: readonly string[];
 }
 

@@ -144,10 +144,13 @@ describe("catalogue", () => {
       params: { file: { in: "file" }, display_name: { in: "form", wire: "name" } },
       response: "json",
       on_conflict: null,
+      reconcile: "none", // a write that declares nothing is never retried blindly
+      sensitive: { input: [], output: [] },
       auth: { type: "api_key", apply: { type: "basic", username: "api_key" }, hint: "api_key", check: { method: "GET", path: "/v1/projects", expect_status: [200] } },
     });
     expect(registry.getRunSpec("DEMO_DOWNLOAD_FILE")?.response).toBe("any");
     expect(registry.getRunSpec("DEMO_CREATE_TASK")?.on_conflict?.when_input).toBe("unique_id");
+    expect(registry.getRunSpec("DEMO_LIST_TASKS")?.reconcile).toBe("idempotent"); // a read
   });
 
   it("gives the connection check the integration's auth, or undefined", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { classifyStatus, classifyTransportError, parseRetryAfter, upstreamMessage } from "./classify";
+import { transportMayHaveReachedUpstream } from "./classify";
 import { retryDelayMs } from "./backoff";
 
 describe("classifyStatus", () => {
@@ -51,5 +52,16 @@ describe("Retry-After and backoff", () => {
   it("waits at least Retry-After", () => {
     expect(retryDelayMs(1, 3000, undefined, () => 0)).toBe(3000);
     expect(retryDelayMs(1, 3000, undefined, () => 1)).toBeGreaterThan(3000);
+  });
+});
+
+describe("whether a failed attempt may have reached the upstream", () => {
+  it("a timeout or a dropped connection may have; a refused connection or an unknown host may not", () => {
+    expect(transportMayHaveReachedUpstream(Object.assign(new Error("x"), { code: "UND_ERR_HEADERS_TIMEOUT" }))).toBe(true);
+    expect(transportMayHaveReachedUpstream(Object.assign(new Error("x"), { code: "ECONNRESET" }))).toBe(true);
+    expect(transportMayHaveReachedUpstream(new DOMException("late", "TimeoutError"))).toBe(true);
+    expect(transportMayHaveReachedUpstream(Object.assign(new Error("x"), { code: "ECONNREFUSED" }))).toBe(false);
+    expect(transportMayHaveReachedUpstream(Object.assign(new Error("x"), { code: "ENOTFOUND" }))).toBe(false);
+    expect(transportMayHaveReachedUpstream(Object.assign(new Error("x"), { code: "UND_ERR_CONNECT_TIMEOUT" }))).toBe(false);
   });
 });

@@ -52,6 +52,21 @@ export function classifyTransportError(error: unknown): EnvelopeError {
   return { code: "UPSTREAM_UNAVAILABLE", message: `The upstream ${what}.`, retryable: true };
 }
 
+/**
+ * Whether a transport failure may have happened after the request reached the upstream, so that the upstream may
+ * have acted on it: a timeout or a dropped connection may (the request was sent, its answer lost); a refused
+ * connection, a name that does not resolve or a connect timeout may not (nothing was sent).
+ */
+export function transportMayHaveReachedUpstream(error: unknown): boolean {
+  const code = errorCode(error);
+  return !(code === "EGRESS_BLOCKED" || code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "UND_ERR_CONNECT_TIMEOUT");
+}
+
+/** Answers after which the upstream may still have acted: a gateway that timed out waiting for it. */
+export function statusMayHaveReachedUpstream(status: number): boolean {
+  return status === 504;
+}
+
 function errorCode(error: unknown): string | undefined {
   let e: unknown = error;
   for (let depth = 0; depth < 4 && e && typeof e === "object"; depth++) {

@@ -1,7 +1,7 @@
 import { Agent, request } from "undici";
 import type { ActionRunSpec, AuthApply, AuthSpec } from "@nagent/registry";
 import { buildRequest, fillTemplate, type UpstreamRequest } from "./build-request";
-import { classifyStatus, classifyTransportError, parseRetryAfter, upstreamMessage, type EnvelopeError } from "./classify";
+import { classifyStatus, classifyTransportError, parseRetryAfter, statusMayHaveReachedUpstream, transportMayHaveReachedUpstream, upstreamMessage, type EnvelopeError } from "./classify";
 import { checkOutboundUrl, createEgressLookup, type EgressPolicy } from "./egress";
 import { readJsonPointer } from "./json-pointer";
 
@@ -18,11 +18,21 @@ export interface RunnerOptions {
 /** What one upstream call produced: the answer for the envelope's `data`, or the envelope's `error`. */
 export type CallResult =
   | { readonly ok: true; readonly status: number; readonly data: unknown; readonly latencyMs: number; readonly recoveredFromConflict?: boolean }
-  | { readonly ok: false; readonly error: EnvelopeError; readonly retryAfterMs?: number; readonly latencyMs: number };
+  | {
+      readonly ok: false;
+      readonly error: EnvelopeError;
+      readonly retryAfterMs?: number;
+      readonly latencyMs: number;
+      /**
+       * True when the upstream may have acted on the request although we heard no answer (a timeout after sending, a
+       * dropped connection, a 504): repeating a write that is not idempotent could then do it twice.
+       */
+      readonly mayHaveReached?: boolean;
+    };
 
 export interface ExecuteCall {
   /** The action's wire mapping and its integration's auth, from the registry. */
-  readonly spec: Pick<ActionRunSpec, "http" | "params" | "response" | "on_conflict" | "auth">;
+  readonly spec: Pick<ActionRunSpec, "http" | "params" | "response" | "on_conflict" | "auth"> & { readonly reconcile?: ActionRunSpec["reconcile"] };
   readonly input: Readonly<Record<string, unknown>>;
   /** The opened credentials; used for this call only, never kept. */
   readonly credentials: Readonly<Record<string, string>>;
@@ -81,9 +91,10 @@ export function createRunner(options: RunnerOptions) {
       }
       const error = classifyStatus(res.statusCode, upstreamMessage(parsed.kind === "json" ? parsed.value : bytes.toString("utf8").slice(0, 2000)));
       const retryAfterMs = parseRetryAfter(res.headers["retry-after"]);
-      return retryAfterMs === undefined ? { ok: false, error, latencyMs: latency() } : { ok: false, error, retryAfterMs, latencyMs: latency() };
+      const mayHaveReached = statusMayHaveReachedUpstream(res.statusCode);
+      return retryAfterMs === undefined ? { ok: false, error, latencyMs: latency(), mayHaveReached } : { ok: false, error, retryAfterMs, latencyMs: latency(), mayHaveReached };
     } catch (err) {
-      return { ok: false, error: classifyTransportError(err), latencyMs: latency() };
+      return { ok: false, error: classifyTransportError(err), latencyMs: latency(), mayHaveReached: transportMayHaveReachedUpstream(err) };
     } finally {
       clearTimeout(timer);
     }
@@ -105,6 +116,16 @@ export function createRunner(options: RunnerOptions) {
       if (!found.ok) return result;
       const data = readJsonPointer(found.data, lookup.result_pointer);
       if (data === undefined || data === null) return result;
+      const reconcile = call.spec.reconcile;
+      if (reconcile !== undefined && typeof reconcile === "object" && reconcile.by === "read_back") {
+        // The name is taken, but perhaps by someone else's object: ours only if it matches what we asked for.
+        const differs = Object.entries(reconcile.compare).filter(([name, pointer]) =>
+          call.input[name] !== undefined && canonical(readJsonPointer(data, pointer)) !== canonical(call.input[name]));
+        if (differs.length > 0) {
+          const names = differs.map(([name]) => name).join(", ");
+          return { ...result, error: { ...result.error, message: `${result.error.message} The existing object differs from this request (${names}): it is not the one this run created.` } };
+        }
+      }
       return { ok: true, status: found.status, data, latencyMs: result.latencyMs + found.latencyMs, recoveredFromConflict: true };
     },
 
@@ -125,6 +146,15 @@ export function createRunner(options: RunnerOptions) {
 }
 
 export type Runner = ReturnType<typeof createRunner>;
+
+/** JSON with sorted keys, to compare a read-back value with the input that should have produced it. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "undefined";
+}
 
 export function authHeaders(apply: AuthApply, credentials: Readonly<Record<string, string>>): Record<string, string> {
   switch (apply.type) {

@@ -14,10 +14,10 @@ import type { NewRun } from "./store";
 export const notify = (alias: string, reason = "NULL", output = "NULL") =>
   `pg_notify('${RUN_EVENTS_CHANNEL}', json_build_object('id', ${alias}.id, 'workspace_id', ${alias}.workspace_id, 'status', ${alias}.status, ` +
   `'attempt', ${alias}.attempts_count, 'reason', ${reason}, 'action', ${alias}.action, 'integration', ${alias}.integration, ` +
-  `'error_code', ${alias}.error_code, 'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'output', ${output})::text)`;
+  `'error_code', ${alias}.error_code, 'waiting', ${alias}.waiting, 'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'output', ${output})::text)`;
 /** The envelope, inlined into a terminal event when it fits comfortably in NOTIFY's 8000-byte payload. */
 export const SMALL_OUTPUT = (alias: string) => `CASE WHEN octet_length(${alias}.output::text) <= 6000 THEN ${alias}.output END`;
-export const EVENT_COLUMNS = "id, workspace_id, status, attempts_count, action, integration, error_code";
+export const EVENT_COLUMNS = "id, workspace_id, status, attempts_count, action, integration, error_code, waiting";
 
 /**
  * Writes an ended attempt's row from `select` (run_id, number, started_at, finished_at, outcome, upstream_status,
@@ -55,13 +55,14 @@ export async function insertRuns<R extends pg.QueryResultRow>(pool: pg.Pool, ite
     const { rows } = await pool.query<R>({
       name: "run-insert-one",
       text: `WITH ${commitMode("$10::text")}
-             INSERT INTO run (id, workspace_id, connection_id, integration, action, schema_version, status, input, idempotency_key, request_hash, source, toolset_id)
-             SELECT $1::uuid, $2::uuid, c.id, $4::varchar, $5::varchar, $6::int, 'queued', $7::jsonb, $8::varchar, $9::varchar, $11::varchar, $12::uuid FROM connection c, commit_mode
-             WHERE c.workspace_id = $2::uuid AND c.integration = $4::varchar AND c.status = 'active'
+             INSERT INTO run (id, workspace_id, connection_id, integration, action, schema_version, status, input, idempotency_key, request_hash, source, toolset_id, platform_assigned, sealed_input)
+             SELECT $1::uuid, $2::uuid, c.id, $4::varchar, $5::varchar, $6::int, 'queued', $7::jsonb, $8::varchar, $9::varchar, $11::varchar, $12::uuid, $13::varchar[], $14::bytea FROM connection c, commit_mode
+             WHERE c.workspace_id = $2::uuid AND c.integration = $4::varchar AND c.status <> 'invalid'
                AND CASE WHEN $3::uuid IS NULL THEN c.is_default ELSE c.id = $3::uuid END
              ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
              RETURNING *`,
-      values: [i.id, i.workspaceId, i.connectionId, i.integration, i.action, i.schemaVersion, i.input, i.idempotencyKey, i.requestHash, insertCommitMode(items), i.source ?? "api", i.toolsetId ?? null],
+      values: [i.id, i.workspaceId, i.connectionId, i.integration, i.action, i.schemaVersion, i.input, i.idempotencyKey, i.requestHash, insertCommitMode(items), i.source ?? "api", i.toolsetId ?? null,
+        i.platformAssigned ?? [], i.sealedInput ?? null],
     });
     return rows;
   }
@@ -69,16 +70,18 @@ export async function insertRuns<R extends pg.QueryResultRow>(pool: pg.Pool, ite
   const { rows } = await pool.query<R>({
     name: "run-insert-batch",
     text: `WITH ${commitMode("$10::text")}
-           INSERT INTO run (id, workspace_id, connection_id, integration, action, schema_version, status, input, idempotency_key, request_hash, source, toolset_id)
-           SELECT r.id, r.workspace_id, c.id, r.integration, r.action, r.schema_version, 'queued', r.input, r.idempotency_key, r.request_hash, r.source, r.toolset_id
-           FROM commit_mode, unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::varchar[], $5::varchar[], $6::int[], $7::jsonb[], $8::varchar[], $9::varchar[], $11::varchar[], $12::uuid[])
-                AS r(id, workspace_id, connection_id, integration, action, schema_version, input, idempotency_key, request_hash, source, toolset_id)
-           JOIN connection c ON c.workspace_id = r.workspace_id AND c.integration = r.integration AND c.status = 'active'
+           INSERT INTO run (id, workspace_id, connection_id, integration, action, schema_version, status, input, idempotency_key, request_hash, source, toolset_id, platform_assigned, sealed_input)
+           SELECT r.id, r.workspace_id, c.id, r.integration, r.action, r.schema_version, 'queued', r.input, r.idempotency_key, r.request_hash, r.source, r.toolset_id,
+                  ARRAY(SELECT jsonb_array_elements_text(r.platform_assigned))::varchar(128)[], r.sealed_input
+           FROM commit_mode, unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::varchar[], $5::varchar[], $6::int[], $7::jsonb[], $8::varchar[], $9::varchar[], $11::varchar[], $12::uuid[], $13::jsonb[], $14::bytea[])
+                AS r(id, workspace_id, connection_id, integration, action, schema_version, input, idempotency_key, request_hash, source, toolset_id, platform_assigned, sealed_input)
+           JOIN connection c ON c.workspace_id = r.workspace_id AND c.integration = r.integration AND c.status <> 'invalid'
                 AND CASE WHEN r.connection_id IS NULL THEN c.is_default ELSE c.id = r.connection_id END
            ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
            RETURNING *`,
     values: [col("id"), col("workspaceId"), col("connectionId"), col("integration"), col("action"), col("schemaVersion"), col("input"), col("idempotencyKey"), col("requestHash"), insertCommitMode(items),
-      items.map((i) => i.source ?? "api"), items.map((i) => i.toolsetId ?? null)],
+      items.map((i) => i.source ?? "api"), items.map((i) => i.toolsetId ?? null),
+      items.map((i) => JSON.stringify(i.platformAssigned ?? [])), items.map((i) => i.sealedInput ?? null)],
   });
   return rows;
 }
@@ -94,6 +97,14 @@ export interface ClaimRow {
   readonly ciphertext: Buffer | null;
   readonly base_url: string | null;
   readonly connection_status: string | null;
+  readonly rate_min_rps: number | null;
+  readonly rate_max_rps: number | null;
+  /** The vault envelope of the input's sensitive values, if any. */
+  readonly sealed_input: Buffer | null;
+  /** The previous attempt's worker stopped during it (recorded as lost by this claim). */
+  readonly previous_lost: boolean;
+  /** The workspace's output check mode ("record" or "strict"). */
+  readonly output_check_mode: string | null;
 }
 
 /**
@@ -115,9 +126,9 @@ export async function claimRuns(pool: pg.Pool, ids: readonly string[]): Promise<
              FOR UPDATE
            ), claimed AS (
              UPDATE run r SET status = 'running', attempts_count = r.attempts_count + 1, started_at = COALESCE(r.started_at, now()),
-                    attempt_started_at = now(), updated_at = now(), status_reason = NULL, next_attempt_at = NULL
+                    attempt_started_at = now(), updated_at = now(), status_reason = NULL, next_attempt_at = NULL, waiting = NULL
              FROM prev WHERE r.id = prev.id
-             RETURNING r.id, r.workspace_id, r.connection_id, r.integration, r.action, r.input, r.attempts_count, r.status, r.error_code,
+             RETURNING r.id, r.workspace_id, r.connection_id, r.integration, r.action, r.input, r.attempts_count, r.status, r.error_code, r.waiting, r.sealed_input,
                        prev.status AS prev_status, prev.attempts_count AS prev_attempt, prev.attempt_started_at AS prev_started_at
            ), lost AS (
              INSERT INTO run_attempt (run_id, number, started_at, finished_at, outcome, error_message)
@@ -127,8 +138,10 @@ export async function claimRuns(pool: pg.Pool, ids: readonly string[]): Promise<
              WHERE run_attempt.finished_at IS NULL
            )
            SELECT c.id, c.workspace_id, c.connection_id, c.integration, c.action, c.input, c.attempts_count,
-                  k.ciphertext, k.base_url, k.status AS connection_status, ${notify("c")}
-           FROM commit_mode, claimed c LEFT JOIN connection k ON k.id = c.connection_id AND k.workspace_id = c.workspace_id`,
+                  k.ciphertext, k.base_url, k.status AS connection_status, k.rate_min_rps, k.rate_max_rps, ${notify("c")},
+                  c.sealed_input, (c.prev_status = 'running' AND c.prev_attempt > 0) AS previous_lost, w.output_check AS output_check_mode
+           FROM commit_mode, claimed c LEFT JOIN connection k ON k.id = c.connection_id AND k.workspace_id = c.workspace_id
+                LEFT JOIN workspace w ON w.id = c.workspace_id`,
     values: [one ? ids[0] : ids],
   });
   return rows;
@@ -142,8 +155,10 @@ export interface FinishItem {
   readonly latencyMs: number | null;
   readonly errorCode: string | null;
   readonly errorMessage: string | null;
-  readonly status: "succeeded" | "failed";
+  readonly status: "succeeded" | "failed" | "unknown";
   readonly output: string;
+  /** The output check as JSON, or null. */
+  readonly outputCheck: string | null;
   readonly outputTruncated: boolean;
   /** The compacted input when the input was compacted, else null (the stored input stays). */
   readonly compactedInput: string | null;
@@ -160,7 +175,8 @@ export async function finishRuns(pool: pg.Pool, items: readonly FinishItem[]): P
       name: "run-finish-one",
       text: `WITH fin AS (
                UPDATE run SET status = $8, output = $9, output_truncated = $10, error_code = $6, finished_at = now(), updated_at = now(),
-                      status_reason = NULL, next_attempt_at = NULL, input = COALESCE($11::jsonb, input), input_truncated = $11::jsonb IS NOT NULL
+                      status_reason = NULL, next_attempt_at = NULL, waiting = NULL, input = COALESCE($11::jsonb, input), input_truncated = $11::jsonb IS NOT NULL,
+                      output_check = $12::jsonb, sealed_input = NULL
                WHERE id = $1 AND status = 'running' AND attempts_count = $2
                RETURNING ${EVENT_COLUMNS}, started_at, finished_at, attempt_started_at, output
              ), att AS (
@@ -169,7 +185,7 @@ export async function finishRuns(pool: pg.Pool, items: readonly FinishItem[]): P
              SELECT fin.id, ${notify("fin", "NULL", SMALL_OUTPUT("fin"))},
                     (EXTRACT(EPOCH FROM (fin.finished_at - fin.started_at)) * 1000)::int AS duration_ms
              FROM fin`,
-      values: [i.id, i.attempt, i.outcome, i.upstreamStatus, i.latencyMs, i.errorCode, i.errorMessage, i.status, i.output, i.outputTruncated, i.compactedInput],
+      values: [i.id, i.attempt, i.outcome, i.upstreamStatus, i.latencyMs, i.errorCode, i.errorMessage, i.status, i.output, i.outputTruncated, i.compactedInput, i.outputCheck],
     });
     return rows;
   }
@@ -177,14 +193,15 @@ export async function finishRuns(pool: pg.Pool, items: readonly FinishItem[]): P
   const { rows } = await pool.query<{ id: string; duration_ms: number }>({
     name: "run-finish-batch",
     text: `WITH v AS (
-             SELECT * FROM unnest($1::uuid[], $2::int[], $3::varchar[], $4::int[], $5::int[], $6::varchar[], $7::varchar[], $8::varchar[], $9::jsonb[], $10::boolean[], $11::jsonb[])
-               AS v(id, attempt, outcome, upstream_status, latency_ms, error_code, error_message, status, output, output_truncated, compacted_input)
+             SELECT * FROM unnest($1::uuid[], $2::int[], $3::varchar[], $4::int[], $5::int[], $6::varchar[], $7::varchar[], $8::varchar[], $9::jsonb[], $10::boolean[], $11::jsonb[], $12::jsonb[])
+               AS v(id, attempt, outcome, upstream_status, latency_ms, error_code, error_message, status, output, output_truncated, compacted_input, output_check)
            ), fin AS (
              UPDATE run r SET status = v.status, output = v.output, output_truncated = v.output_truncated, error_code = v.error_code,
-                    finished_at = now(), updated_at = now(), status_reason = NULL, next_attempt_at = NULL,
-                    input = COALESCE(v.compacted_input, r.input), input_truncated = v.compacted_input IS NOT NULL
+                    finished_at = now(), updated_at = now(), status_reason = NULL, next_attempt_at = NULL, waiting = NULL,
+                    input = COALESCE(v.compacted_input, r.input), input_truncated = v.compacted_input IS NOT NULL,
+                    output_check = v.output_check, sealed_input = NULL
              FROM v WHERE r.id = v.id AND r.status = 'running' AND r.attempts_count = v.attempt
-             RETURNING r.id, r.workspace_id, r.status, r.attempts_count, r.action, r.integration, r.error_code, r.started_at, r.finished_at,
+             RETURNING r.id, r.workspace_id, r.status, r.attempts_count, r.action, r.integration, r.error_code, r.waiting, r.started_at, r.finished_at,
                        r.attempt_started_at, r.output
            ), att AS (
              ${ATTEMPT_UPSERT("SELECT fin.id, v.attempt, COALESCE(fin.attempt_started_at, now()), now(), v.outcome, v.upstream_status, v.latency_ms, v.error_code, v.error_message FROM fin JOIN v ON v.id = fin.id")}
@@ -192,7 +209,7 @@ export async function finishRuns(pool: pg.Pool, items: readonly FinishItem[]): P
            SELECT fin.id, ${notify("fin", "NULL", SMALL_OUTPUT("fin"))},
                   (EXTRACT(EPOCH FROM (fin.finished_at - fin.started_at)) * 1000)::int AS duration_ms
            FROM fin`,
-    values: [col("id"), col("attempt"), col("outcome"), col("upstreamStatus"), col("latencyMs"), col("errorCode"), col("errorMessage"), col("status"), col("output"), col("outputTruncated"), col("compactedInput")],
+    values: [col("id"), col("attempt"), col("outcome"), col("upstreamStatus"), col("latencyMs"), col("errorCode"), col("errorMessage"), col("status"), col("output"), col("outputTruncated"), col("compactedInput"), col("outputCheck")],
   });
   return rows;
 }

@@ -15,7 +15,7 @@ import { RUN_SOURCES, type RunSource, type RunStatus } from "./types";
  */
 
 /** Every status a run can have; the `run_status_check` constraint holds the table to this list (see `pageSql`). */
-export const RUN_STATUSES: readonly RunStatus[] = ["queued", "running", "succeeded", "failed", "canceled"];
+export const RUN_STATUSES: readonly RunStatus[] = ["queued", "running", "succeeded", "failed", "canceled", "unknown"];
 
 export const LIST_RUNS_DEFAULT_LIMIT = 50;
 export const LIST_RUNS_MAX_LIMIT = 200;
@@ -65,7 +65,7 @@ export class InvalidRunQueryError extends Error {
 
 // Summaries only: `output` is never read, so a large (TOASTed) output is never fetched or decompressed for a list.
 const COLUMNS = "id, connection_id, integration, action, schema_version, status, status_reason, input_truncated, output_truncated, " +
-  "error_code, idempotency_key, attempts_count, created_at, started_at, finished_at, next_attempt_at, source, toolset_id";
+  "error_code, idempotency_key, attempts_count, created_at, started_at, finished_at, next_attempt_at, source, toolset_id, waiting";
 const ORDER = "ORDER BY created_at DESC, id DESC";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

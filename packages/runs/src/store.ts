@@ -1,7 +1,7 @@
 import type pg from "pg";
-import type { Envelope, RunSource, RunStatus } from "./types";
+import type { Envelope, OutputCheck, OutputCheckMode, RunSource, RunStatus, Waiting, WaitingReason } from "./types";
 import { createBatcher } from "@nagent/batch";
-import { claimRuns, EVENT_COLUMNS, finishRuns, insertRuns, notify, type ClaimRow, type FinishItem, type InsertItem } from "./hot-path";
+import { claimRuns, EVENT_COLUMNS, finishRuns, insertRuns, notify, SMALL_OUTPUT, type ClaimRow, type FinishItem, type InsertItem } from "./hot-path";
 import { compactJson, STORED_INPUT_MAX_BYTES, STORED_OUTPUT_MAX_BYTES } from "./compact";
 
 /**
@@ -27,6 +27,10 @@ export interface NewRun {
   readonly source?: RunSource;
   /** The tool set an MCP call came through, if any. */
   readonly toolsetId?: string | null;
+  /** Input properties the platform filled in (shown as platform-assigned). */
+  readonly platformAssigned?: readonly string[];
+  /** The input's sensitive values, sealed by the vault (`input` holds them masked); null when there are none. */
+  readonly sealedInput?: Buffer | null;
   /**
    * Whether the insert returns only once its commit is on disk (the default). A sync execute passes false: nothing is
    * promised before its answer, and its answer follows the run's finish, whose durable commit flushes this one too
@@ -61,6 +65,16 @@ export interface RunRow {
   readonly attempt_started_at: Date | null;
   readonly source: RunSource;
   readonly toolset_id: string | null;
+  /** Why a queued run waits (null when it does not). */
+  readonly waiting: Waiting | null;
+  /** The upstream answer checked against the action's output schema (null before the end, or when none was read). */
+  readonly output_check: OutputCheck | null;
+  /** Input properties the platform filled in. */
+  readonly platform_assigned: string[];
+  /** Never shown: the vault envelope of the input's sensitive values, while the run may still call the upstream. */
+  readonly sealed_input: Buffer | null;
+  readonly reconciled_at: Date | null;
+  readonly reconciled_by: string | null;
 }
 
 export interface AttemptRow {
@@ -76,10 +90,23 @@ export interface AttemptRow {
 }
 
 /** A claimed run with what the worker needs to call the upstream. */
-export interface ClaimedRun extends Pick<ClaimRow, "id" | "workspace_id" | "connection_id" | "integration" | "action" | "input"> {
+export interface ClaimedRun extends Pick<ClaimRow, "id" | "workspace_id" | "connection_id" | "integration" | "action" | "input" | "sealed_input"> {
   readonly attempt: number;
-  readonly connection: { readonly ciphertext: Buffer; readonly base_url: string | null; readonly status: string } | null;
+  /** The previous attempt's worker stopped during it: that attempt may have reached the upstream, unheard. */
+  readonly previousLost: boolean;
+  /** The workspace's choice for answers that do not match the output schema. */
+  readonly outputCheckMode: OutputCheckMode;
+  readonly connection: { readonly ciphertext: Buffer; readonly base_url: string | null; readonly status: string; readonly rate_min_rps: number | null; readonly rate_max_rps: number | null } | null;
 }
+
+/**
+ * The `waiting` object built in SQL: the reason, since when (kept while the reason stays the same) and the resume time
+ * `delayMs` from now. Reads the row's current `waiting` (an UPDATE's SET sees the old row).
+ */
+const WAITING_JSON = (reason: string, delayMs: string) =>
+  `jsonb_build_object('reason', ${reason}, ` +
+  `'since', CASE WHEN waiting->>'reason' = ${reason} THEN waiting->'since' ELSE to_jsonb(to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) END, ` +
+  `'resume_at', to_char((now() + make_interval(secs => ${delayMs}::double precision / 1000)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
 
 /** How long an Idempotency-Key binds its request (Stripe: 24 hours). */
 export const IDEMPOTENCY_WINDOW_HOURS = 24;
@@ -116,7 +143,7 @@ export function createRunStore(pool: pg.Pool) {
    */
   async function compactEndedInput(id: string): Promise<RunRow | null> {
     const { rows } = await query<{ input: unknown }>("run-large-ended-input",
-      `SELECT input FROM run WHERE id = $1 AND status IN ('canceled', 'failed', 'succeeded') AND octet_length(input::text) > $2`,
+      `SELECT input FROM run WHERE id = $1 AND status IN ('canceled', 'failed', 'succeeded', 'unknown') AND octet_length(input::text) > $2`,
       [id, STORED_INPUT_MAX_BYTES]);
     if (!rows[0]) return null;
     const compacted = compactJson(rows[0].input, STORED_INPUT_MAX_BYTES);
@@ -133,7 +160,7 @@ export function createRunStore(pool: pg.Pool) {
      * `{created: false, run: null}` when no usable connection matched (the caller finds out why, off the hot path).
      */
     async insert(run: NewRun): Promise<{ created: true; run: RunRow } | { created: false; run: RunRow | null }> {
-      const inserted = await insertOne({ ...run, input: JSON.stringify(run.input) });
+      const inserted = await insertOne({ ...run, input: JSON.stringify(run.input), platformAssigned: run.platformAssigned ?? [], sealedInput: run.sealedInput ?? null });
       if (inserted) return { created: true, run: inserted };
       if (run.idempotencyKey === null) return { created: false, run: null };
       const existing = await query<RunRow>("run-by-idempotency-key-any", `SELECT * FROM run WHERE workspace_id = $1 AND idempotency_key = $2`, [run.workspaceId, run.idempotencyKey]);
@@ -202,8 +229,11 @@ export function createRunStore(pool: pg.Pool) {
         integration: row.integration,
         action: row.action,
         input: row.input,
+        sealed_input: row.sealed_input,
         attempt: row.attempts_count,
-        connection: row.ciphertext ? { ciphertext: row.ciphertext, base_url: row.base_url, status: row.connection_status ?? "active" } : null,
+        previousLost: row.previous_lost,
+        outputCheckMode: row.output_check_mode === "strict" ? "strict" : "record",
+        connection: row.ciphertext ? { ciphertext: row.ciphertext, base_url: row.base_url, status: row.connection_status ?? "active", rate_min_rps: row.rate_min_rps, rate_max_rps: row.rate_max_rps } : null,
       };
     },
 
@@ -213,13 +243,14 @@ export function createRunStore(pool: pg.Pool) {
      * nothing needs them whole. Returns null when the guard did not match, else the run's duration (first attempt's
      * start to now).
      */
-    async finish(run: { id: string; attempt: number; input: unknown }, outcome: AttemptOutcome & { status: "succeeded" | "failed"; envelope: Envelope }): Promise<{ durationMs: number } | null> {
+    async finish(run: { id: string; attempt: number; input: unknown }, outcome: AttemptOutcome & { status: "succeeded" | "failed" | "unknown"; envelope: Envelope; outputCheck?: OutputCheck | null }): Promise<{ durationMs: number } | null> {
       const output = compactJson(outcome.envelope, STORED_OUTPUT_MAX_BYTES);
       const input = compactJson(run.input, STORED_INPUT_MAX_BYTES);
       const durationMs = await finishOne({
         id: run.id, attempt: run.attempt, outcome: outcome.outcome, upstreamStatus: outcome.upstreamStatus, latencyMs: outcome.latencyMs,
         errorCode: outcome.errorCode, errorMessage: outcome.errorMessage, status: outcome.status,
         output: output.json, outputTruncated: output.truncated, compactedInput: input.truncated ? input.json : null,
+        outputCheck: outcome.outputCheck ? JSON.stringify(outcome.outputCheck) : null,
       });
       return durationMs === null ? null : { durationMs };
     },
@@ -228,7 +259,8 @@ export function createRunStore(pool: pg.Pool) {
     async retryLater(run: { id: string; attempt: number }, outcome: AttemptOutcome & { delayMs: number; reason: string }): Promise<boolean> {
       const { rowCount } = await query("run-retry-later",
         `WITH upd AS (
-           UPDATE run SET status = 'queued', status_reason = $8, next_attempt_at = now() + make_interval(secs => $7::double precision / 1000), updated_at = now()
+           UPDATE run SET status = 'queued', status_reason = $8, next_attempt_at = now() + make_interval(secs => $7::double precision / 1000), updated_at = now(),
+                  waiting = ${WAITING_JSON("'retry_backoff'", "$7")}
            WHERE id = $1 AND status = 'running' AND attempts_count = $2
            RETURNING ${EVENT_COLUMNS}, attempt_started_at
          ), att AS (
@@ -244,13 +276,54 @@ export function createRunStore(pool: pg.Pool) {
       return (rowCount ?? 0) > 0;
     },
 
-    /** Records why a queued run waits (rate limit, workspace cap) without touching its attempts. */
-    async noteWaiting(id: string, reason: string, delayMs: number): Promise<void> {
+    /**
+     * Records why a queued run waits (`waiting`: reason, since, resume_at; and the human `status_reason`) without
+     * touching its attempts, and tells the run's event stream. Written only when the reason changes or the resume time
+     * moves by more than a second, so a run re-delayed many times (a long wait for the workspace's cap) costs few writes.
+     */
+    async noteWaiting(id: string, reason: WaitingReason, statusReason: string, delayMs: number): Promise<void> {
       await query("run-note-waiting",
-        `UPDATE run SET status_reason = $2, next_attempt_at = now() + make_interval(secs => $3::double precision / 1000)
-         WHERE id = $1 AND status = 'queued' AND status_reason IS DISTINCT FROM $2`,
-        [id, reason, delayMs],
+        `WITH upd AS (
+           UPDATE run SET status_reason = $2, next_attempt_at = now() + make_interval(secs => $3::double precision / 1000),
+                  waiting = ${WAITING_JSON("$4::text", "$3")}
+           WHERE id = $1 AND status = 'queued'
+             AND (waiting IS NULL OR waiting->>'reason' IS DISTINCT FROM $4::text OR status_reason IS DISTINCT FROM $2
+                  OR next_attempt_at IS NULL OR abs(EXTRACT(EPOCH FROM (next_attempt_at - now())) * 1000 - $3::double precision) > 1000)
+           RETURNING ${EVENT_COLUMNS}
+         )
+         SELECT ${notify("upd", "$2::text")} FROM upd`,
+        [id, statusReason, delayMs, reason],
       );
+    },
+
+    /** A queued run's rank among its workspace's queued runs, oldest first (1 = next in line). */
+    async queuePosition(workspaceId: string, run: { id: string; created_at: Date }): Promise<number> {
+      const { rows } = await query<{ n: number }>("run-queue-position",
+        `SELECT count(*)::int + 1 AS n FROM run WHERE workspace_id = $1 AND status = 'queued' AND (created_at, id) < ($2, $3::uuid)`,
+        [workspaceId, run.created_at, run.id]);
+      return rows[0]?.n ?? 1;
+    },
+
+    /**
+     * Records what the caller found out about an `unknown` run: it ends succeeded (with the data it read) or failed.
+     * Returns the updated run, or null when the run is not `unknown` (or not the workspace's).
+     */
+    async reconcile(workspaceId: string, id: string, result: { status: "succeeded" | "failed"; envelope: Envelope; by: string }): Promise<RunRow | null> {
+      const output = compactJson(result.envelope, STORED_OUTPUT_MAX_BYTES);
+      const { rows } = await query<RunRow & { pg_notify: unknown }>("run-reconcile",
+        `WITH upd AS (
+           UPDATE run SET status = $3, output = $4, output_truncated = $5, error_code = $6, updated_at = now(),
+                  reconciled_at = now(), reconciled_by = $7, status_reason = 'reconciled by the caller'
+           WHERE id = $1 AND workspace_id = $2 AND status = 'unknown'
+           RETURNING *
+         )
+         SELECT upd.*, ${notify("upd", "upd.status_reason", SMALL_OUTPUT("upd"))} FROM upd`,
+        [id, workspaceId, result.status, output.json, output.truncated, result.envelope.error?.code ?? null, result.by],
+      );
+      const row = rows[0];
+      if (!row) return null;
+      const { pg_notify: _notified, ...run } = row;
+      return run;
     },
 
     /** Cancels a queued run (no attempt in flight). Returns the run, or null when it is not queued (or not found). */
@@ -259,7 +332,7 @@ export function createRunStore(pool: pg.Pool) {
       const { rows } = await query<RunRow & { pg_notify: unknown }>("run-cancel",
         `WITH upd AS (
            UPDATE run SET status = 'canceled', output = $3, error_code = 'CANCELED', finished_at = now(), updated_at = now(),
-                  status_reason = 'canceled by request', next_attempt_at = NULL
+                  status_reason = 'canceled by request', next_attempt_at = NULL, sealed_input = NULL, waiting = NULL
            WHERE id = $1 AND workspace_id = $2 AND status = 'queued'
            RETURNING *
          )
@@ -299,9 +372,10 @@ export function createRunStore(pool: pg.Pool) {
         `WITH prev AS (
            SELECT id, status, attempts_count, attempt_started_at FROM run WHERE id = $1 AND status IN ('queued', 'running') FOR UPDATE
          ), fin AS (
-           UPDATE run r SET status = 'failed', output = $3, error_code = $2, finished_at = now(), updated_at = now(), status_reason = NULL, next_attempt_at = NULL
+           UPDATE run r SET status = 'failed', output = $3, error_code = $2, finished_at = now(), updated_at = now(), status_reason = NULL, next_attempt_at = NULL, waiting = NULL,
+                  sealed_input = NULL
            FROM prev WHERE r.id = prev.id
-           RETURNING r.id, r.workspace_id, r.status, r.attempts_count, r.action, r.integration, r.error_code
+           RETURNING r.id, r.workspace_id, r.status, r.attempts_count, r.action, r.integration, r.error_code, r.waiting
          ), att AS (
            INSERT INTO run_attempt (run_id, number, started_at, finished_at, outcome, error_code)
            SELECT id, attempts_count, COALESCE(attempt_started_at, now()), now(), 'lost', $2 FROM prev WHERE status = 'running' AND attempts_count > 0
@@ -329,7 +403,7 @@ export interface StuckRun {
 
 /** How an attempt ended, as recorded on run_attempt. */
 export interface AttemptOutcome {
-  readonly outcome: "succeeded" | "failed" | "retry";
+  readonly outcome: "succeeded" | "failed" | "unknown" | "retry";
   readonly upstreamStatus: number | null;
   readonly latencyMs: number | null;
   readonly errorCode: string | null;

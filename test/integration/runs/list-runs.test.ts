@@ -98,7 +98,7 @@ describe("GET /v1/runs", () => {
     const run = res.body.runs[0]!;
     expect(Object.keys(run).sort()).toEqual([
       "action", "attempts_count", "connection_id", "created_at", "duration_ms", "error_code", "finished_at", "id", "idempotency_key",
-      "input_truncated", "integration", "next_attempt_at", "output_truncated", "schema_version", "source", "started_at", "status", "status_reason", "successful", "toolset_id",
+      "input_truncated", "integration", "next_attempt_at", "output_truncated", "schema_version", "source", "started_at", "status", "status_reason", "successful", "toolset_id", "waiting",
     ]);
   });
 

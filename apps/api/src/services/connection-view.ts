@@ -4,7 +4,7 @@ export interface ConnectionView {
   integration: string;
   name: string;
   is_default: boolean;
-  status: "active" | "invalid";
+  status: "active" | "degraded" | "invalid";
   credential_hint: string;
   base_url: string | null;
   created_at: string;
@@ -17,6 +17,10 @@ export interface ConnectionView {
   inbound_url: string | null;
   /** The callback auth key, masked; null when none was given (callbacks are then refused). */
   callback_auth_hint: string | null;
+  /** Bounds of the connection's adaptive pacing (null: the deployment's). */
+  rate_limit: { min_rps: number | null; max_rps: number | null };
+  /** When the health probe re-tests a degraded or invalid connection next. */
+  next_probe_at: string | null;
 }
 
 export interface ConnectionRow {
@@ -35,6 +39,9 @@ export interface ConnectionRow {
   inboundToken: string | null;
   eventsMode: string;
   callbackAuthHint: string | null;
+  rateMinRps: number | null;
+  rateMaxRps: number | null;
+  nextProbeAt: Date | null;
 }
 
 /** The inbound callback URL of a connection's token. */
@@ -48,7 +55,7 @@ export function toConnectionView(row: ConnectionRow, publicUrl: string): Connect
     integration: row.integration,
     name: row.name,
     is_default: row.isDefault,
-    status: row.status === "invalid" ? "invalid" : "active",
+    status: row.status === "invalid" ? "invalid" : row.status === "degraded" ? "degraded" : "active",
     credential_hint: row.credentialHint,
     base_url: row.baseUrl,
     created_at: row.createdAt.toISOString(),
@@ -58,5 +65,20 @@ export function toConnectionView(row: ConnectionRow, publicUrl: string): Connect
     events: row.eventsMode === "poll" ? "poll" : "callback",
     inbound_url: row.inboundToken ? inboundUrl(publicUrl, row.integration, row.inboundToken) : null,
     callback_auth_hint: row.callbackAuthHint,
+    rate_limit: { min_rps: row.rateMinRps, max_rps: row.rateMaxRps },
+    next_probe_at: row.status === "active" ? null : row.nextProbeAt?.toISOString() ?? null,
   };
+}
+
+/** A status transition as GET /v1/connections/:id/events shows it. */
+export interface ConnectionEventView {
+  id: string;
+  from: string;
+  to: string;
+  reason: string;
+  created_at: string;
+}
+
+export function toConnectionEventView(row: { id: string; from_status: string; to_status: string; reason: string; created_at: Date }): ConnectionEventView {
+  return { id: row.id, from: row.from_status, to: row.to_status, reason: row.reason, created_at: row.created_at.toISOString() };
 }

@@ -1,11 +1,11 @@
 import type pg from "pg";
 import { randomBytes } from "node:crypto";
 import { AppError, notFound } from "@nagent/errors";
-import { Prisma, scopeToWorkspace, uuidv7, type PrismaClient } from "@nagent/db";
+import { listConnectionEvents, Prisma, recordConnectionTransition, scopeToWorkspace, uuidv7, type ConnectionTransition, type PrismaClient } from "@nagent/db";
 import type { Registry } from "@nagent/registry";
 import { checkOutboundUrl, type EgressPolicy, type Runner } from "@nagent/runner";
 import { CONNECTION_CREDENTIALS, envelopeKeyVersion, isVaultError, maskSecret, type Vault } from "@nagent/vault";
-import { toConnectionView, type ConnectionRow, type ConnectionView } from "./connection-view";
+import { toConnectionEventView, toConnectionView, type ConnectionEventView, type ConnectionRow, type ConnectionView } from "./connection-view";
 
 /** A workspace's connections, all integrations together; listing them all stays one page. */
 export const MAX_CONNECTIONS_PER_WORKSPACE = 100;
@@ -21,6 +21,8 @@ export interface ConnectionServiceDeps {
   readonly defaultBaseUrl: (integration: string) => string;
   /** The platform's public origin (inbound callback URLs). */
   readonly publicUrl: string;
+  /** Called after each status transition the API records (logs; the trigger hook is in recordConnectionTransition). */
+  readonly onTransition?: (t: ConnectionTransition) => void;
 }
 
 /**
@@ -45,6 +47,8 @@ export interface UpdateConnection {
   readonly credentials?: Record<string, unknown> | undefined;
   readonly base_url?: string | null | undefined;
   readonly events?: "callback" | "poll" | undefined;
+  /** Bounds of the connection's adaptive pacing; null (or a null bound) gives it back to the deployment's. */
+  readonly rate_limit?: { readonly min_rps?: number | null | undefined; readonly max_rps?: number | null | undefined } | null | undefined;
 }
 
 export interface TestResult {
@@ -163,6 +167,12 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
     throw new AppError("CONFLICT", "The workspace's keys are being rotated; try again.");
   }
 
+  /** Every status change goes through recordConnectionTransition: one event per real change. */
+  async function transition(workspaceId: string, id: string, to: "active" | "invalid", reason: string): Promise<void> {
+    const t = await recordConnectionTransition(deps.pool, { workspaceId, connectionId: id, to, reason });
+    if (t) deps.onTransition?.(t);
+  }
+
   const isUniqueViolation = (error: unknown) => error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
 
   return {
@@ -238,7 +248,15 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
           data.credentialHint = hintOf(current.integration, credentials);
           data.callbackAuthHint = callbackAuthHint(credentials);
         }
-        Object.assign(data, { baseUrl: newBaseUrl, status: "active", lastVerifiedAt: new Date(), lastError: null });
+        Object.assign(data, { baseUrl: newBaseUrl, lastVerifiedAt: new Date(), lastError: null });
+      }
+      if (patch.rate_limit !== undefined) {
+        const min = patch.rate_limit?.min_rps ?? null;
+        const max = patch.rate_limit?.max_rps ?? null;
+        if (min !== null && max !== null && min > max) {
+          throw new AppError("VALIDATION_FAILED", "rate_limit.min_rps must not exceed rate_limit.max_rps.", { details: [{ in: "body", path: "/rate_limit/min_rps", message: "must be ≤ max_rps", keyword: "maximum" }] });
+        }
+        Object.assign(data, { rateMinRps: min, rateMaxRps: max });
       }
       const write = (ciphertext: Buffer | null) => db.$transaction(async (tx) => {
           if (ciphertext) {
@@ -257,6 +275,11 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
       try {
         const row = newCredentials ? await withSealed(workspaceId, id, newCredentials, write) : await write(null);
         if (!row) throw new Error("unreachable: an update without new credentials always writes");
+        // Checked credentials (new ones, or the old ones at a new base_url) make the connection active again.
+        if (data.lastVerifiedAt && row.status !== "active") {
+          await transition(workspaceId, id, "active", patch.credentials !== undefined ? "credentials replaced and checked" : "base_url changed and the credentials checked");
+          return view(await find(workspaceId, id));
+        }
         return view(row);
       } catch (error) {
         if (isUniqueViolation(error)) throw new AppError("NAME_TAKEN", `A connection named "${String(data.name)}" already exists for ${current.integration}.`);
@@ -285,17 +308,30 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
       const result = await runner.check(authOf(row.integration), credentials, row.baseUrl ?? deps.defaultBaseUrl(row.integration));
       const db = scopeToWorkspace(prisma, workspaceId);
       if (result.ok) {
-        const updated = await db.connection.update({ where: { id }, data: { status: "active", lastVerifiedAt: new Date(), lastError: null, updatedAt: new Date() } });
+        await transition(workspaceId, id, "active", "a connection test succeeded");
+        const updated = await db.connection.update({ where: { id }, data: { lastVerifiedAt: new Date(), lastError: null, updatedAt: new Date() } });
         return { connection: view(updated), test: { successful: true, error: null, latency_ms: result.latencyMs } };
       }
       const { error } = result;
       const rejected = error.upstream_status === 401 || error.upstream_status === 403;
+      if (rejected) await transition(workspaceId, id, "invalid", `a connection test was refused (${error.upstream_status}): ${error.message}`);
       const updated = await db.connection.update({
         where: { id },
-        data: { lastError: error.message.slice(0, 1000), updatedAt: new Date(), ...(rejected ? { status: "invalid" } : {}) },
+        data: { lastError: error.message.slice(0, 1000), updatedAt: new Date() },
       });
       const testError = { code: error.code, message: error.message, ...(error.upstream_status === undefined ? {} : { upstream_status: error.upstream_status }) };
       return { connection: view(updated), test: { successful: false, error: testError, latency_ms: result.latencyMs } };
+    },
+
+    /** The connection's status transitions, newest first (keyset cursor). */
+    async events(workspaceId: string, id: string, query: { limit?: number | undefined; cursor?: string | undefined }): Promise<{ events: ConnectionEventView[]; next_cursor: string | null }> {
+      await find(workspaceId, id);
+      const limit = query.limit ?? 50;
+      const before = query.cursor === undefined ? undefined : decodeEventCursor(query.cursor);
+      const rows = await listConnectionEvents(deps.pool, workspaceId, id, { limit: limit + 1, before });
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return { events: page.map(toConnectionEventView), next_cursor: rows.length > limit && last ? encodeEventCursor(last.created_at, last.id) : null };
     },
 
     /** The connection a run uses: the given one, or the workspace's default for the integration. */
@@ -312,13 +348,25 @@ export function createConnectionService(deps: ConnectionServiceDeps) {
       if (row.integration !== integration) {
         throw new AppError("VALIDATION_FAILED", `The connection belongs to ${row.integration}, not ${integration}.`, { details: [{ in: "body", path: "/connection_id", message: `must be a ${integration} connection`, keyword: "integration" }] });
       }
-      if (row.status !== "active") throw new AppError("CONNECTION_INVALID", "The connection's credentials were rejected by the upstream; replace them (PATCH /v1/connections/:id) first.");
+      if (row.status === "invalid") {
+        throw new AppError("CONNECTION_INVALID", "The connection is invalid: the upstream rejected its credentials. Replace them (PATCH /v1/connections/:id with new credentials) or, if the key works again, test it (POST /v1/connections/:id/test); GET /v1/connections/:id/events says why.");
+      }
       return { id: row.id };
     },
   };
 }
 
 export type ConnectionService = ReturnType<typeof createConnectionService>;
+
+const encodeEventCursor = (createdAt: Date, id: string) => Buffer.from(`${createdAt.toISOString()}|${id}`).toString("base64url");
+function decodeEventCursor(cursor: string): { createdAt: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
+  const createdAt = new Date(at ?? "");
+  if (!id || !/^[0-9a-f-]{36}$/i.test(id) || Number.isNaN(createdAt.getTime())) {
+    throw new AppError("INVALID_CURSOR", "The cursor is not one this API issued; start again without it.");
+  }
+  return { createdAt, id };
+}
 
 type Tx = Parameters<Parameters<ReturnType<typeof scopeToWorkspace>["$transaction"]>[0]>[0];
 

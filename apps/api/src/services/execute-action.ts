@@ -1,9 +1,10 @@
 import { AppError, notFound } from "@nagent/errors";
 import { uuidv7 } from "@nagent/db";
 import type { Logger } from "@nagent/logger";
-import type { Registry } from "@nagent/registry";
+import { maskSensitive, type Registry } from "@nagent/registry";
+import type { Vault } from "@nagent/vault";
 import type { RunProducer } from "@nagent/queue";
-import { isTerminal, requestHash, type Envelope, type RunEventHub, type RunRow, type RunStore, type RunWatch } from "@nagent/runs";
+import { isTerminal, requestHash, RUN_SENSITIVE_INPUT, type Envelope, type RunEventHub, type RunRow, type RunStore, type RunWatch } from "@nagent/runs";
 import { checkOutboundUrl, type EgressPolicy } from "@nagent/runner";
 import type { ConnectionService } from "./connections";
 
@@ -29,6 +30,8 @@ export interface ExecuteDeps {
   readonly events: RunEventHub;
   readonly egress: EgressPolicy;
   readonly logger: Logger;
+  /** Seals the input values an action marks sensitive (writeOnly / x-sensitive) while the run may call the upstream. */
+  readonly vault: Vault;
   /** How long a sync execute waits for the run to end before answering 202. */
   readonly syncTimeoutMs: number;
   /** Called once per run created (not for replays), right after its row is written (for metrics). */
@@ -95,6 +98,26 @@ export function createExecuteAction(deps: ExecuteDeps) {
     return { kind: "pending", runId: current.id, status: current.status, replayed };
   }
 
+  /**
+   * The input as the run stores it. A create reconciled by unique_id gets one when the caller gave none
+   * (`nagent_<run id>`, recorded as platform-assigned), so a retry after a lost answer can always find what the first
+   * attempt created. Values the action marks sensitive are masked in the stored input and sealed by the vault for the
+   * worker, which puts them back for the call only.
+   */
+  async function prepareInput(workspaceId: string, runId: string, slug: string, given: Record<string, unknown>) {
+    const spec = registry.getRunSpec(slug);
+    let input = given;
+    const assigned: string[] = [];
+    const reconcile = spec?.reconcile;
+    if (typeof reconcile === "object" && reconcile.by === "unique_id" && given[reconcile.input] === undefined) {
+      input = { ...given, [reconcile.input]: `nagent_${runId}` };
+      assigned.push(reconcile.input);
+    }
+    const { masked, taken } = maskSensitive(input, spec?.sensitive.input ?? []);
+    const sealed = taken.length === 0 ? null : await deps.vault.seal(workspaceId, JSON.stringify(taken), { connectionId: runId, purpose: RUN_SENSITIVE_INPUT });
+    return { input: masked as Record<string, unknown>, assigned, sealed };
+  }
+
   return async function executeAction(workspaceId: string, slug: string, request: ExecuteRequest, idempotencyKey: string | undefined): Promise<ExecuteResult> {
     const action = registry.getAction(slug);
     if (!action) throw notFound(`Action ${slug}`);
@@ -114,9 +137,11 @@ export function createExecuteAction(deps: ExecuteDeps) {
     }
 
     const id = uuidv7();
+    const prepared = await prepareInput(workspaceId, id, slug, request.input);
     const newRun = {
       id, workspaceId, connectionId: request.connection_id ?? null, integration: action.integration, action: slug,
-      schemaVersion: action.schema_version ?? 1, input: request.input, idempotencyKey: idempotencyKey ?? null, requestHash: hash,
+      schemaVersion: action.schema_version ?? 1, input: prepared.input, idempotencyKey: idempotencyKey ?? null, requestHash: hash,
+      platformAssigned: prepared.assigned, sealedInput: prepared.sealed,
       source: request.source ?? "api", toolsetId: request.toolset_id ?? null,
       // A sync answer follows the run's durable finish, or flushCommits (see answer).
       durable: mode === "async",

@@ -39,7 +39,8 @@ export function createMcpTools(deps: { registry: Registry; connections: Connecti
       const connections = await deps.connections.list(workspaceId);
       const pinned = toolset?.connection_id ? connections.filter((c) => c.id === toolset.connection_id) : connections;
       const integrations = new Set(pinned.map((c) => c.integration));
-      const ready = new Set(pinned.filter((c) => c.status === "active" && (toolset?.connection_id ? true : c.is_default)).map((c) => c.integration));
+      // A degraded connection still runs (only an invalid one fails fast).
+      const ready = new Set(pinned.filter((c) => c.status !== "invalid" && (toolset?.connection_id ? true : c.is_default)).map((c) => c.integration));
       const chosen = (a: { slug: string; group: string | null }) => {
         if (!toolset || (toolset.actions.length === 0 && toolset.groups.length === 0)) return true;
         return toolset.actions.includes(a.slug) || (a.group !== null && toolset.groups.includes(a.group));

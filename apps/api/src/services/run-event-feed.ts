@@ -1,5 +1,5 @@
 import { AppError } from "@nagent/errors";
-import { isTerminal, type Envelope, type RunEvent, type RunEventHub, type RunRow, type RunStatus, type RunStore } from "@nagent/runs";
+import { isTerminal, type Envelope, type RunEvent, type RunEventHub, type RunRow, type RunStatus, type RunStore, type Waiting } from "@nagent/runs";
 
 /** One state of a run as its event stream sends it: the full current state, so a client never needs an earlier one. */
 export interface RunUpdate {
@@ -9,6 +9,8 @@ export interface RunUpdate {
   readonly attempt: number;
   /** Why the run is in this state (e.g. waiting for a retry), when known. */
   readonly reason: string | null;
+  /** Why a queued run waits (rate_limit, workspace_cap, retry_backoff, connection_paused), since and until when. */
+  readonly waiting: Waiting | null;
   /** When the run entered this state. */
   readonly at: string;
   /** The run's envelope, in terminal states only. */
@@ -33,6 +35,14 @@ export interface RunFollow {
  * an older state after a newer one: attempts only grow; within attempt n the run is running, then queued again (a
  * retry), then terminal. The first queued state has attempt 0.
  */
+/**
+ * Whether a stream ends with this state: every terminal state but `unknown`, which stays open for the caller's
+ * reconciliation (POST /v1/runs/:id/reconcile), the stream's last change.
+ */
+export function endsStream(status: RunStatus): boolean {
+  return isTerminal(status) && status !== "unknown";
+}
+
 function order(status: RunStatus, attempt: number): number {
   const rank = status === "running" ? 1 : status === "queued" ? 2 : 3;
   return attempt * 4 + rank;
@@ -43,6 +53,7 @@ const fromRow = (row: RunRow): RunUpdate => ({
   status: row.status,
   attempt: row.attempts_count,
   reason: row.status_reason,
+  waiting: row.status === "queued" ? row.waiting : null,
   at: row.updated_at.toISOString(),
   ...(isTerminal(row.status) ? { output: row.output } : {}),
 });
@@ -92,8 +103,9 @@ export function createRunEventFeed(deps: { store: RunStore; events: RunEventHub;
       const at = order(event.status, event.attempt);
       // Older than what the client has, or the same state with nothing new to say.
       if (at < last || (at === last && event.reason === lastReason)) return;
-      const update: RunUpdate = { id: event.id, status: event.status, attempt: event.attempt, reason: event.reason, at: event.at };
-      if (isTerminal(event.status)) void finishWith(update);
+      const update: RunUpdate = { id: event.id, status: event.status, attempt: event.attempt, reason: event.reason, waiting: event.status === "queued" ? event.waiting ?? null : null, at: event.at };
+      if (endsStream(event.status)) void finishWith(update);
+      else if (isTerminal(event.status)) emit({ ...update, output: event.output ?? null }); // unknown: awaits reconciliation
       else emit(update);
     };
 
@@ -126,7 +138,7 @@ export function createRunEventFeed(deps: { store: RunStore; events: RunEventHub;
     }
     emit(fromRow(row));
     started = true;
-    if (isTerminal(row.status)) {
+    if (endsStream(row.status)) {
       listener.end();
       handle.close();
     } else {
@@ -139,7 +151,7 @@ export function createRunEventFeed(deps: { store: RunStore; events: RunEventHub;
         if (done) return;
         const current = await store.get(workspaceId, runId).catch(() => null);
         if (done || !current || order(current.status, current.attempts_count) <= last) return;
-        if (isTerminal(current.status)) {
+        if (endsStream(current.status)) {
           done = true;
           emit(fromRow(current));
           listener.end();

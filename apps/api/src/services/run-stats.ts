@@ -8,6 +8,7 @@ export interface RunStatsBucket {
   succeeded: number;
   failed: number;
   canceled: number;
+  unknown: number;
   p50_ms: number | null;
   p95_ms: number | null;
 }
@@ -35,6 +36,7 @@ const BUCKETS_SQL = `
          count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
          count(*) FILTER (WHERE status = 'failed')::int AS failed,
          count(*) FILTER (WHERE status = 'canceled')::int AS canceled,
+         count(*) FILTER (WHERE status = 'unknown')::int AS unknown,
          round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms))::int AS p50_ms,
          round(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms))::int AS p95_ms,
          GROUPING(minute) AS whole
@@ -52,7 +54,7 @@ export function createRunStats(deps: { pool: pg.Pool }) {
       const { rows } = await deps.pool.query<BucketRow & { whole: number }>({ name: "run-stats", text: BUCKETS_SQL, values: [workspaceId, since] });
       const buckets = rows.filter((r) => r.whole === 0).map(({ whole: _whole, minute, ...counts }) => ({ minute: minute.toISOString(), ...counts }));
       const all = rows.find((r) => r.whole === 1);
-      const total = all ? all.queued + all.running + all.succeeded + all.failed + all.canceled : 0;
+      const total = all ? all.queued + all.running + all.succeeded + all.failed + all.canceled + all.unknown : 0;
       return { window_minutes: windowMinutes, since: since.toISOString(), total, p50_ms: all?.p50_ms ?? null, p95_ms: all?.p95_ms ?? null, buckets };
     },
   };

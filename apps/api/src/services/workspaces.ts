@@ -32,6 +32,15 @@ function decodeWorkspaceCursor(cursor: string): string {
 
 const toView = (row: { id: string; name: string; createdAt: Date }): WorkspaceView => ({ id: row.id, name: row.name, created_at: row.createdAt.toISOString() });
 
+/**
+ * A workspace's own settings. `output_check`: what an upstream answer that does not match the action's output schema
+ * does to the run — "record" (default: recorded in the run's output_check and counted; the run succeeds) or "strict"
+ * (the run ends successful:false with OUTPUT_SCHEMA_MISMATCH, the data kept for inspection).
+ */
+export interface WorkspaceSettings {
+  output_check: "record" | "strict";
+}
+
 export function createWorkspaceService(deps: { prisma: PrismaClient; vault: Vault; forgetWorkspace?: (id: string) => void }) {
   const { prisma, vault } = deps;
   return {
@@ -82,6 +91,22 @@ export function createWorkspaceService(deps: { prisma: PrismaClient; vault: Vaul
      * deletes its connections. Its run history stays until retention removes it.
      */
     /** Data-key rotation: a new key version for the workspace, its connections re-encrypted, the old version gone. */
+    /** The workspace's settings (GET /v1/workspace/settings). */
+    async settings(id: string): Promise<WorkspaceSettings> {
+      const workspace = await prisma.workspace.findFirst({ where: { id, deletedAt: null }, select: { outputCheck: true } });
+      if (!workspace) throw notFound("Workspace");
+      return { output_check: workspace.outputCheck === "strict" ? "strict" : "record" };
+    },
+
+    /** Changes the workspace's settings; what the body leaves out stays. */
+    async updateSettings(id: string, patch: Partial<WorkspaceSettings>): Promise<WorkspaceSettings> {
+      if (patch.output_check !== undefined) {
+        const updated = await prisma.workspace.updateMany({ where: { id, deletedAt: null }, data: { outputCheck: patch.output_check } });
+        if (updated.count === 0) throw notFound("Workspace");
+      }
+      return this.settings(id);
+    },
+
     async rotateDataKey(id: string): Promise<{ version: number; reencrypted: number; unreadable: string[] }> {
       const workspace = await prisma.workspace.findFirst({ where: { id, deletedAt: null }, select: { id: true } });
       if (!workspace) throw notFound("Workspace");

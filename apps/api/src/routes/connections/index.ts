@@ -20,7 +20,9 @@ const Connection = Type.Object({
   integration: Type.String(),
   name: Type.String(),
   is_default: Type.Boolean({ description: "Runs that name no connection use the workspace's default connection of the integration." }),
-  status: Type.Union([Type.Literal("active"), Type.Literal("invalid")], { description: "invalid: the upstream rejected the credentials at a test or a run." }),
+  status: Type.Union([Type.Literal("active"), Type.Literal("degraded"), Type.Literal("invalid")], {
+    description: "degraded: 3 or more timeouts/5xx answers within a minute (runs still go through); invalid: the upstream rejected the credentials at a test, a run or a probe (runs fail fast with CONNECTION_INVALID). Both are re-tested by the health probe with backoff; a success makes the connection active. Every change is in GET /v1/connections/:id/events.",
+  }),
   credential_hint: Type.String({ description: "The credential masked, e.g. live_…1a2b." }),
   base_url: Type.Union([Type.String(), Type.Null()]),
   created_at: Timestamp,
@@ -30,7 +32,26 @@ const Connection = Type.Object({
   events: EventsMode,
   inbound_url: Type.Union([Type.String(), Type.Null()], { description: "Where the upstream sends callbacks (Scale AI: set it as the callback URL, or let execute add it to new tasks). Null for integrations without callbacks." }),
   callback_auth_hint: Type.Union([Type.String(), Type.Null()], { description: "The callback auth key, masked; null when none was given (callbacks are then refused with 401)." }),
+  rate_limit: Type.Object({
+    min_rps: Type.Union([Type.Number(), Type.Null()]),
+    max_rps: Type.Union([Type.Number(), Type.Null()]),
+  }, { description: "Bounds of the connection's adaptive pacing in requests/s (null: the deployment's). Equal bounds fix the rate." }),
+  next_probe_at: Type.Union([Timestamp, Type.Null()], { description: "When the health probe re-tests this degraded or invalid connection next." }),
 }, { title: "Connection" });
+
+const Rps = Type.Union([Type.Number({ minimum: 0.01, maximum: 10_000 }), Type.Null()]);
+const RateLimit = Type.Union([
+  Type.Object({ min_rps: Type.Optional(Rps), max_rps: Type.Optional(Rps) }, { additionalProperties: false }),
+  Type.Null(),
+], { description: "Bounds of the adaptive pacing in requests/s: a floor (min_rps) and a cap (max_rps); equal bounds make a fixed rate; null gives both back to the deployment's defaults." });
+
+const ConnectionEvent = Type.Object({
+  id: Uuid,
+  from: Type.String({ description: "active, degraded or invalid" }),
+  to: Type.String({ description: "active, degraded or invalid" }),
+  reason: Type.String(),
+  created_at: Timestamp,
+}, { title: "ConnectionEvent" });
 
 const TestResult = Type.Object({
   successful: Type.Boolean(),
@@ -79,6 +100,7 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = as
         credentials: Type.Optional(Credentials),
         base_url: Type.Optional(Type.Union([BaseUrl, Type.Null()])),
         events: Type.Optional(EventsMode),
+        rate_limit: Type.Optional(RateLimit),
       }, { additionalProperties: false, minProperties: 1 }),
       response: { 200: Type.Object({ connection: Connection }), ...errorResponses(404, 409, 422, 502, 504) },
     },
@@ -94,9 +116,22 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = as
   app.post("/v1/connections/:id/test", {
     schema: {
       tags, security, summary: "Test a connection's credentials now",
-      description: "A refusal by the upstream marks the connection invalid; success marks it active.",
+      description: "A refusal by the upstream marks the connection invalid; success marks it active (each change recorded as an event).",
       params: IdParams,
       response: { 200: Type.Object({ connection: Connection, test: TestResult }), ...errorResponses(404) },
     },
   }, async (request) => connections.test(workspaceOf(request), request.params.id));
+
+  app.get("/v1/connections/:id/events", {
+    schema: {
+      tags, security, summary: "A connection's status changes",
+      description: "Every transition between active, degraded and invalid, newest first, with its reason. Page with `cursor` (next_cursor).",
+      params: IdParams,
+      querystring: Type.Object({
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+        cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+      }, { additionalProperties: false }),
+      response: { 200: Type.Object({ events: Type.Array(ConnectionEvent), next_cursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses(400, 404) },
+    },
+  }, async (request) => connections.events(workspaceOf(request), request.params.id, request.query));
 };

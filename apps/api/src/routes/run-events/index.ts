@@ -2,8 +2,8 @@ import { PassThrough, type Readable } from "node:stream";
 import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { notFound } from "@nagent/errors";
-import { isTerminal } from "@nagent/runs";
 import type { AppDeps } from "../../app";
+import { endsStream } from "../../services/run-event-feed";
 import { workspaceOf } from "../../plugins/auth";
 import { IdParams, errorResponses } from "../../schemas/common";
 import type { RunUpdate } from "../../services/run-event-feed";
@@ -17,7 +17,7 @@ export const HEARTBEAT_MS = 15_000;
 const DESCRIPTION = [
   "Streams the run's state as server-sent events (`text/event-stream`), so a UI can show a run live without polling.",
   "",
-  "Every event is `event: run` with JSON `data` holding the run's full current state: `{id, status, attempt, reason, at}`, and for a terminal state (`succeeded`, `failed`, `canceled`) also `output`, the envelope `{data, error, successful}`. The first event is the state at connection time; then one event per state change (`queued` → `running` → … → terminal). The server ends the stream after the terminal event; a browser's `EventSource` should `close()` on it (a reconnect that sends `Last-Event-ID` for an ended run answers 204, which stops `EventSource` from retrying).",
+  "Every event is `event: run` with JSON `data` holding the run's full current state: `{id, status, attempt, reason, waiting, at}` (`waiting`: why a queued run waits — `{reason: rate_limit | workspace_cap | retry_backoff | connection_paused, since, resume_at}` — or null; a new reason sends a new event), and for a terminal state (`succeeded`, `failed`, `canceled`, `unknown`) also `output`, the envelope `{data, error, successful}`. The first event is the state at connection time; then one event per state change (`queued` → `running` → … → terminal). The server ends the stream after the terminal event, except after `unknown` (a write whose outcome could not be established, also sent with its `output`): that stream stays open until the run is reconciled (POST /v1/runs/:id/reconcile), whose `succeeded` or `failed` state ends it; a browser's `EventSource` should `close()` on it (a reconnect that sends `Last-Event-ID` for an ended run answers 204, which stops `EventSource` from retrying).",
   "",
   "Comment lines (`: keep-alive`) are sent every 15 s. Each API process holds a bounded number of open streams (`NAGENT_EVENT_STREAMS_MAX`); beyond it the route answers 503 `STREAM_LIMIT_REACHED` with Retry-After.",
 ].join("\n");
@@ -25,7 +25,7 @@ const DESCRIPTION = [
 /** Documented as text; typed as the stream the handler sends. */
 const EventStream = Type.Unsafe<Readable>({
   type: "string",
-  description: "`id: <attempt>-<status>\\nevent: run\\ndata: {\"id\":…,\"status\":…,\"attempt\":…,\"reason\":…,\"at\":…,\"output\"?:…}`",
+  description: "`id: <attempt>-<status>\\nevent: run\\ndata: {\"id\":…,\"status\":…,\"attempt\":…,\"reason\":…,\"waiting\":…,\"at\":…,\"output\"?:…}`",
 });
 
 const frame = (update: RunUpdate) => `id: ${update.attempt}-${update.status}\nevent: run\ndata: ${JSON.stringify(update)}\n\n`;
@@ -55,7 +55,7 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asyn
     const runId = request.params.id;
     if (request.headers["last-event-id"] !== undefined) {
       const run = await deps.services.runs.get(workspaceId, runId);
-      if (isTerminal(run.status)) return reply.status(204).send(null);
+      if (endsStream(run.status)) return reply.status(204).send(null);
     }
 
     const stream = new PassThrough();

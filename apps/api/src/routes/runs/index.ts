@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { AppDeps } from "../../app";
 import { workspaceOf } from "../../plugins/auth";
 import { IdParams, errorResponses } from "../../schemas/common";
-import { ListRunsQuerystring, Run, RunStats, RunStatsQuerystring, RunSummary } from "../../schemas/runs";
+import { ListRunsQuerystring, ReconcileRunBody, Run, RunStats, RunStatsQuerystring, RunSummary } from "../../schemas/runs";
 
 /** Run history for operators and agents: list and search runs; one run with its attempts; cancel a run that has not started. */
 export const runRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
@@ -45,4 +45,18 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (ap
       response: { 200: Type.Object({ run: Run }), ...errorResponses(404, 409) },
     },
   }, async (request) => ({ run: await runs.cancel(workspaceOf(request), request.params.id) }));
+
+  app.post("/v1/runs/:id/reconcile", {
+    schema: {
+      tags: ["runs"], security, summary: "Record the outcome of a run whose outcome is unknown",
+      description: "A write that may have reached the upstream but whose outcome could not be established ends `unknown` " +
+        "(error UPSTREAM_OUTCOME_UNKNOWN) instead of being repeated blindly. Check the upstream yourself, then record what you found: " +
+        "`{status: \"succeeded\", data}` (data checked against the action's output_schema: 400 with JSON pointers otherwise) or " +
+        "`{status: \"failed\", error?: {code?, message}}`. The run records who (the API key's id) and when. 409 RUN_NOT_RECONCILABLE " +
+        "for a run that is not `unknown`.",
+      params: IdParams,
+      body: ReconcileRunBody,
+      response: { 200: Type.Object({ run: Run }), ...errorResponses(400, 404, 409) },
+    },
+  }, async (request) => ({ run: await runs.reconcile(workspaceOf(request), request.params.id, request.body, request.principal!.apiKeyId ?? "admin") }));
 };

@@ -2,6 +2,7 @@ import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { AppDeps } from "../../app";
 import { Cursor, IdParams, Limit, Name, Timestamp, Uuid, errorResponses } from "../../schemas/common";
+import { workspaceOf } from "../../plugins/auth";
 
 export const WorkspaceSchema = Type.Object({ id: Uuid, name: Type.String(), created_at: Timestamp });
 
@@ -90,5 +91,32 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asy
     const result = await deps.services.workspaces.rotateDataKey(request.params.id);
     request.log.info({ workspaceId: request.params.id, version: result.version, reencrypted: result.reencrypted }, "workspace data key rotated");
     return result;
+  });
+
+  const Settings = Type.Object({
+    output_check: Type.Enum(["record", "strict"], {
+      description: "What an upstream answer that does not match the action's output_schema does to the run: record (default) records it in the run's " +
+        "output_check and counts it (nagent_output_checks_total), the run succeeds; strict ends the run successful:false with OUTPUT_SCHEMA_MISMATCH, data kept for inspection.",
+    }),
+  }, { title: "WorkspaceSettings" });
+
+  app.get("/v1/workspace/settings", {
+    schema: {
+      tags: ["workspaces"], summary: "The calling workspace's settings", security: [{ apiKey: [] }],
+      response: { 200: Type.Object({ settings: Settings }), ...errorResponses(404) },
+    },
+  }, async (request) => ({ settings: await deps.services.workspaces.settings(workspaceOf(request)) }));
+
+  app.patch("/v1/workspace/settings", {
+    schema: {
+      tags: ["workspaces"], summary: "Change the calling workspace's settings", security: [{ apiKey: [] }],
+      description: "Fields left out stay as they are. Takes effect for runs whose attempt starts afterwards.",
+      body: Type.Partial(Settings, { additionalProperties: false }),
+      response: { 200: Type.Object({ settings: Settings }), ...errorResponses(404) },
+    },
+  }, async (request) => {
+    const settings = await deps.services.workspaces.updateSettings(workspaceOf(request), request.body);
+    request.log.info({ workspaceId: workspaceOf(request), output_check: settings.output_check }, "workspace settings changed");
+    return { settings };
   });
 };
