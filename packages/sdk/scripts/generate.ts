@@ -17,7 +17,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import openapiTS, { astToString, type OpenAPI3 } from "openapi-typescript";
 import { ERROR_CATALOGUE } from "@nagent/errors";
-import { bundleSchema, findManifestFiles, INTEGRATIONS_DIR, loadRegistry, type Registry } from "@nagent/registry";
+import { bundleSchema, findManifestFiles, INTEGRATIONS_DIR, loadRegistry, type LoadOptions, type Registry } from "@nagent/registry";
 import { buildOpenApiDocument } from "./openapi-document";
 
 export const GENERATED_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../src/generated");
@@ -47,9 +47,12 @@ interface TriggerRegistry {
   getTrigger?(slug: string): { slug: string; integration: string; payload_schema: unknown } | undefined;
 }
 
-/** Builds every generated file from the manifests of `manifestsDir` (default: the repository's integrations/). */
-export async function generate(manifestsDir: string = INTEGRATIONS_DIR): Promise<GeneratedFiles> {
-  const registry = loadRegistry(manifestsDir);
+/**
+ * Builds every generated file from the manifests of `manifestsDir` (default: the repository's integrations/);
+ * `metaSchemaPath` validates them with another meta-schema (tests of formats not yet in the repository's).
+ */
+export async function generate(manifestsDir: string = INTEGRATIONS_DIR, options: LoadOptions = {}): Promise<GeneratedFiles> {
+  const registry = loadRegistry(manifestsDir, options);
   const doc = await buildOpenApiDocument(registry);
   const openapi = HEADER + astToString(await openapiTS(doc as unknown as OpenAPI3, CONVERT));
   return {
