@@ -14,7 +14,7 @@ export interface NagentOptions {
   /** The API's base URL, e.g. `http://127.0.0.1:3000` (no `/v1`). */
   readonly baseUrl: string;
   /** A workspace API key (`nk_…`), or the admin token for `workspaces.create`. */
-  readonly apiKey?: string;
+  readonly apiKey?: string | undefined;
   /** Deadline of each attempt in ms (default 60000). */
   readonly timeoutMs?: number;
   /** Retries of 429, 5xx and network failures (default: 2 retries, backoff from 500 ms, Retry-After honoured). */

@@ -105,3 +105,15 @@ export async function webhooks(headers: Record<string, string>, body: string): P
   // @ts-expect-error the body is a string or bytes, not parsed JSON
   await verifyWebhook("whsec_x", headers, { type: "x" });
 }
+
+/** The README's example (README.md, "TypeScript SDK"), kept compiling. */
+export async function readmeExample(): Promise<void> {
+  const nagent = new Nagent({ baseUrl: "http://127.0.0.1:3000", apiKey: process.env.NAGENT_API_KEY });
+  await nagent.connections.create({ integration: "scale_ai", credentials: { api_key: process.env.SCALE_API_KEY! } });
+  const batch = await nagent.actions.execute("SCALE_AI_CREATE_BATCH", { name: "kittens_01", project: "kitten_labeling" });
+  if (batch.successful) console.log(batch.data.status); // typed by the action's output schema
+  else console.error(batch.error.code, batch.error.message); // e.g. UPSTREAM_CONFLICT
+  for await (const run of nagent.runs.list({ status: "failed" })) {
+    console.log(run.id, run.action, run.error_code); // pages are fetched as the loop goes
+  }
+}
