@@ -226,7 +226,7 @@ class Runs {
 
   /** Cancels a run that has not started (409 `RUN_NOT_CANCELABLE` otherwise). */
   async cancel(id: string, call?: CallOptions): Promise<Run> {
-    return ok(await this.ctx.raw.POST("/v1/runs/{id}/cancel", { params: { path: { id } }, ...this.ctx.via(call) })).run as Run;
+    return ok(await this.ctx.raw.POST("/v1/runs/{id}/cancel", { params: { path: { id } }, ...this.ctx.via(call) })).run;
   }
 
   /**
