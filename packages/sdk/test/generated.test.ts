@@ -56,7 +56,7 @@ describe("generated types", () => {
       cpSync(join(SDK_DIR, "src"), join(probe, "src"), { recursive: true });
       writeGenerated(files, join(probe, "src", "generated"));
       writeFileSync(join(probe, "probe.ts"), [
-        'import { Nagent, verifyWebhook } from "./src/index.js";',
+        'import { Nagent, createWebhookHandler, verifyWebhook } from "./src/index.js";',
         "declare const client: Nagent;",
         'await client.actions.execute("SCALE_AI_CREATE_BATCH", { name: "b", project: "p", sdk_probe: 3 });',
         "// @ts-expect-error sdk_probe is an integer",
@@ -70,6 +70,9 @@ describe("generated types", () => {
         "}",
         "// @ts-expect-error not a trigger of this SDK",
         'if (event.type === "SCALE_AI_NO_SUCH_TRIGGER") void 0;',
+        'createWebhookHandler("whsec_AAAA", { SCALE_AI_TASK_COMPLETED: (data) => { const id: string = data.task_id; void id; } });',
+        "// @ts-expect-error a handler for a trigger this SDK does not know",
+        'createWebhookHandler("whsec_AAAA", { SCALE_AI_NO_SUCH_TRIGGER: () => {} });',
         "export {};",
       ].join("\n"));
       writeFileSync(join(probe, "tsconfig.json"), JSON.stringify({
