@@ -3,6 +3,8 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BadRequestError, Nagent, NagentApiError, NotFoundError, type RunEvent, type RunSummary } from "@nagent/sdk";
+import { INTEGRATIONS_DIR, loadRegistry } from "@nagent/registry";
+import { buildOpenApiDocument } from "../../../packages/sdk/scripts/openapi-document";
 import { createTestStack, type TestStack } from "../../support/stack";
 import { createProject } from "../../support/scale";
 
@@ -128,6 +130,11 @@ describe("@nagent/sdk against the running API", () => {
     const result = await watching.actions.execute("SCALE_AI_GET_PROJECT", { project_name: "sdk_project" });
     expect(result).toMatchObject({ successful: true, data: { name: "sdk_project" }, run_id: expect.any(String) });
     expect(answers).toEqual(["202 /v1/actions/SCALE_AI_GET_PROJECT/execute", `200 /v1/runs/${result.run_id}/events`]);
+  });
+
+  it("the SDK's types come from the document the running API serves: the generator's offline build of it is identical", async () => {
+    const served = await (await fetch(`${baseUrl}/openapi.json`)).json();
+    expect(await buildOpenApiDocument(loadRegistry(INTEGRATIONS_DIR))).toEqual(served);
   });
 
   it("retries through an injected 503 with the same Idempotency-Key, and the run is made once", async () => {
