@@ -189,7 +189,8 @@ class Actions {
   async execute<S extends ActionSlug>(slug: S, input: ActionInput<S>, options: ExecuteOptions = {}): Promise<ExecuteResult<S>> {
     const answer = await this.#post(slug, input, "sync", options);
     if ("successful" in answer) return answer as ExecuteResult<S>;
-    const output = await this.runs.wait<ActionOutput<S>>(answer.run_id, options);
+    const { connectionId: _connection, idempotencyKey: _key, ...call } = options;
+    const output = await this.runs.wait<ActionOutput<S>>(answer.run_id, call);
     return { run_id: answer.run_id, ...output };
   }
 
