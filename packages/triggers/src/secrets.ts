@@ -1,10 +1,11 @@
-import type { Vault } from "@nagent/vault";
+import { TRIGGER_SIGNING_SECRET, type Vault } from "@nagent/vault";
 
 /**
  * The vault purpose of a subscription's signing secret. The envelope is bound to (workspace, subscription id, this
- * purpose): copied onto another subscription it does not open.
+ * purpose): copied onto another subscription it does not open. Defined by the vault, whose data-key rotation
+ * re-seals it (`SEALED_COLUMNS`).
  */
-export const TRIGGER_SIGNING_SECRET = "trigger.signing_secret";
+export { TRIGGER_SIGNING_SECRET };
 
 export async function sealSubscriptionSecret(vault: Vault, workspaceId: string, subscriptionId: string, secret: string): Promise<Buffer> {
   await vault.ensureWorkspaceKey(workspaceId);

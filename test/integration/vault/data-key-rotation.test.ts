@@ -1,7 +1,7 @@
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { uuidv7 } from "@nagent/db";
-import { CONNECTION_CREDENTIALS, envelopeKeyVersion } from "@nagent/vault";
+import { CONNECTION_CREDENTIALS, envelopeKeyVersion, type SealedKind } from "@nagent/vault";
 // Internals, to stage the state a crashed rotation leaves behind.
 import { newKey } from "../../../packages/vault/src/aead";
 import { createKeyring } from "../../../packages/vault/src/keyring";
@@ -19,6 +19,14 @@ async function workspaceWithConnections(n: number): Promise<{ ws: string; connec
   return { ws, connections };
 }
 
+function byKind(counts: Partial<Record<SealedKind, number>>): Record<SealedKind, number> {
+  return { connection: 0, subscription_secret: 0, subscription_previous_secret: 0, run_input: 0, ...counts };
+}
+
+function unreadableByKind(ids: Partial<Record<SealedKind, string[]>> = {}): Record<SealedKind, string[]> {
+  return { connection: [], subscription_secret: [], subscription_previous_secret: [], run_input: [], ...ids };
+}
+
 async function versions(ws: string): Promise<number[]> {
   const rows = await f.db.prisma.workspaceKey.findMany({ where: { workspaceId: ws }, orderBy: { version: "asc" } });
   return rows.map((r) => r.version);
@@ -31,7 +39,7 @@ describe("data-key rotation", () => {
     const before = await Promise.all(connections.map((c) => readCiphertext(f.db.prisma, c)));
 
     const result = await f.vault.rotateWorkspaceKey(ws);
-    expect(result).toEqual({ version: 2, reencrypted: 6, unreadable: [], retired: [1] });
+    expect(result).toEqual({ version: 2, reencrypted: 6, reencryptedByKind: byKind({ connection: 6 }), unreadable: [], unreadableByKind: unreadableByKind(), retired: [1] });
     expect(await versions(ws)).toEqual([2]);
     for (const [i, c] of connections.entries()) {
       const now = await readCiphertext(f.db.prisma, c);
@@ -97,7 +105,7 @@ describe("data-key rotation", () => {
     expect(envelopeKeyVersion(await readCiphertext(f.db.prisma, meanwhile))).toBe(2);
 
     const result = await f.vault.rotateWorkspaceKey(ws);
-    expect(result).toEqual({ version: 2, reencrypted: 4, unreadable: [], retired: [1] });
+    expect(result).toEqual({ version: 2, reencrypted: 4, reencryptedByKind: byKind({ connection: 4 }), unreadable: [], unreadableByKind: unreadableByKind(), retired: [1] });
     expect(await versions(ws)).toEqual([2]);
     for (const c of [...connections, meanwhile]) expect(await openConnection(f.db.prisma, f.cold, c)).toBe(c.secret);
   });
@@ -113,6 +121,7 @@ describe("data-key rotation", () => {
     expect(result.version).toBe(2);
     expect(result.reencrypted).toBe(1);
     expect([...result.unreadable].sort()).toEqual([b.id, c.id].sort());
+    expect([...result.unreadableByKind.connection].sort()).toEqual([b.id, c.id].sort());
     expect(await openConnection(f.db.prisma, f.cold, a)).toBe(a.secret);
     expect(await failureCode(openConnection(f.db.prisma, f.cold, b))).toBe("KEY_VERSION_RETIRED");
     expect(await failureCode(openConnection(f.db.prisma, f.cold, c))).toBe("MALFORMED_ENVELOPE");
