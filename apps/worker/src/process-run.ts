@@ -121,7 +121,13 @@ export function createRunProcessor(deps: ProcessRunDeps) {
   /** The run's input as sent upstream: its sensitive values, stored sealed, put back into the masked input. */
   async function realInput(run: ClaimedRun): Promise<{ input: Record<string, unknown>; taken: [string, unknown][] }> {
     if (!run.sealed_input) return { input: run.input, taken: [] };
-    const opened = await deps.vault.open(run.workspace_id, run.sealed_input, { connectionId: run.id, purpose: RUN_SENSITIVE_INPUT });
+    // A data-key rotation that commits between the claim and this open re-sealed the column: read it again then.
+    let reads = 0;
+    const opened = await deps.vault.openLatest(run.workspace_id, { connectionId: run.id, purpose: RUN_SENSITIVE_INPUT }, async () => {
+      if (reads++ === 0) return run.sealed_input!;
+      const { rows } = await deps.pool.query<{ sealed_input: Buffer | null }>(`SELECT sealed_input FROM run WHERE id = $1 AND workspace_id = $2`, [run.id, run.workspace_id]);
+      return rows[0]?.sealed_input ?? run.sealed_input!;
+    });
     try {
       const taken = JSON.parse(opened.toString("utf8")) as [string, unknown][];
       return { input: restoreSensitive(run.input, taken), taken };
@@ -178,7 +184,7 @@ export function createRunProcessor(deps: ProcessRunDeps) {
       input = await realInput(run);
     } catch (error) {
       logger.warn({ runId: run.id, code: isVaultError(error) ? error.code : "UNKNOWN" }, "sealed input could not be opened");
-      await fail(run, "INPUT_UNREADABLE", "The run's sensitive input values cannot be opened (the workspace's keys were rotated or destroyed since it was queued); execute it again.");
+      await fail(run, "INPUT_UNREADABLE", "The run's sensitive input values cannot be opened (the workspace's keys were destroyed, or the sealed value was altered, since it was queued); execute it again.");
       return null;
     }
     const result = await deps.runner.execute({

@@ -19,8 +19,11 @@ export interface OutputCheck {
   readonly problems: { readonly path: string; readonly message: string }[];
 }
 
-/** The vault purpose of a run's sealed sensitive input values (bound to the run's id). */
-export const RUN_SENSITIVE_INPUT = "run.sensitive_input";
+/**
+ * The vault purpose of a run's sealed sensitive input values (bound to the run's id). Defined by the vault, whose
+ * data-key rotation re-seals `run.sealed_input` (`SEALED_COLUMNS`).
+ */
+export { RUN_SENSITIVE_INPUT } from "@nagent/vault";
 
 /** A workspace's choice for answers that do not match the output schema (workspace.output_check). */
 export type OutputCheckMode = "record" | "strict";

@@ -116,7 +116,11 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     const secrets: string[] = [];
     let unreadable: string | null = null;
     try {
-      secrets.push(await openSubscriptionSecret(deps.vault, row.workspace_id, row.subscription_id, row.secret_ciphertext));
+      secrets.push(await openSubscriptionSecret(deps.vault, row.workspace_id, row.subscription_id, row.secret_ciphertext, async () => {
+        const { rows } = await deps.pool.query<{ secret_ciphertext: Buffer }>(
+          `SELECT secret_ciphertext FROM trigger_subscription WHERE id = $1 AND workspace_id = $2`, [row.subscription_id, row.workspace_id]);
+        return rows[0]?.secret_ciphertext ?? row.secret_ciphertext;
+      }));
       if (row.previous_secret_ciphertext && row.previous_secret_expires_at && row.previous_secret_expires_at > now) {
         // An old secret that no longer opens (rotated because of that) just stops signing.
         const previous = await openSubscriptionSecret(deps.vault, row.workspace_id, row.subscription_id, row.previous_secret_ciphertext).catch((e: unknown) => {
@@ -127,7 +131,8 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
       }
     } catch (error) {
       if (!isVaultError(error)) throw error;
-      // Nothing is sent unsigned: the attempt fails (and is retried on the schedule) until the secret is rotated.
+      // Nothing is sent unsigned: the attempt fails (and is retried on the schedule) until the secret is rotated. (A
+      // workspace data-key rotation re-seals the secret; an envelope it retired meanwhile is read again above.)
       unreadable = `The signing secret cannot be opened (${error.code}); rotate it (POST /v1/trigger-subscriptions/:id/rotate-secret).`;
     }
     const started = Date.now();

@@ -14,6 +14,18 @@ export interface SecretContext {
 /** The purpose of a connection's stored credentials (what `rotateWorkspaceKey` re-encrypts). */
 export const CONNECTION_CREDENTIALS = "connection.credentials";
 
+/**
+ * The purpose of a trigger subscription's signing secret (`trigger_subscription.secret_ciphertext` and
+ * `previous_secret_ciphertext`, bound to the subscription's id). Re-exported by `@nagent/triggers`.
+ */
+export const TRIGGER_SIGNING_SECRET = "trigger.signing_secret";
+
+/**
+ * The purpose of a run's sealed sensitive input values (`run.sealed_input`, bound to the run's id). Re-exported by
+ * `@nagent/runs`.
+ */
+export const RUN_SENSITIVE_INPUT = "run.sensitive_input";
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ID = /^[\x21-\x7e]{1,128}$/;
 const PURPOSE = /^[a-z0-9][a-z0-9._:-]{0,63}$/;

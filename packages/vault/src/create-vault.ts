@@ -44,7 +44,7 @@ export interface Vault {
   openLatest(workspaceId: string, context: SecretContext, read: () => Promise<Uint8Array>): Promise<Buffer>;
   /** Creates the workspace's first data key unless it has one; idempotent and safe under concurrency. */
   ensureWorkspaceKey(workspaceId: string): Promise<EnsureResult>;
-  /** Data-key rotation: a new version, every connection secret re-encrypted under it, the old version deleted. */
+  /** Data-key rotation: a new version, every sealed column (`SEALED_COLUMNS`) re-encrypted under it, the old version deleted. */
   rotateWorkspaceKey(workspaceId: string): Promise<RotationResult>;
   /** Crypto-shredding: deletes every data key of the workspace; its secrets then fail with `KEY_DESTROYED`. */
   destroyWorkspaceKeys(workspaceId: string): Promise<{ destroyed: number }>;

@@ -157,7 +157,7 @@ describe("connections", () => {
     expect((await s.app.inject({ method: "POST", url: `/v1/workspaces/${ws.id}/rotate-key`, headers: bearer(ws.apiKey) })).statusCode).toBe(401);
     const res = await s.app.inject({ method: "POST", url: `/v1/workspaces/${ws.id}/rotate-key`, headers: bearer(s.config.adminToken) });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ version: 2, reencrypted: 1, unreadable: [] });
+    expect(res.json()).toEqual({ version: 2, reencrypted: 1, reencrypted_by_kind: { connection: 1, subscription_secret: 0, subscription_previous_secret: 0, run_input: 0 }, unreadable: [] });
     const after = await s.db.pool.query("SELECT version FROM workspace_key WHERE workspace_id = $1", [ws.id]);
     expect(after.rows.map((r) => r.version)).toEqual([2]);
     const run = await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} });

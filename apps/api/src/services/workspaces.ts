@@ -1,6 +1,6 @@
 import { AppError, notFound } from "@nagent/errors";
 import { uuidv7, type PrismaClient } from "@nagent/db";
-import { VaultError, type Vault } from "@nagent/vault";
+import { VaultError, type SealedKind, type Vault } from "@nagent/vault";
 import { generateApiKey } from "./api-key-secret";
 import { AUTH_CHANGED_CHANNEL } from "./api-keys";
 
@@ -90,7 +90,6 @@ export function createWorkspaceService(deps: { prisma: PrismaClient; vault: Vaul
      * (crypto-shredding: every ciphertext it ever had can no longer be opened, wherever a copy survives), then
      * deletes its connections. Its run history stays until retention removes it.
      */
-    /** Data-key rotation: a new key version for the workspace, its connections re-encrypted, the old version gone. */
     /** The workspace's settings (GET /v1/workspace/settings). */
     async settings(id: string): Promise<WorkspaceSettings> {
       const workspace = await prisma.workspace.findFirst({ where: { id, deletedAt: null }, select: { outputCheck: true } });
@@ -107,7 +106,11 @@ export function createWorkspaceService(deps: { prisma: PrismaClient; vault: Vaul
       return this.settings(id);
     },
 
-    async rotateDataKey(id: string): Promise<{ version: number; reencrypted: number; unreadable: string[] }> {
+    /**
+     * Data-key rotation: a new key version for the workspace, every value sealed with its data keys re-encrypted
+     * (connections, subscriptions' signing secrets, live runs' sensitive input), the old version gone.
+     */
+    async rotateDataKey(id: string): Promise<{ version: number; reencrypted: number; reencrypted_by_kind: Record<SealedKind, number>; unreadable: string[] }> {
       const workspace = await prisma.workspace.findFirst({ where: { id, deletedAt: null }, select: { id: true } });
       if (!workspace) throw notFound("Workspace");
       const result = await vault.rotateWorkspaceKey(id).catch((error: unknown) => {
@@ -115,7 +118,7 @@ export function createWorkspaceService(deps: { prisma: PrismaClient; vault: Vaul
         if (error instanceof VaultError && error.code === "KEY_NOT_FOUND") throw new AppError("CONFLICT", "The workspace has no data key yet (it has never stored a connection); there is nothing to rotate.");
         throw error;
       });
-      return { version: result.version, reencrypted: result.reencrypted, unreadable: [...result.unreadable] };
+      return { version: result.version, reencrypted: result.reencrypted, reencrypted_by_kind: { ...result.reencryptedByKind }, unreadable: [...result.unreadable] };
     },
 
     async remove(id: string): Promise<void> {

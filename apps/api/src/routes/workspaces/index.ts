@@ -75,14 +75,22 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asy
     schema: {
       tags: ["workspaces"],
       summary: "Rotate a workspace's data key (admin)",
-      description: "Creates a new data key version, re-encrypts every connection of the workspace under it and destroys the old version. Connections keep working throughout.",
+      description: "Creates a new data key version, re-encrypts every secret of the workspace sealed with its data keys under it (connections' credentials, " +
+        "trigger subscriptions' signing secrets including a previous one in its grace period, queued and running runs' sensitive input) and destroys the old version. " +
+        "Connections, deliveries and runs keep working throughout. Resumable: after a 409 ROTATION_CONFLICT run it again.",
       security: [{ adminToken: [] }],
       params: IdParams,
       response: {
         200: Type.Object({
           version: Type.Integer({ description: "The data key version every secret of the workspace is now sealed with." }),
-          reencrypted: Type.Integer(),
-          unreadable: Type.Array(Uuid, { description: "Connections whose ciphertext could not be opened (left as they were)." }),
+          reencrypted: Type.Integer({ description: "Sealed values re-encrypted by this call, all kinds together." }),
+          reencrypted_by_kind: Type.Object({
+            connection: Type.Integer(),
+            subscription_secret: Type.Integer(),
+            subscription_previous_secret: Type.Integer(),
+            run_input: Type.Integer(),
+          }, { description: "reencrypted per kind of sealed value." }),
+          unreadable: Type.Array(Uuid, { description: "Rows (connections, subscriptions, runs) with a sealed value that could not be opened (left as it was)." }),
         }),
         ...errorResponses(404, 409),
       },
