@@ -121,14 +121,14 @@ describe("NAGENT_CONNECTION_STATUS_CHANGED", () => {
     expect(await eventsWithKey(ws.id, t!.eventId)).toHaveLength(0);
 
     const round = await s.workers.triggers.catchUpConnectionEvents();
-    expect(round).toEqual({ emitted: 1, found: 1 });
+    expect(round).toMatchObject({ emitted: 1, found: 1 });
     expect(await waitFor(() => all.receiver.delivered().length >= 3)).toBe(true);
     const payload = verified(all, all.receiver.received[2]!);
     expect(payload.data).toMatchObject({ connection_id: ws.connectionId, from: "active", to: "degraded", reason: "skipped emission", changed_at: t!.changedAt.toISOString() });
 
     // A late emitter (or a second round) stores nothing more: the dedup key is the connection_event id.
     await s.infra.connectionStatus(t!);
-    expect(await s.workers.triggers.catchUpConnectionEvents()).toEqual({ emitted: 0, found: 0 });
+    expect(await s.workers.triggers.catchUpConnectionEvents()).toMatchObject({ emitted: 0, found: 0 });
     await settle();
     expect(await eventsWithKey(ws.id, t!.eventId)).toHaveLength(1);
     expect(all.receiver.received).toHaveLength(3);
@@ -136,7 +136,7 @@ describe("NAGENT_CONNECTION_STATUS_CHANGED", () => {
     expect(stranger.receiver.received).toHaveLength(0);
   }, 30_000);
 
-  it("the catch-up takes the last 24 h only, oldest first, a bounded batch per round", async () => {
+  it("the catch-up takes the last 24 h only, oldest first, a bounded batch per round; the whole window every few rounds", async () => {
     const insert = async (ago: string, to: string) => {
       const id = uuidv7();
       await s.db.pool.query(
@@ -146,20 +146,27 @@ describe("NAGENT_CONNECTION_STATUS_CHANGED", () => {
     };
     const tooOld = await insert("25 hours", "degraded");
     const recent = [await insert("3 hours", "degraded"), await insert("2 hours", "active"), await insert("1 hour", "degraded")];
-    const catchUp = createConnectionStatusCatchUp({ pool: s.db.pool, matcher: s.infra.registry, producer: s.infra.deliveries, logger: s.infra.logger, options: { batch: 2, graceMs: 0 } });
+    const catchUp = createConnectionStatusCatchUp({ pool: s.db.pool, matcher: s.infra.registry, producer: s.infra.deliveries, logger: s.infra.logger, options: { batch: 2, graceMs: 0, fullScanEvery: 3 } });
 
-    expect(await catchUp()).toEqual({ emitted: 2, found: 2 });
+    // A first round checks the whole window, and so does the next while the batch was full.
+    expect(await catchUp()).toEqual({ emitted: 2, found: 2, full: true });
     expect((await eventsWithKey(ws.id, recent[0]!)).length + (await eventsWithKey(ws.id, recent[1]!)).length).toBe(2);
     expect(await eventsWithKey(ws.id, recent[2]!)).toHaveLength(0);
-    expect(await catchUp()).toEqual({ emitted: 1, found: 1 });
-    expect(await catchUp()).toEqual({ emitted: 0, found: 0 });
+    expect(await catchUp()).toEqual({ emitted: 1, found: 1, full: true });
+    expect(await catchUp()).toEqual({ emitted: 0, found: 0, full: false });
     expect(await eventsWithKey(ws.id, tooOld)).toHaveLength(0);
+    // A transition that appears behind the incremental bound (its statement committed very late) is found by the
+    // next full round.
+    const late = await insert("2 hours", "active");
+    expect(await catchUp()).toEqual({ emitted: 0, found: 0, full: false });
+    expect(await catchUp()).toEqual({ emitted: 1, found: 1, full: true });
+    expect(await eventsWithKey(ws.id, late)).toHaveLength(1);
 
-    expect(await waitFor(() => all.receiver.delivered().length >= 6)).toBe(true);
+    expect(await waitFor(() => all.receiver.delivered().length >= 7)).toBe(true);
     await settle();
-    expect(all.receiver.received).toHaveLength(6);
+    expect(all.receiver.received).toHaveLength(7);
     const delivered = all.receiver.received.slice(3).map((r) => verified(all, r).data.to).sort();
-    expect(delivered).toEqual(["active", "degraded", "degraded"]);
+    expect(delivered).toEqual(["active", "active", "degraded", "degraded"]);
     expect(toInvalid.receiver.received).toHaveLength(1);
     expect(stranger.receiver.received).toHaveLength(0);
   }, 30_000);
