@@ -75,7 +75,7 @@ export async function createInfrastructure(config: Config, logger: Logger, overr
   // worker's trigger maintenance catch-up, keyed by the transition's connection_event id.
   const connectionStatus = createConnectionStatusEmitter({
     pool: db.pool, matcher: registry, producer: deliveries, logger,
-    onEvent: (trigger, source) => void runMetrics.triggerEvent(trigger, source).catch((error: Error) => logger.warn({ err: { message: error.message } }, "could not record a run metric")),
+    onEvent: (trigger, source) => void runMetrics.triggerEvent(trigger, source).catch((error: Error) => logger.warn({ err: { message: error.message } }, "could not record event metrics")),
   });
   return { config, logger, db, redis, registry, vault, runner, fairness, producer, listener, events, runMetrics, deliveries, connectionStatus };
 }
