@@ -17,7 +17,7 @@ import { createRunEventFeed } from "./services/run-event-feed";
 import { countFinishedOnCancel } from "./services/count-canceled-runs";
 import { createToolsetService } from "./services/toolsets";
 import { createRunStats } from "./services/run-stats";
-import { createDeliveryProducer, type DeliveryProducer } from "@nagent/triggers";
+import { createConnectionStatusEmitter, createDeliveryProducer, type ConnectionStatusEmitter, type DeliveryProducer } from "@nagent/triggers";
 import { createTriggerSubscriptionService } from "./services/trigger-subscriptions";
 import { createTriggerEventService } from "./services/trigger-events";
 import { createInboundCallbackService } from "./services/inbound-callbacks";
@@ -40,6 +40,8 @@ export interface Infrastructure {
   readonly runMetrics: RunMetricsRecorder;
   /** Enqueues trigger deliveries (after their rows are committed). */
   readonly deliveries: DeliveryProducer;
+  /** Publishes a connection status transition as NAGENT_CONNECTION_STATUS_CHANGED (never throws; see the catch-up). */
+  readonly connectionStatus: ConnectionStatusEmitter;
 }
 
 /**
@@ -69,7 +71,13 @@ export async function createInfrastructure(config: Config, logger: Logger, overr
   // Cluster-wide run metrics in Redis (rendered by GET /metrics); best effort, never on a request's critical path.
   const runMetrics = createRunMetricsRecorder(redis, { prefix: config.queuePrefix });
   const deliveries = createDeliveryProducer({ redis, prefix: config.queuePrefix });
-  return { config, logger, db, redis, registry, vault, runner, fairness, producer, listener, events, runMetrics, deliveries };
+  // Each transition's platform event, emitted right after it; one lost here (the process died) is emitted by the
+  // worker's trigger maintenance catch-up, keyed by the transition's connection_event id.
+  const connectionStatus = createConnectionStatusEmitter({
+    pool: db.pool, matcher: registry, producer: deliveries, logger,
+    onEvent: (trigger, source) => void runMetrics.triggerEvent(trigger, source).catch((error: Error) => logger.warn({ err: { message: error.message } }, "could not record event metrics")),
+  });
+  return { config, logger, db, redis, registry, vault, runner, fairness, producer, listener, events, runMetrics, deliveries, connectionStatus };
 }
 
 async function waitUntilReady(redis: Redis, timeoutMs: number): Promise<void> {
@@ -87,6 +95,7 @@ async function waitUntilReady(redis: Redis, timeoutMs: number): Promise<void> {
 
 export async function closeInfrastructure(infra: Infrastructure): Promise<void> {
   infra.events.close();
+  await infra.connectionStatus.drain();
   await infra.runMetrics.close();
   await Promise.allSettled([infra.listener.close(), infra.producer.close(), infra.runner.close(), infra.deliveries.close()]);
   infra.vault.close();
@@ -102,7 +111,10 @@ export function createServices(infra: Infrastructure) {
     integration === "scale_ai" ? config.scaleBaseUrl : (registry.getRunSpec(registry.getIntegration(integration)?.actions[0]?.slug ?? "")?.base_url ?? "");
   const connections = createConnectionService({
     prisma, pool: db.pool, registry, vault, runner, egress: config.egress, defaultBaseUrl, publicUrl: config.publicUrl,
-    onTransition: (t) => void infra.runMetrics.connectionTransition(t).catch((error: Error) => logger.warn({ err: { message: error.message } }, "could not record a connection metric")),
+    onTransition: (t) => {
+      void infra.runMetrics.connectionTransition(t).catch((error: Error) => logger.warn({ err: { message: error.message } }, "could not record a connection metric"));
+      void infra.connectionStatus(t);
+    },
   });
   // Cluster-wide run metrics in Redis (rendered by GET /metrics); best effort, never on a request's critical path.
   const runMetrics = infra.runMetrics;

@@ -7,7 +7,7 @@ import type { Registry } from "@nagent/registry";
 import type { Runner } from "@nagent/runner";
 import type { Vault } from "@nagent/vault";
 import { TRIGGER_DELIVERIES_QUEUE, TRIGGER_MAINTENANCE_QUEUE, TRIGGER_MAINTENANCE_SCHEDULES, type TriggerDeliveryJobData, type TriggerMaintenanceJobName } from "@nagent/queue";
-import { createConnectionPoller, createDeliveryProcessor, createDeliveryProducer, createDeliverySweeper, DELIVERY_RETRY_DELAYS_MS, type AttemptOutcome } from "@nagent/triggers";
+import { createConnectionPoller, createConnectionStatusCatchUp, createDeliveryProcessor, createDeliveryProducer, createDeliverySweeper, DELIVERY_RETRY_DELAYS_MS, type AttemptOutcome } from "@nagent/triggers";
 
 /** Options tests shorten. */
 export interface TriggerWorkerOptions {
@@ -19,6 +19,10 @@ export interface TriggerWorkerOptions {
   readonly sweepOverdueMs?: number;
   readonly sweepEveryMs?: number;
   readonly pollEveryMs?: number;
+  /** How often the NAGENT_CONNECTION_STATUS_CHANGED catch-up runs (default 30 s). */
+  readonly connectionEventsEveryMs?: number;
+  /** The catch-up leaves transitions younger than this to their process's emitter (default 10 s). */
+  readonly connectionEventsGraceMs?: number;
   /** BullMQ lock of a delivery job: a killed worker's delivery is taken over after about this long (default NAGENT_WORKER_LOCK_MS). */
   readonly lockMs?: number;
 }
@@ -68,10 +72,18 @@ export async function startTriggerWorkers(deps: TriggerWorkerDeps) {
     defaultBaseUrl: config.scaleBaseUrl, matcher: deps.registry, producer, logger,
     ...(deps.onEvent ? { onEvent: deps.onEvent } : {}),
   });
+  // Transitions whose NAGENT_CONNECTION_STATUS_CHANGED event was never emitted (the process died right after the
+  // transition committed): emitted here, keyed by the connection_event id so a late duplicate stores nothing.
+  const catchUpConnectionEvents = createConnectionStatusCatchUp({
+    pool: deps.pool, matcher: deps.registry, producer, logger,
+    ...(deps.onEvent ? { onEvent: deps.onEvent } : {}),
+    options: { graceMs: options.connectionEventsGraceMs ?? 10_000 },
+  });
   const maintenanceQueue = new Queue(TRIGGER_MAINTENANCE_QUEUE, { connection: deps.redis, prefix });
   const schedules: Record<TriggerMaintenanceJobName, number> = {
     "sweep-deliveries": options.sweepEveryMs ?? TRIGGER_MAINTENANCE_SCHEDULES["sweep-deliveries"].everyMs,
     "poll-connections": options.pollEveryMs ?? config.triggerPollMs,
+    "emit-connection-events": options.connectionEventsEveryMs ?? TRIGGER_MAINTENANCE_SCHEDULES["emit-connection-events"].everyMs,
   };
   for (const [name, every] of Object.entries(schedules)) {
     await maintenanceQueue.upsertJobScheduler(name, { every }, { name, opts: { removeOnComplete: true, removeOnFail: 100 } });
@@ -88,6 +100,11 @@ export async function startTriggerWorkers(deps: TriggerWorkerDeps) {
         if (result.events > 0 || result.failed > 0) logger.info(result, "connections polled");
         return result;
       }
+      case "emit-connection-events": {
+        const result = await catchUpConnectionEvents();
+        if (result.emitted > 0) logger.info(result, "missed connection status events emitted");
+        return result;
+      }
     }
   }, { connection: deps.redis, prefix, concurrency: 1 });
   maintenance.on("error", (err) => logger.error({ err: { message: err.message } }, "trigger maintenance worker error"));
@@ -97,6 +114,8 @@ export async function startTriggerWorkers(deps: TriggerWorkerDeps) {
     deliveries,
     sweep,
     poll,
+    /** One NAGENT_CONNECTION_STATUS_CHANGED catch-up round now (tests; the schedule runs it too). */
+    catchUpConnectionEvents,
     async close(): Promise<void> {
       await Promise.all([deliveries.close(), maintenance.close()]);
       await Promise.all([producer.close(), maintenanceQueue.close()]);

@@ -10,6 +10,7 @@ import { createFairness, createRunProducer, MAINTENANCE_QUEUE, MAINTENANCE_SCHED
 import type { Vault } from "@nagent/vault";
 import type { ConnectionTransition } from "@nagent/db";
 import { createRunMetricsRecorder } from "@nagent/metrics";
+import { createConnectionStatusEmitter, createDeliveryProducer } from "@nagent/triggers";
 import { createRunProcessor, type ProcessRunDeps } from "./process-run";
 import { createStuckRunSweeper } from "./sweep-stuck-runs";
 import { startTriggerWorkers, type TriggerWorkerOptions } from "./triggers";
@@ -67,9 +68,16 @@ export async function startWorkers(deps: WorkerDeps) {
     runMetrics.runFinished(run).catch((err: Error) => logger.warn({ err: { message: err.message } }, "could not record run metrics"));
     deps.onRunFinished?.(run);
   };
-  // Every status transition is counted (nagent_connection_status_transitions_total).
+  // Every status transition is counted (nagent_connection_status_transitions_total) and published as the platform
+  // trigger NAGENT_CONNECTION_STATUS_CHANGED (what this emission misses, the trigger maintenance catch-up emits).
+  const deliveries = createDeliveryProducer({ redis: deps.redis, prefix });
+  const emitConnectionStatus = createConnectionStatusEmitter({
+    pool: deps.pool, matcher: deps.registry, producer: deliveries, logger,
+    onEvent: (trigger, source) => void runMetrics.triggerEvent(trigger, source).catch((err: Error) => logger.warn({ err: { message: err.message } }, "could not record event metrics")),
+  });
   const onTransition = (t: ConnectionTransition) => {
     runMetrics.connectionTransition(t).catch((err: Error) => logger.warn({ err: { message: err.message } }, "could not record a connection metric"));
+    void emitConnectionStatus(t);
   };
   const health = createConnectionHealth({ pool: deps.pool, redis: deps.redis, prefix, logger, firstProbeInMs: probeOptions.baseMs, onTransition });
   const probe = createConnectionProber({
@@ -163,7 +171,8 @@ export async function startWorkers(deps: WorkerDeps) {
     async close(): Promise<void> {
       stopping.abort();
       await Promise.all([runs.close(), maintenance.close(), triggers.close()]);
-      await Promise.all([producer.close(), maintenanceQueue.close(), runMetrics.close()]);
+      await emitConnectionStatus.drain();
+      await Promise.all([producer.close(), maintenanceQueue.close(), runMetrics.close(), deliveries.close()]);
     },
   };
 }

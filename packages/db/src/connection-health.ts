@@ -9,7 +9,7 @@ import { uuidv7 } from "./ids";
 export type ConnectionStatus = "active" | "degraded" | "invalid";
 export const CONNECTION_STATUSES: readonly ConnectionStatus[] = ["active", "degraded", "invalid"];
 
-/** The platform trigger a transition publishes (wired by the trigger machinery, see `recordConnectionTransition`). */
+/** The platform trigger a transition publishes (by the trigger machinery, see `recordConnectionTransition`). */
 export const CONNECTION_STATUS_CHANGED_TRIGGER = "NAGENT_CONNECTION_STATUS_CHANGED";
 
 export interface ConnectionTransition {
@@ -47,9 +47,11 @@ export interface TransitionRequest {
  * Moving to `active` clears last_error and the probe schedule and stamps last_verified_at; moving to degraded or
  * invalid keeps the reason as last_error and schedules the first probe.
  *
- * TRIGGER HOOK (NAGENT_CONNECTION_STATUS_CHANGED): this is the single place every transition passes through. The
- * trigger event (payload `connectionStatusChangedPayload(transition)`) is to be emitted where marked below, ideally
- * as one more CTE of this statement (an outbox insert) so the event is written atomically with the transition.
+ * NAGENT_CONNECTION_STATUS_CHANGED: the committed `connection_event` row is the durable record of the transition
+ * (the outbox). Each process publishes it right after this returns (its `onTransition` callback, composed with
+ * `createConnectionStatusEmitter` of @nagent/triggers in apps/api/src/compose.ts and apps/worker/src/worker.ts), and
+ * the worker's trigger maintenance catch-up emits the rows of the last 24 h still without their event; the event's
+ * dedup key is the row's id (`nagent:connection_event:<id>`), so the two paths store one event.
  */
 export async function recordConnectionTransition(pool: pg.Pool, request: TransitionRequest): Promise<ConnectionTransition | null> {
   const reason = request.reason.slice(0, 1000) || request.to;
@@ -81,7 +83,6 @@ export async function recordConnectionTransition(pool: pg.Pool, request: Transit
     eventId: row.id, workspaceId: row.workspace_id, connectionId: row.connection_id, integration: row.integration,
     from: row.from_status, to: row.to_status, reason: row.reason, changedAt: row.created_at,
   };
-  // ← NAGENT_CONNECTION_STATUS_CHANGED is emitted here (issue 12's trigger machinery, wired after its merge).
   return transition;
 }
 

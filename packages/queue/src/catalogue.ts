@@ -64,10 +64,14 @@ export const TRIGGER_DELIVERY_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
 };
 
-/** Trigger upkeep: the delivery sweeper (deliveries whose job was lost) and the polling of `events: "poll"` connections. */
+/**
+ * Trigger upkeep: the delivery sweeper (deliveries whose job was lost), the polling of `events: "poll"` connections,
+ * and the catch-up of NAGENT_CONNECTION_STATUS_CHANGED events (connection transitions whose event was never emitted).
+ */
 export const TRIGGER_MAINTENANCE_QUEUE = "trigger-maintenance";
-export type TriggerMaintenanceJobName = "sweep-deliveries" | "poll-connections";
+export type TriggerMaintenanceJobName = "sweep-deliveries" | "poll-connections" | "emit-connection-events";
 export const TRIGGER_MAINTENANCE_SCHEDULES: Readonly<Record<TriggerMaintenanceJobName, { readonly everyMs: number }>> = {
   "sweep-deliveries": { everyMs: 15_000 },
   "poll-connections": { everyMs: 30_000 },
+  "emit-connection-events": { everyMs: 30_000 },
 };

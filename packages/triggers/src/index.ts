@@ -7,3 +7,7 @@ export { createDeliveryProducer, deliveryJobId, type DeliveryProducer } from "./
 export { createDeliveryProcessor, deliveryBody, RESPONSE_EXCERPT_BYTES, type AttemptOutcome, type DeliverDeps } from "./deliver";
 export { createDeliverySweeper } from "./sweep";
 export { createConnectionPoller, LIST_TASKS_ACTION, type PollDeps } from "./poll";
+export {
+  connectionEventDedupKey, connectionStatusEvent, createConnectionStatusCatchUp, createConnectionStatusEmitter,
+  type ConnectionStatusCatchUpOptions, type ConnectionStatusEmitter, type ConnectionStatusEmitterDeps,
+} from "./connection-status";

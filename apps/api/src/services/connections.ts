@@ -21,7 +21,7 @@ export interface ConnectionServiceDeps {
   readonly defaultBaseUrl: (integration: string) => string;
   /** The platform's public origin (inbound callback URLs). */
   readonly publicUrl: string;
-  /** Called after each status transition the API records (logs; the trigger hook is in recordConnectionTransition). */
+  /** Called after each status transition the API records (metrics, and the NAGENT_CONNECTION_STATUS_CHANGED event: see compose.ts). */
   readonly onTransition?: (t: ConnectionTransition) => void;
 }
 
