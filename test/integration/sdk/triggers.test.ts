@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  ConflictError, Nagent, NotFoundError, WebhookVerificationError, createWebhookHandler, verifyWebhook, type HeadersLike, type TriggerEvent,
+  BadRequestError, ConflictError, Nagent, NotFoundError, WebhookVerificationError, createWebhookHandler, verifyWebhook, type HeadersLike, type TriggerEvent,
   type TriggerPayload, type WebhookEvent,
 } from "@nagent/sdk";
 import { freePort } from "../../support/net";
@@ -191,13 +191,30 @@ describe("triggers through @nagent/sdk", () => {
 });
 
 describe("runs, connections and settings of issue 14 through @nagent/sdk", () => {
-  it("runs.reconcile of a run that is not unknown is a ConflictError RUN_NOT_RECONCILABLE", async () => {
-    const run = await client.actions.execute("SCALE_AI_LIST_PROJECTS", { limit: 1 });
-    expect(run.successful).toBe(true);
-    const refused = await client.runs.reconcile(run.run_id, { status: "failed", error: { message: "Checked: not there." } }).catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(ConflictError);
-    expect(refused).toMatchObject({ status: 409, code: "RUN_NOT_RECONCILABLE" });
-    expect((await client.runs.get(run.run_id)).status).toBe("succeeded");
+  it("runs.reconcile records the outcome of an unknown run (a write whose answer was lost), checked, once", async () => {
+    // The sandbox drops the connection after importing the file: the API cannot know, and cannot repeat it safely.
+    await sandbox("PUT", `/sandbox/keys/${s.liveKey}/faults`, { faults: [{ route: "POST /v1/files/import", drop_after: true, times: 1 }] });
+    const lost = await client.actions.execute("SCALE_AI_IMPORT_FILE", { file_url: "https://example.com/images/kitten_sdk.jpg" });
+    expect(lost).toMatchObject({ successful: false, data: null, error: { code: "UPSTREAM_OUTCOME_UNKNOWN", retryable: false } });
+    expect((await client.runs.get(lost.run_id)).status).toBe("unknown");
+    expect((await client.runs.list({ status: "unknown" }).toArray()).map((r) => r.id)).toEqual([lost.run_id]);
+
+    // Data that does not match the action's output schema is refused, with pointers.
+    const bad = await client.runs.reconcile(lost.run_id, { status: "succeeded", data: { id: 7 } }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(BadRequestError);
+    expect(bad).toMatchObject({ status: 400, code: "VALIDATION_FAILED" });
+
+    const data = { id: "file_sdk_1", attachment_url: "scaledata://file_sdk_1", mime_type: "image/jpeg" };
+    const reconciled = await client.runs.reconcile(lost.run_id, { status: "succeeded", data });
+    expect(reconciled).toMatchObject({ id: lost.run_id, status: "succeeded", output: { successful: true, data, error: null }, reconciled_by: expect.any(String) });
+    expect(reconciled.reconciled_at).not.toBeNull();
+    expect(await client.runs.wait(lost.run_id)).toMatchObject({ successful: true, data });
+
+    // Once: a run that is not unknown (any more) is a ConflictError.
+    const again = await client.runs.reconcile(lost.run_id, { status: "failed", error: { message: "Checked: not there." } }).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(ConflictError);
+    expect(again).toMatchObject({ status: 409, code: "RUN_NOT_RECONCILABLE" });
+    expect((await client.runs.get(lost.run_id)).status).toBe("succeeded");
   });
 
   it("connections.events pages a connection's status changes (a revoked key: active → invalid)", async () => {
