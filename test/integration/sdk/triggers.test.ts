@@ -68,6 +68,12 @@ describe("triggers through @nagent/sdk", () => {
     // The catalogue: the trigger, its example typed as its payload.
     const listed = await client.triggers.list({ integration: "scale_ai" }).toArray();
     expect(listed.map((t) => t.slug)).toContain("SCALE_AI_TASK_COMPLETED");
+    expect(listed.every((t) => t.integration === "scale_ai")).toBe(true);
+    // Paged with a cursor: two per page, the same triggers in the same order.
+    const pages: string[][] = [];
+    for await (const page of client.triggers.list({ integration: "scale_ai", limit: 2 }).pages()) pages.push(page.items.map((t) => t.slug));
+    expect(pages.length).toBe(Math.ceil(listed.length / 2));
+    expect(pages.flat()).toEqual(listed.map((t) => t.slug));
     const trigger = await client.triggers.get("SCALE_AI_TASK_COMPLETED");
     expect(trigger).toMatchObject({ slug: "SCALE_AI_TASK_COMPLETED", integration: "scale_ai", source: "callback" });
     const example = trigger.examples[0]!;
