@@ -99,7 +99,9 @@ export class Runs {
 
   /**
    * The run's states as they happen (server-sent events): the state at connection time, then each change, ending
-   * after the terminal state (which carries `output`). A stream that breaks before the end is resumed with
+   * after the terminal state (which carries `output`). An `unknown` run (a write whose outcome could not be
+   * established) carries its `output` (`UPSTREAM_OUTCOME_UNKNOWN`) and the stream stays open until `reconcile`
+   * records the outcome, sent as one more event. A stream that breaks before the end is resumed with
    * Last-Event-ID (up to `maxReconnects` times in a row, default 5). Break out of the loop to stop following.
    */
   async *events<T = unknown>(id: string, options: CallOptions & { maxReconnects?: number } = {}): AsyncGenerator<RunEvent<T>, void, undefined> {
@@ -131,7 +133,7 @@ export class Runs {
     }
   }
 
-  /** Waits for the run to end (following its events) and resolves to its envelope. */
+  /** Waits for the run to end (following its events) and resolves to its envelope (for an `unknown` run, its first one). */
   async wait<T = unknown>(id: string, call: CallOptions = {}): Promise<Envelope<T>> {
     for await (const event of this.events<T>(id, call)) if (event.output !== undefined) return event.output;
     // The stream was resumed after the run had ended (204): read the run.

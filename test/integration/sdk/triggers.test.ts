@@ -205,6 +205,14 @@ describe("runs, connections and settings of issue 14 through @nagent/sdk", () =>
     expect((await client.runs.get(lost.run_id)).status).toBe("unknown");
     expect((await client.runs.list({ status: "unknown" }).toArray()).map((r) => r.id)).toEqual([lost.run_id]);
 
+    // Its event stream stays open after the unknown state, until the outcome is recorded.
+    const seen: string[] = [];
+    const following = (async () => {
+      for await (const event of client.runs.events(lost.run_id)) seen.push(`${event.status}:${event.output?.successful}`);
+    })();
+    expect(await waitFor(() => seen.length >= 1)).toBe(true);
+    expect(seen).toEqual(["unknown:false"]);
+
     // Data that does not match the action's output schema is refused, with pointers.
     const bad = await client.runs.reconcile(lost.run_id, { status: "succeeded", data: { id: 7 } }).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(BadRequestError);
@@ -214,6 +222,8 @@ describe("runs, connections and settings of issue 14 through @nagent/sdk", () =>
     const reconciled = await client.runs.reconcile(lost.run_id, { status: "succeeded", data });
     expect(reconciled).toMatchObject({ id: lost.run_id, status: "succeeded", output: { successful: true, data, error: null }, reconciled_by: expect.any(String) });
     expect(reconciled.reconciled_at).not.toBeNull();
+    await following;
+    expect(seen).toEqual(["unknown:false", "succeeded:true"]);
     expect(await client.runs.wait(lost.run_id)).toMatchObject({ successful: true, data });
 
     // Once: a run that is not unknown (any more) is a ConflictError.
