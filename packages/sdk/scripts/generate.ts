@@ -4,8 +4,8 @@
  *   app's route schemas, with no server, database or Redis), converted by openapi-typescript;
  * - actions.ts: each action's input and output type, from the registry's bundled schemas (the API puts them in the
  *   document as `components.schemas["<SLUG>.input"|"<SLUG>.output"]`, exactly as the registry serves them);
- * - triggers.ts: each trigger's payload type (the event's `data`), from the manifests' `triggers` (empty until an
- *   integration declares triggers);
+ * - triggers.ts: each trigger's payload type (the event's `data`), from the registry's triggers (the manifests' and
+ *   the platform's own);
  * - errors.ts: the API's stable error codes and their HTTP status, from the error catalogue.
  *
  * Usage: `npm run sdk:generate` (writes src/generated), or `tsx packages/sdk/scripts/generate.ts --out <dir>

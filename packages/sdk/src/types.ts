@@ -72,5 +72,45 @@ export interface RunEvent<T = unknown> {
   readonly output?: Envelope<T>;
 }
 
-/** Every trigger slug (none until an integration declares triggers). */
+/** Every trigger slug. */
 export type TriggerSlug = keyof TriggerTypes;
+/** A trigger's payload: the `data` of its events (as delivered, and in the event log). */
+export type TriggerPayload<S extends TriggerSlug> = TriggerTypes[S];
+export type TriggerSummary = ResponseOf<"/v1/triggers", "get", 200>["triggers"][number];
+export type TriggersQuery = Omit<QueryOf<"/v1/triggers", "get">, "cursor">;
+/** A trigger with its payload schema, filters and examples (each example a payload of the trigger). */
+export type TriggerDetail<S extends TriggerSlug = TriggerSlug> =
+  Omit<ResponseOf<"/v1/triggers/{slug}", "get", 200>["trigger"], "slug" | "examples"> & { slug: S; examples: TriggerPayload<S>[] };
+
+/** A trigger subscription; its signing secret only as a hint (`whsec_…abcd`). */
+export type Subscription = ResponseOf<"/v1/trigger-subscriptions/{id}", "get", 200>["subscription"];
+export type SubscriptionsQuery = QueryOf<"/v1/trigger-subscriptions", "get">;
+/** What `subscriptions.create` takes: `trigger` is a known trigger slug. */
+export type CreateSubscription = Omit<BodyOf<"/v1/trigger-subscriptions", "post">, "trigger"> & { trigger: TriggerSlug };
+/** The new subscription and its signing secret (`whsec_…`), answered this once. */
+export type CreatedSubscription = ResponseOf<"/v1/trigger-subscriptions", "post", 201>;
+export type RotateSecret = BodyOf<"/v1/trigger-subscriptions/{id}/rotate-secret", "post">;
+/** The subscription and its new signing secret, answered this once. */
+export type RotatedSecret = ResponseOf<"/v1/trigger-subscriptions/{id}/rotate-secret", "post", 200>;
+/** The test event and its delivery (queued). */
+export type TestDelivery = ResponseOf<"/v1/trigger-subscriptions/{id}/test", "post", 202>;
+
+/** A trigger event of the workspace's event log. */
+export type EventSummary = ResponseOf<"/v1/events", "get", 200>["events"][number];
+export type EventsQuery = Omit<QueryOf<"/v1/events", "get">, "cursor">;
+/** An event with its deliveries and their latest attempts. */
+export type EventDetail = ResponseOf<"/v1/events/{id}", "get", 200>["event"];
+export type EventDelivery = EventDetail["deliveries"][number];
+export type Redeliver = BodyOf<"/v1/events/{id}/redeliver", "post">;
+/** How many deliveries were queued again. */
+export type Redelivered = ResponseOf<"/v1/events/{id}/redeliver", "post", 202>;
+
+/** A connection's status change (active, degraded, invalid) with its reason. */
+export type ConnectionEvent = ResponseOf<"/v1/connections/{id}/events", "get", 200>["events"][number];
+export type ConnectionEventsQuery = Omit<QueryOf<"/v1/connections/{id}/events", "get">, "cursor">;
+
+/** What `runs.reconcile` records for an `unknown` run: `{status: "succeeded", data}` or `{status: "failed", error?}`. */
+export type Reconcile = BodyOf<"/v1/runs/{id}/reconcile", "post">;
+
+export type WorkspaceSettings = ResponseOf<"/v1/workspace/settings", "get", 200>["settings"];
+export type UpdateWorkspaceSettings = BodyOf<"/v1/workspace/settings", "patch">;

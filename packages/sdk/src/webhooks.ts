@@ -14,7 +14,7 @@ export interface TriggerEvent<K extends string, T> {
 
 /**
  * Every event a webhook may receive: a union over the generated trigger map, so `switch (event.type)` narrows `data`.
- * While the SDK knows no trigger (none generated yet), any event, `data` unknown.
+ * (Were the map ever empty, any event, `data` unknown.)
  */
 export type WebhookEvent = [keyof TriggerTypes] extends [never]
   ? TriggerEvent<string, unknown>

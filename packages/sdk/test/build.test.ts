@@ -36,11 +36,14 @@ describe("the publishable package", () => {
     expect(readFileSync(join(dist, "index.d.ts"), "utf8")).toContain("verifyWebhook");
     const script = `const sdk = await import(${JSON.stringify(join(dist, "index.js"))});
       const client = new sdk.Nagent({ baseUrl: "http://127.0.0.1:1" });
-      console.log(JSON.stringify({ exports: Object.keys(sdk).sort(), actions: sdk.ACTION_SLUGS.length, pages: typeof client.runs.list().pages }));`;
+      console.log(JSON.stringify({ exports: Object.keys(sdk).sort(), actions: sdk.ACTION_SLUGS.length, pages: typeof client.runs.list().pages,
+        resources: [client.triggers.list().pages, client.events.list().pages, client.connections.events("id").pages, client.subscriptions.rotateSecret,
+          client.subscriptions.test, client.events.redeliver, client.runs.reconcile, client.workspace.settings.update].map((f) => typeof f) }));`;
     const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: dist });
     const out = JSON.parse(stdout);
     expect(out.exports).toEqual(expect.arrayContaining(["Nagent", "verifyWebhook", "createWebhookHandler", "NagentApiError", "NotFoundError", "ACTION_SLUGS", "TRIGGER_SLUGS", "Paginator"]));
     expect(out.actions).toBe(40);
     expect(out.pages).toBe("function");
+    expect(out.resources).toEqual(Array(8).fill("function"));
   }, 120_000);
 });

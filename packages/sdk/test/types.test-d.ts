@@ -5,7 +5,8 @@
  */
 import {
   Nagent, NagentApiError, NotFoundError, createWebhookHandler, verifyWebhook,
-  type ActionInput, type ActionOutput, type ActionSlug, type ExecuteResult, type RunSummary, type WebhookEvent,
+  type ActionInput, type ActionOutput, type ActionSlug, type EventSummary, type ExecuteResult, type RunSummary, type TriggerPayload,
+  type WebhookEvent,
 } from "@nagent/sdk";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -104,6 +105,79 @@ export async function webhooks(headers: Record<string, string>, body: string): P
   createWebhookHandler("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", {});
   // @ts-expect-error the body is a string or bytes, not parsed JSON
   await verifyWebhook("whsec_x", headers, { type: "x" });
+
+  // Each handler gets its trigger's payload, typed by the generated trigger map.
+  createWebhookHandler("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", {
+    SCALE_AI_TASK_COMPLETED: (data, completed) => {
+      const taskId: string = data.task.task_id;
+      const status: "completed" | undefined = data.task.status;
+      assertType<Equal<typeof completed.type, "SCALE_AI_TASK_COMPLETED">>();
+      // @ts-expect-error a wrong field: the payload admits extra fields, so `taskid` is unknown, never the task's id
+      const wrong: string = data.task.taskid;
+      // @ts-expect-error task_id is a string
+      const count: number = data.task.task_id;
+      void taskId, status, wrong, count;
+    },
+    NAGENT_CONNECTION_STATUS_CHANGED: (data) => {
+      const to: "active" | "degraded" | "invalid" = data.to;
+      void to;
+    },
+    // @ts-expect-error not a trigger slug
+    SCALE_AI_TASK_COMPLETE: () => {},
+  });
+  // A switch on the verified event's type narrows `data`.
+  if (event.type === "SCALE_AI_BATCH_COMPLETED") assertType<Equal<typeof event.data, TriggerPayload<"SCALE_AI_BATCH_COMPLETED">>>();
+}
+
+export async function triggers(): Promise<void> {
+  const trigger = await client.triggers.get("SCALE_AI_TASK_COMPLETED");
+  const example: string | undefined = trigger.examples[0]?.task.task_id;
+  void example;
+  // @ts-expect-error unknown trigger slug
+  await client.triggers.get("SCALE_AI_TASK_DONE");
+  for await (const summary of client.triggers.list({ integration: "scale_ai" })) void summary.slug;
+
+  const { subscription, secret } = await client.subscriptions.create({ trigger: "SCALE_AI_TASK_COMPLETED", target: { url: "https://example.com/hooks" } });
+  const hint: string = subscription.secret_hint;
+  void secret, hint;
+  // @ts-expect-error unknown trigger slug
+  await client.subscriptions.create({ trigger: "SCALE_AI_TASK_DONE", target: { url: "https://example.com/hooks" } });
+  // @ts-expect-error a target is required
+  await client.subscriptions.create({ trigger: "SCALE_AI_TASK_COMPLETED" });
+  // @ts-expect-error a subscription's status is active, paused or disabled
+  await client.subscriptions.list({ status: "stopped" });
+  const rotated = await client.subscriptions.rotateSecret(subscription.id, { grace_period_seconds: 0 });
+  void rotated.secret;
+  const test = await client.subscriptions.test(subscription.id);
+  void test.delivery_id;
+
+  for await (const event of client.events.list({ status: "failed" })) assertType<Equal<typeof event, EventSummary>>();
+  // @ts-expect-error a delivery's status is pending, succeeded or failed
+  client.events.list({ status: "lost" });
+  const detail = await client.events.get("id");
+  void detail.deliveries[0]?.attempts[0]?.response_status;
+  const { deliveries } = await client.events.redeliver("id");
+  void deliveries;
+
+  for await (const change of client.connections.events("id")) void change.reason;
+
+  const settings = await client.workspace.settings.update({ output_check: "strict" });
+  const check: "record" | "strict" = settings.output_check;
+  void check;
+  // @ts-expect-error output_check is record or strict
+  await client.workspace.settings.update({ output_check: "lenient" });
+}
+
+export async function reconcile(): Promise<void> {
+  const run = await client.runs.reconcile("id", { status: "succeeded", data: { task_id: "t" } });
+  const status: "queued" | "running" | "succeeded" | "failed" | "canceled" | "unknown" = run.status;
+  void status;
+  await client.runs.reconcile("id", { status: "failed" });
+  await client.runs.reconcile("id", { status: "failed", error: { code: "UPSTREAM_CONFLICT", message: "It was there already." } });
+  // @ts-expect-error a failed outcome's error needs a message
+  await client.runs.reconcile("id", { status: "failed", error: { code: "X" } });
+  // @ts-expect-error an outcome is succeeded or failed
+  await client.runs.reconcile("id", { status: "canceled" });
 }
 
 /** The README's example (README.md, "TypeScript SDK"), kept compiling. */
