@@ -395,7 +395,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate a workspace's data key (admin)
-         * @description Creates a new data key version, re-encrypts every connection of the workspace under it and destroys the old version. Connections keep working throughout.
+         * @description Creates a new data key version, re-encrypts every secret of the workspace sealed with its data keys under it (connections' credentials, trigger subscriptions' signing secrets including a previous one in its grace period, queued and running runs' sensitive input) and destroys the old version. Connections, deliveries and runs keep working throughout. Resumable: after a 409 ROTATION_CONFLICT run it again.
          */
         post: {
             parameters: {
@@ -418,8 +418,16 @@ export interface paths {
                         "application/json": {
                             /** @description The data key version every secret of the workspace is now sealed with. */
                             version: number;
+                            /** @description Sealed values re-encrypted by this call, all kinds together. */
                             reencrypted: number;
-                            /** @description Connections whose ciphertext could not be opened (left as they were). */
+                            /** @description reencrypted per kind of sealed value. */
+                            reencrypted_by_kind: {
+                                connection: number;
+                                subscription_secret: number;
+                                subscription_previous_secret: number;
+                                run_input: number;
+                            };
+                            /** @description Rows (connections, subscriptions, runs) with a sealed value that could not be opened (left as it was). */
                             unreadable: string[];
                         };
                     };
