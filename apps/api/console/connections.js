@@ -1,8 +1,10 @@
 import { api, badge, h, problem, when } from "./dom.js";
+import { connectionEvents } from "./connection-events.js";
 
-/** Connections: status, hint, last verified, last error; test, rename, set as default. */
+/** Connections: status, hint, last verified, last error, status changes; test, rename, set as default. */
 export function connectionsPage() {
   const body = h("tbody");
+  const history = h("div.histories");
   const status = h("div", { "aria-live": "polite" });
 
   async function act(fn, done) {
@@ -31,6 +33,7 @@ export function connectionsPage() {
     try {
       const { connections } = await api("GET", "/v1/connections");
       body.replaceChildren(...(connections.length ? connections.map(row) : [h("tr", {}, h("td", { colspan: 7, text: "No connections yet (POST /v1/connections)." }))]));
+      history.replaceChildren(...connections.map(connectionEvents));
     } catch (error) {
       if (error.status === 401) window.dispatchEvent(new Event("console:unauthorized"));
       status.replaceChildren(problem(error));
@@ -41,6 +44,9 @@ export function connectionsPage() {
     h("h1", { id: "connections-title", text: "Connections" }), status,
     h("table", {}, h("caption", { text: "The workspace's connections (secrets are never shown, only a hint)" }),
       h("thead", {}, h("tr", {}, ["Name", "Integration", "Status", "Credential", "Last verified", "Last error", "Manage"].map((t) => h("th", { scope: "col", text: t })))),
-      body));
+      body),
+    h("h2", { text: "Status changes" }),
+    h("p.help.intro", { text: "Every change between active, degraded and invalid, newest first, with its reason." }),
+    history);
   return { node };
 }
