@@ -3,6 +3,8 @@ import { runsPage } from "./runs.js";
 import { runPage } from "./run.js";
 import { connectionsPage } from "./connections.js";
 import { actionsPage } from "./actions.js";
+import { triggersPage } from "./triggers.js";
+import { eventPage } from "./event.js";
 import { workspacesPage } from "./workspaces.js";
 
 const main = document.getElementById("main");
@@ -14,6 +16,8 @@ const routes = [
   [/^#\/runs(?:\?(.*))?$/, (m) => runsPage(new URLSearchParams(m[1] ?? "")), "Runs"],
   [/^#\/connections$/, () => connectionsPage(), "Connections"],
   [/^#\/actions(?:\?(.*))?$/, (m) => actionsPage(new URLSearchParams(m[1] ?? "")), "Actions"],
+  [/^#\/triggers(?:\?(.*))?$/, (m) => triggersPage(new URLSearchParams(m[1] ?? "")), "Triggers"],
+  [/^#\/events\/([0-9a-f-]{36})$/, (m) => eventPage(m[1]), "Event"],
 ];
 
 /** After an admin session picks a workspace: its runs, with the new session (and CSRF token). */

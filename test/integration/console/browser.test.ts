@@ -6,6 +6,8 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { createTestStack, type TestStack } from "../../support/stack";
 import { isolatedWorkspace, type IsolatedWorkspace } from "../../support/execution";
 import { seedRuns } from "../runs/seed";
+import { recordConnectionTransition } from "@nagent/db";
+import { startReceiver, waitFor, type Receiver } from "../triggers/receiver";
 
 /** Screenshots of every page land here (git-ignored). */
 const OUTPUT_DIR = join(process.cwd(), "test-output", "console");
@@ -32,6 +34,9 @@ describe("operator console in headless Chromium", () => {
   let queuedRun: string;
   let foreignRun: string;
   let other: IsolatedWorkspace;
+  let receiver: Receiver;
+  let subscriptionId: string;
+  let testEventId: string;
   const errors: string[] = [];
 
   beforeAll(async () => {
@@ -56,6 +61,20 @@ describe("operator console in headless Chromium", () => {
     ]);
     queuedRun = ids[10]!;
     foreignRun = ids[11]!;
+    // A connection that went invalid, then active again: two status changes, newest first.
+    await recordConnectionTransition(s.db.pool, { workspaceId: ws.id, connectionId: ws.connectionId, to: "invalid", reason: "seeded: the upstream refused the key (401)" });
+    await recordConnectionTransition(s.db.pool, { workspaceId: ws.id, connectionId: ws.connectionId, to: "active", reason: "seeded: a connection test succeeded" });
+    // A subscription to a receiver on loopback, and a test event delivered to it.
+    receiver = await startReceiver();
+    receiver.answerWith(() => ({ status: 200, body: "thanks from the receiver" }));
+    const sub = await s.app.inject({ method: "POST", url: "/v1/trigger-subscriptions", headers: { authorization: `Bearer ${ws.apiKey}` },
+      payload: { trigger: "SCALE_AI_TASK_COMPLETED", target: { url: receiver.url } } });
+    expect(sub.statusCode).toBe(201);
+    subscriptionId = sub.json().subscription.id;
+    const sent = await s.app.inject({ method: "POST", url: `/v1/trigger-subscriptions/${subscriptionId}/test`, headers: { authorization: `Bearer ${ws.apiKey}` } });
+    expect(sent.statusCode).toBe(202);
+    testEventId = sent.json().event_id;
+    expect(await waitFor(() => receiver.delivered().length === 1, 20_000)).toBe(true);
     browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_FLAGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on("console", (m) => { if (m.type() === "error" && !/status of 40[13]/.test(m.text())) errors.push(m.text()); });
@@ -64,6 +83,7 @@ describe("operator console in headless Chromium", () => {
 
   afterAll(async () => {
     await browser?.close();
+    await receiver?.close();
     await s?.close();
   });
 
@@ -134,6 +154,90 @@ describe("operator console in headless Chromium", () => {
     expect(await page.locator("tbody").textContent()).toContain("active");
     expect(await seriousViolations(page)).toEqual([]);
     await shot("connections");
+  });
+
+  it("shows a connection's status changes, newest first", async () => {
+    const history = page.locator(".history .events li");
+    await expect.poll(() => history.count()).toBeGreaterThanOrEqual(2);
+    const texts = await history.allTextContents();
+    expect(texts[0]).toContain("invalid → active");
+    expect(texts[0]).toContain("seeded: a connection test succeeded");
+    expect(texts[1]).toContain("active → invalid");
+    expect(texts[1]).toContain("the upstream refused the key (401)");
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.locator(".histories").screenshot({ path: join(OUTPUT_DIR, "connection-events.png") });
+  });
+
+  it("lists the trigger subscriptions and the event log, filtered by trigger and status", async () => {
+    await page.getByRole("link", { name: "Triggers" }).click();
+    await page.getByRole("heading", { name: "Subscriptions" }).waitFor();
+    const sub = page.locator("section[aria-labelledby=subscriptions-title] tbody tr");
+    await expect.poll(() => sub.count()).toBe(1);
+    const subText = await sub.textContent();
+    expect(subText).toContain("SCALE_AI_TASK_COMPLETED");
+    expect(subText).toContain(receiver.url);
+    expect(subText).toMatch(/whsec_…/);
+    expect(await sub.locator(".badge").textContent()).toBe("active");
+    const events = page.locator("table.eventlog tbody tr");
+    await expect.poll(() => events.count()).toBe(1);
+    expect(await events.textContent()).toContain("test");
+    await expect.poll(() => events.locator(".badge").allTextContents()).toEqual(["succeeded"]);
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot("triggers");
+
+    await page.getByLabel("Delivery status").selectOption("failed");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await expect.poll(() => events.textContent()).toContain("No events match.");
+    expect(page.url()).toContain("status=failed");
+    await page.getByLabel("Delivery status").selectOption("succeeded");
+    await expect.poll(() => page.getByLabel("Trigger", { exact: true }).locator("option").count()).toBeGreaterThan(1);
+    await page.getByLabel("Trigger", { exact: true }).selectOption("SCALE_AI_TASK_COMPLETED");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await expect.poll(() => page.locator(`a[href="#/events/${testEventId}"]`).count()).toBe(1);
+    expect(page.url()).toContain("trigger=SCALE_AI_TASK_COMPLETED");
+  });
+
+  it("pauses and resumes a subscription", async () => {
+    const sub = page.locator("section[aria-labelledby=subscriptions-title] tbody tr");
+    await page.getByRole("button", { name: /^Pause: SCALE_AI_TASK_COMPLETED/ }).click();
+    await page.getByText("deliveries paused").waitFor();
+    await expect.poll(() => sub.locator(".badge").textContent()).toBe("paused");
+    const paused = await s.app.inject({ method: "GET", url: `/v1/trigger-subscriptions/${subscriptionId}`, headers: { authorization: `Bearer ${ws.apiKey}` } });
+    expect(paused.json().subscription.status).toBe("paused");
+    await page.getByRole("button", { name: /^Resume: SCALE_AI_TASK_COMPLETED/ }).click();
+    await page.getByText("deliveries resumed").waitFor();
+    await expect.poll(() => sub.locator(".badge").textContent()).toBe("active");
+    const resumed = await s.app.inject({ method: "GET", url: `/v1/trigger-subscriptions/${subscriptionId}`, headers: { authorization: `Bearer ${ws.apiKey}` } });
+    expect(resumed.json().subscription.status).toBe("active");
+  });
+
+  it("sends a test event from the subscription row", async () => {
+    await page.getByRole("button", { name: /^Send test event: SCALE_AI_TASK_COMPLETED/ }).click();
+    await page.getByText("Test event sent").waitFor();
+    expect(await waitFor(() => receiver.delivered().length === 2, 20_000)).toBe(true);
+  });
+
+  it("opens an event: its data, its delivery with the attempt, and redelivers it", async () => {
+    await page.goto(`${base}/console#/events/${testEventId}`);
+    await page.getByRole("heading", { name: "Data" }).waitFor();
+    expect(await page.getByLabel("Event data").textContent()).toContain('"task_id"');
+    const attempts = page.locator(".delivery li.attempt");
+    await expect.poll(() => attempts.count()).toBe(1);
+    const first = await attempts.first().textContent();
+    expect(first).toContain("Attempt 1");
+    expect(first).toContain("HTTP 200");
+    expect(first).toContain("thanks from the receiver");
+    expect(await page.locator(".delivery .facts .badge").textContent()).toBe("succeeded");
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot("event");
+
+    const before = receiver.delivered().length;
+    await page.getByRole("button", { name: "Redeliver", exact: true }).click();
+    await page.getByText("Redelivery queued (1 delivery)").waitFor();
+    expect(await waitFor(() => receiver.delivered().length === before + 1, 20_000)).toBe(true);
+    expect(receiver.delivered().at(-1)!.headers["webhook-id"]).toBe(receiver.delivered()[0]!.headers["webhook-id"]);
+    await expect.poll(() => attempts.count(), { timeout: 20_000 }).toBe(2);
+    expect(errors).toEqual([]);
   });
 
   it("finds an action by search and shows its schemas and versions", async () => {
