@@ -78,7 +78,7 @@ function render() {
     if (!m) continue;
     document.title = `${title} · Nagent console`;
     for (const a of document.querySelectorAll("#nav a")) {
-      if (hash.startsWith(a.getAttribute("href"))) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+      if (hash.startsWith(a.getAttribute("href")) || (title === "Event" && a.getAttribute("href") === "#/triggers")) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
     }
     const page = build(m);
     cleanup = page.cleanup ?? null;

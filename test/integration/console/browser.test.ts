@@ -62,8 +62,11 @@ describe("operator console in headless Chromium", () => {
     queuedRun = ids[10]!;
     foreignRun = ids[11]!;
     // A connection that went invalid, then active again: two status changes, newest first.
-    await recordConnectionTransition(s.db.pool, { workspaceId: ws.id, connectionId: ws.connectionId, to: "invalid", reason: "seeded: the upstream refused the key (401)" });
-    await recordConnectionTransition(s.db.pool, { workspaceId: ws.id, connectionId: ws.connectionId, to: "active", reason: "seeded: a connection test succeeded" });
+    // Six times invalid, then active again: twelve status changes, more than the page's first ten.
+    for (let i = 1; i <= 6; i++) {
+      expect(await recordConnectionTransition(s.db.pool, { workspaceId: ws.id, connectionId: ws.connectionId, to: "invalid", reason: `seeded #${i}: the upstream refused the key (401)` })).not.toBeNull();
+      expect(await recordConnectionTransition(s.db.pool, { workspaceId: ws.id, connectionId: ws.connectionId, to: "active", reason: `seeded #${i}: a connection test succeeded` })).not.toBeNull();
+    }
     // A subscription to a receiver on loopback, and a test event delivered to it.
     receiver = await startReceiver();
     receiver.answerWith(() => ({ status: 200, body: "thanks from the receiver" }));
@@ -156,16 +159,21 @@ describe("operator console in headless Chromium", () => {
     await shot("connections");
   });
 
-  it("shows a connection's status changes, newest first", async () => {
+  it("shows a connection's status changes, newest first, ten at a time", async () => {
     const history = page.locator(".history .events li");
-    await expect.poll(() => history.count()).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => history.count()).toBe(10);
     const texts = await history.allTextContents();
     expect(texts[0]).toContain("invalid → active");
-    expect(texts[0]).toContain("seeded: a connection test succeeded");
+    expect(texts[0]).toContain("seeded #6: a connection test succeeded");
     expect(texts[1]).toContain("active → invalid");
-    expect(texts[1]).toContain("the upstream refused the key (401)");
+    expect(texts[1]).toContain("seeded #6: the upstream refused the key (401)");
+    expect(texts[9]).toContain("seeded #2: the upstream refused the key");
     expect(await seriousViolations(page)).toEqual([]);
-    await page.locator(".histories").screenshot({ path: join(OUTPUT_DIR, "connection-events.png") });
+    await shot("connection-events");
+    await page.getByRole("button", { name: /^More status changes of / }).click();
+    await expect.poll(() => history.count()).toBe(12);
+    expect(await history.nth(11).textContent()).toContain("seeded #1: the upstream refused the key");
+    expect(await page.getByRole("button", { name: /^More status changes of / }).count()).toBe(0);
   });
 
   it("lists the trigger subscriptions and the event log, filtered by trigger and status", async () => {
@@ -209,6 +217,10 @@ describe("operator console in headless Chromium", () => {
     await expect.poll(() => sub.locator(".badge").textContent()).toBe("active");
     const resumed = await s.app.inject({ method: "GET", url: `/v1/trigger-subscriptions/${subscriptionId}`, headers: { authorization: `Bearer ${ws.apiKey}` } });
     expect(resumed.json().subscription.status).toBe("active");
+
+    await page.getByRole("link", { name: /^Its events: SCALE_AI_TASK_COMPLETED/ }).click();
+    await expect.poll(() => page.url()).toContain(`subscription_id=${subscriptionId}`);
+    await expect.poll(() => page.locator(`a[href="#/events/${testEventId}"]`).count()).toBe(1);
   });
 
   it("sends a test event from the subscription row", async () => {
