@@ -236,8 +236,10 @@ export function createFairness(redis: Redis, options: FairnessOptions) {
     redis.defineCommand("nagentRelease", { lua: RELEASE });
   }
   const k = (...parts: string[]) => [options.prefix, "fair", ...parts].join(":");
-  const pacing: PacingOptions = { ...DEFAULT_PACING, ...options.pacing };
   const start = options.connectionRatePerSec;
+  // The deployment's ceiling is never below its starting pace: a deployment that starts its connections at 5,000
+  // requests/s (NAGENT_CONNECTION_RATE_PER_SEC) means it, and is not clamped to the default ceiling of 1,000.
+  const pacing: PacingOptions = { ...DEFAULT_PACING, maxRps: Math.max(DEFAULT_PACING.maxRps, start), ...options.pacing };
   const fastLane = options.workspaceConcurrency;
   const KINDS: Record<number, WaitReason> = { 1: "workspace_cap", 2: "rate_limit", 3: "connection_paused", 4: "rate_limit" };
 

@@ -156,4 +156,21 @@ describe("adaptive pacing per connection", () => {
       redis.disconnect();
     }
   });
+  it("a deployment's starting pace above the default ceiling is its ceiling, not clamped to 1,000/s", async () => {
+    const redis = createRedis(s.config.redisUrl, "worker");
+    const prefix = `${s.config.queuePrefix}-ceiling`;
+    try {
+      const f = createFairness(redis, { prefix, workspaceConcurrency: 1_000, connectionRatePerSec: 5_000, leaseMs: 60_000 });
+      expect((await f.admit("w", "r0", "c")).admitted).toBe(true);
+      await f.release("w", "r0", true, { connectionId: "c", pace: "ok", limits: null });
+      expect(await f.paceOf("c")).toBe(5_000);
+      // A connection's own max_rps still caps it.
+      await f.release("w", "r0", true, { connectionId: "c", pace: "ok", limits: { minRps: null, maxRps: 40 } });
+      expect(await f.paceOf("c")).toBe(40);
+    } finally {
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    }
+  });
 });
