@@ -38,7 +38,7 @@ export interface TriggerWorkerDeps {
   readonly options?: TriggerWorkerOptions;
   /** Called once per delivery attempt (metrics). */
   readonly onAttempt?: (outcome: AttemptOutcome, lagMs: number | null) => void;
-  /** Called per event the poller stored (metrics). */
+  /** Called per event the poller, the catch-up and the delivery processor (NAGENT_SUBSCRIPTION_DISABLED) stored (metrics). */
   readonly onEvent?: (trigger: string, source: string) => void;
 }
 
@@ -56,7 +56,9 @@ export async function startTriggerWorkers(deps: TriggerWorkerDeps) {
     timeoutMs: config.triggerDeliveryTimeoutMs,
     schedule: options.schedule ?? DELIVERY_RETRY_DELAYS_MS,
     disableAfterMs: options.disableAfterMs ?? 3 * 24 * 3600_000,
+    matcher: deps.registry,
     ...(deps.onAttempt ? { onAttempt: deps.onAttempt } : {}),
+    ...(deps.onEvent ? { onEvent: deps.onEvent } : {}),
   });
   // NAGENT_WORKER_LOCK_MS, as for runs: a killed worker's delivery is sent again by another worker after about this long.
   const lockDuration = options.lockMs ?? config.workerLockMs;

@@ -47,4 +47,38 @@ export const PLATFORM_TRIGGERS: readonly TriggerManifest[] = [
       to: { description: "Only changes to this status.", schema: { ...CONNECTION_STATUS }, path: "/to" },
     },
   },
+  {
+    slug: "NAGENT_SUBSCRIPTION_DISABLED",
+    name: "Trigger subscription disabled",
+    description:
+      "A trigger subscription of the workspace was disabled by the platform: its target answered 410 Gone, or its deliveries failed for days without a success. Its deliveries are held from then on; fix the target and resume it (PATCH /v1/trigger-subscriptions/:id with status active) to send what waits.",
+    group: "triggers",
+    source: "platform",
+    payload: {
+      type: "object",
+      // Open, like the manifests' payloads: a field added later is a backward-compatible change for subscribers.
+      additionalProperties: true,
+      required: ["subscription_id", "trigger", "target_url", "reason", "disabled_at"],
+      properties: {
+        subscription_id: { type: "string", format: "uuid", description: "The disabled subscription's id." },
+        trigger: { type: "string", maxLength: 128, description: "The trigger it subscribed to, e.g. SCALE_AI_TASK_COMPLETED." },
+        target_url: { type: "string", maxLength: 2048, description: "Its target URL (never its signing secret)." },
+        reason: { type: "string", maxLength: 1000, description: "Why it was disabled, in a sentence (also its `disabled_reason`)." },
+        disabled_at: { type: "string", format: "date-time", description: "When it was disabled (ISO 8601, UTC)." },
+      },
+    },
+    examples: [
+      {
+        subscription_id: "0193a6f2-7a10-7c55-8e3d-2b4f6a9c1e07",
+        trigger: "SCALE_AI_TASK_COMPLETED",
+        target_url: "https://hooks.example.com/scale",
+        reason: "The target answered 410 Gone: deliveries stopped.",
+        disabled_at: "2026-12-06T10:15:00.000Z",
+      },
+    ],
+    filters: {
+      trigger: { description: "Only subscriptions to this trigger.", schema: { type: "string", maxLength: 128 }, path: "/trigger" },
+      subscription_id: { description: "Only this subscription.", schema: { type: "string", format: "uuid" }, path: "/subscription_id" },
+    },
+  },
 ];

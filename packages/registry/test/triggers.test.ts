@@ -73,7 +73,7 @@ describe("the repository's triggers", () => {
 
   it("has the Scale AI triggers of issue 12 and the platform's, each with filters and a valid first example", () => {
     expect(real.listTriggers("scale_ai").map((t) => t.slug)).toEqual(["SCALE_AI_BATCH_COMPLETED", "SCALE_AI_TASK_AUDITED", "SCALE_AI_TASK_COMPLETED", "SCALE_AI_TASK_ERRORED", "SCALE_AI_TASK_RECALLED"]);
-    expect(real.listTriggers("nagent").map((t) => t.slug)).toEqual(["NAGENT_CONNECTION_STATUS_CHANGED"]);
+    expect(real.listTriggers("nagent").map((t) => t.slug)).toEqual(["NAGENT_CONNECTION_STATUS_CHANGED", "NAGENT_SUBSCRIPTION_DISABLED"]);
     for (const { slug } of real.listTriggers()) {
       const trigger = real.getTrigger(slug)!;
       expect(real.validateTriggerPayload(slug, trigger.examples[0]), slug).toEqual({ valid: true });
@@ -99,7 +99,7 @@ describe("the repository's triggers", () => {
 
 describe("trigger catalogue", () => {
   it("lists manifest and platform triggers by slug, or one integration's", () => {
-    expect(registry.listTriggers().map((t) => t.slug)).toEqual(["DEMO_BATCH_DONE", "DEMO_TASK_DONE", "NAGENT_CONNECTION_STATUS_CHANGED"]);
+    expect(registry.listTriggers().map((t) => t.slug)).toEqual(["DEMO_BATCH_DONE", "DEMO_TASK_DONE", "NAGENT_CONNECTION_STATUS_CHANGED", "NAGENT_SUBSCRIPTION_DISABLED"]);
     expect(registry.listTriggers("demo_app")).toEqual([
       { slug: "DEMO_BATCH_DONE", integration: "demo_app", name: "Batch done", description: "A batch finished.", group: null },
       { slug: "DEMO_TASK_DONE", integration: "demo_app", name: "Task done", description: "A task finished.", group: "tasks" },
@@ -114,7 +114,9 @@ describe("trigger catalogue", () => {
     expect(first.triggers.map((t) => t.slug)).toEqual(["DEMO_BATCH_DONE", "DEMO_TASK_DONE"]);
     expect(first.next_cursor).toEqual(expect.any(String));
     const second = registry.listTriggerPage({ limit: 2, cursor: first.next_cursor! });
-    expect(second).toEqual({ triggers: [expect.objectContaining({ slug: "NAGENT_CONNECTION_STATUS_CHANGED" })], next_cursor: null });
+    expect(second.triggers).toEqual([expect.objectContaining({ slug: "NAGENT_CONNECTION_STATUS_CHANGED" }), expect.objectContaining({ slug: "NAGENT_SUBSCRIPTION_DISABLED" })]);
+    const rest = second.next_cursor === null ? [] : registry.listTriggerPage({ limit: 2, cursor: second.next_cursor }).triggers;
+    expect(rest).toEqual([]);
     expect(registry.listTriggerPage({ q: "task done" }).triggers.map((t) => t.slug)).toEqual(["DEMO_TASK_DONE"]);
     expect(registry.listTriggerPage({ q: "connection", integration: "demo_app" }).triggers).toEqual([]);
     expect(() => registry.listTriggerPage({ cursor: "not-ours" })).toThrow(InvalidCursorError);
@@ -195,6 +197,23 @@ describe("trigger catalogue", () => {
     expect(registry.validateTriggerFilter(trigger.slug, { to: "gone" })).toMatchObject({ valid: false });
     expect(registry.matchTriggerFilter(trigger.slug, { integration: "scale_ai", to: "invalid" }, data)).toBe(true);
     expect(registry.matchTriggerFilter(trigger.slug, { to: "active" }, data)).toBe(false);
+  });
+
+  it("has the platform trigger NAGENT_SUBSCRIPTION_DISABLED with typed data and filters", () => {
+    const trigger = registry.getTrigger("NAGENT_SUBSCRIPTION_DISABLED")!;
+    expect(trigger).toMatchObject({ integration: "nagent", source: "platform", group: "triggers" });
+    const data = trigger.examples[0]!;
+    expect(Object.keys(data).sort()).toEqual(["disabled_at", "reason", "subscription_id", "target_url", "trigger"]);
+    expect(registry.validateTriggerPayload(trigger.slug, data)).toEqual({ valid: true });
+    expect(registry.validateTriggerPayload(trigger.slug, { ...data, extra: 1 })).toEqual({ valid: true });
+    const { reason: _reason, ...noReason } = data;
+    expect(registry.validateTriggerPayload(trigger.slug, noReason)).toMatchObject({ valid: false });
+    expect(registry.validateTriggerPayload(trigger.slug, { ...data, subscription_id: "nope" })).toMatchObject({ valid: false, errors: [{ path: "/subscription_id" }] });
+    expect(Object.keys(trigger.filters).sort()).toEqual(["subscription_id", "trigger"]);
+    expect(registry.validateTriggerFilter(trigger.slug, { trigger: "SCALE_AI_TASK_COMPLETED", subscription_id: data["subscription_id"] })).toEqual({ valid: true });
+    expect(registry.validateTriggerFilter(trigger.slug, { subscription_id: "nope" })).toMatchObject({ valid: false });
+    expect(registry.matchTriggerFilter(trigger.slug, { trigger: "SCALE_AI_TASK_COMPLETED" }, data)).toBe(true);
+    expect(registry.matchTriggerFilter(trigger.slug, { trigger: "SCALE_AI_TASK_ERRORED" }, data)).toBe(false);
   });
 });
 

@@ -7,6 +7,23 @@ import { nextRetryDelay, parseRetryAfterMs } from "./schedule";
 import { signMessage } from "./sign";
 import { openSubscriptionSecret } from "./secrets";
 import type { DeliveryProducer } from "./producer";
+import { emitEventsInTransaction, type FilterMatcher, type NewEvent } from "./emit";
+
+/** The platform trigger emitted when a subscription is disabled (410 Gone, or failing past `disableAfterMs`). */
+export const SUBSCRIPTION_DISABLED_TRIGGER = "NAGENT_SUBSCRIPTION_DISABLED";
+export const subscriptionDisabledDedupKey = (subscriptionId: string, disabledAt: Date) =>
+  `nagent:subscription:${subscriptionId}:disabled:${disabledAt.toISOString()}`;
+
+/** The NAGENT_SUBSCRIPTION_DISABLED event of a disable (never the subscription's secret). */
+export function subscriptionDisabledEvent(d: { workspaceId: string; subscriptionId: string; trigger: string; targetUrl: string; reason: string; disabledAt: Date }): NewEvent {
+  return {
+    workspaceId: d.workspaceId,
+    trigger: SUBSCRIPTION_DISABLED_TRIGGER,
+    data: { subscription_id: d.subscriptionId, trigger: d.trigger, target_url: d.targetUrl, reason: d.reason, disabled_at: d.disabledAt.toISOString() },
+    dedupKey: subscriptionDisabledDedupKey(d.subscriptionId, d.disabledAt),
+    source: "platform",
+  };
+}
 
 /** The answer's first bytes kept on an attempt. */
 export const RESPONSE_EXCERPT_BYTES = 1024;
@@ -30,6 +47,10 @@ export interface DeliverDeps {
   readonly disableAfterMs: number;
   /** Called once per attempt (metrics): its outcome and, for a success, the lag from the event's creation. */
   readonly onAttempt?: (outcome: AttemptOutcome, lagMs: number | null) => void;
+  /** Matches the NAGENT_SUBSCRIPTION_DISABLED event to its subscribers' filters (the registry). */
+  readonly matcher: FilterMatcher;
+  /** Called per event stored (metrics): the NAGENT_SUBSCRIPTION_DISABLED events. */
+  readonly onEvent?: (trigger: string, source: string) => void;
 }
 
 export type AttemptOutcome = "succeeded" | "failed" | "gone" | "error";
@@ -155,6 +176,7 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
 
     const client = await deps.pool.connect();
     let recorded = false;
+    let disabledEvent: { deliveries: readonly { deliveryId: string; workspaceId: string }[]; created: boolean } | null = null;
     try {
       await client.query("BEGIN");
       // The subscription's row first, as DELETE (which cascades to the deliveries) takes them: no deadlock. KEY SHARE:
@@ -182,7 +204,20 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
           await client.query(`UPDATE trigger_subscription SET failing_since = $2 WHERE id = $1 AND failing_since IS NULL`, [row.subscription_id, now]);
         }
         if (disableReason) {
-          await client.query(`UPDATE trigger_subscription SET status = 'disabled', disabled_reason = $2, updated_at = now() WHERE id = $1 AND status = 'active'`, [row.subscription_id, disableReason]);
+          const disabled = await client.query<{ trigger: string; target_url: string; updated_at: Date }>(
+            `UPDATE trigger_subscription SET status = 'disabled', disabled_reason = $2, updated_at = now()
+              WHERE id = $1 AND workspace_id = $3 AND status = 'active' RETURNING trigger, target_url, updated_at`,
+            [row.subscription_id, disableReason, row.workspace_id]);
+          // Only the delivery that disabled it emits (a concurrent one, or a paused subscription, changes no row). In
+          // this transaction: the disable and its event commit together. The subscription is disabled by now, so if it
+          // listens to NAGENT_SUBSCRIPTION_DISABLED itself its delivery is written held (no attempt), like any other.
+          const d = disabled.rows[0];
+          if (disabled.rowCount === 1 && d) {
+            const [emitted] = await emitEventsInTransaction(client, deps.matcher, [subscriptionDisabledEvent({
+              workspaceId: row.workspace_id, subscriptionId: row.subscription_id, trigger: d.trigger, targetUrl: d.target_url, reason: disableReason, disabledAt: d.updated_at,
+            })]);
+            disabledEvent = emitted ?? null;
+          }
         }
       }
       await client.query("COMMIT");
@@ -195,6 +230,12 @@ export function createDeliveryProcessor(deps: DeliverDeps) {
     if (!recorded) return { outcome: "skipped" };
     deps.onAttempt?.(result.outcome, result.outcome === "succeeded" ? finished - row.event_created_at.getTime() : null);
     if (disableReason) deps.logger.warn({ subscriptionId: row.subscription_id, workspaceId: row.workspace_id, reason: disableReason }, "trigger subscription disabled");
+    if (disabledEvent) {
+      if (disabledEvent.created) deps.onEvent?.(SUBSCRIPTION_DISABLED_TRIGGER, "platform");
+      // After commit: lost, the sweeper enqueues them (their next_attempt_at is set).
+      await deps.producer.enqueue(disabledEvent.deliveries.map((x) => ({ deliveryId: x.deliveryId, workspaceId: x.workspaceId, attempt: 1 })))
+        .catch((error: Error) => deps.logger.warn({ err: { message: error.message } }, "could not enqueue deliveries; the sweeper will"));
+    }
     if (delayMs !== null && deliveryStatus === "pending") {
       // After commit: lost, the sweeper re-enqueues it once next_attempt_at has passed.
       await deps.producer.enqueue([{ deliveryId: row.id, workspaceId: row.workspace_id, attempt: job.attempt + 1 }], delayMs)

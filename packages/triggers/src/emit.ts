@@ -54,6 +54,16 @@ export async function emitEvents(pool: pg.Pool, matcher: FilterMatcher, events: 
   }
 }
 
+/**
+ * `emitEvents` inside the caller's open transaction (on its client): the events commit, or roll back, with what the
+ * caller writes. The caller enqueues the returned deliveries after its COMMIT.
+ */
+export async function emitEventsInTransaction(client: pg.PoolClient, matcher: FilterMatcher, events: readonly NewEvent[]): Promise<EmittedEvent[]> {
+  const out: EmittedEvent[] = [];
+  for (const event of events) out.push(await emitOne(client, matcher, event));
+  return out;
+}
+
 /** One event: see `emitEvents`. */
 export async function emitEvent(pool: pg.Pool, matcher: FilterMatcher, event: NewEvent): Promise<EmittedEvent> {
   const [emitted] = await emitEvents(pool, matcher, [event]);

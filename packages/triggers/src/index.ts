@@ -2,9 +2,9 @@ export { DELIVERY_RETRY_DELAYS_MS, nextRetryDelay, parseRetryAfterMs } from "./s
 export { newSigningSecret, secretHint, signMessage, type SignedHeaders } from "./sign";
 export { TRIGGER_SIGNING_SECRET, sealSubscriptionSecret, openSubscriptionSecret } from "./secrets";
 export { SCALE_TRIGGERS, eventsOfTask, type TaskEvent } from "./scale-events";
-export { emitEvent, emitEvents, type EmittedEvent, type FilterMatcher, type NewEvent } from "./emit";
+export { emitEvent, emitEvents, emitEventsInTransaction, type EmittedEvent, type FilterMatcher, type NewEvent } from "./emit";
 export { createDeliveryProducer, deliveryJobId, type DeliveryProducer } from "./producer";
-export { createDeliveryProcessor, deliveryBody, RESPONSE_EXCERPT_BYTES, type AttemptOutcome, type DeliverDeps } from "./deliver";
+export { createDeliveryProcessor, deliveryBody, SUBSCRIPTION_DISABLED_TRIGGER, subscriptionDisabledDedupKey, subscriptionDisabledEvent, RESPONSE_EXCERPT_BYTES, type AttemptOutcome, type DeliverDeps } from "./deliver";
 export { createDeliverySweeper } from "./sweep";
 export { createConnectionPoller, LIST_TASKS_ACTION, type PollDeps } from "./poll";
 export {

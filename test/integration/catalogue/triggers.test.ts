@@ -39,13 +39,13 @@ describe("GET /v1/triggers", () => {
     const all = await get("/v1/triggers");
     expect(all.statusCode).toBe(200);
     expect(all.json()).toEqual({ triggers: expect.any(Array), next_cursor: null });
-    expect(all.json().triggers.map((x: { slug: string }) => x.slug)).toEqual(["NAGENT_CONNECTION_STATUS_CHANGED", ...SCALE_TRIGGERS]);
+    expect(all.json().triggers.map((x: { slug: string }) => x.slug)).toEqual(["NAGENT_CONNECTION_STATUS_CHANGED", "NAGENT_SUBSCRIPTION_DISABLED", ...SCALE_TRIGGERS]);
     expect(all.json().triggers[0]).toEqual({ slug: "NAGENT_CONNECTION_STATUS_CHANGED", integration: "nagent", name: "Connection status changed", description: expect.any(String), group: "connections" });
 
     const scale = await get("/v1/triggers?integration=scale_ai");
     expect(scale.json().triggers.map((x: { slug: string }) => x.slug)).toEqual(SCALE_TRIGGERS);
     const platform = await get("/v1/triggers?integration=nagent");
-    expect(platform.json().triggers.map((x: { slug: string }) => x.slug)).toEqual(["NAGENT_CONNECTION_STATUS_CHANGED"]);
+    expect(platform.json().triggers.map((x: { slug: string }) => x.slug)).toEqual(["NAGENT_CONNECTION_STATUS_CHANGED", "NAGENT_SUBSCRIPTION_DISABLED"]);
     const unknown = await get("/v1/triggers?integration=nobody");
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().error.code).toBe("NOT_FOUND");
@@ -58,7 +58,7 @@ describe("GET /v1/triggers", () => {
     expect(first.triggers).toHaveLength(4);
     const second = (await get(`/v1/triggers?limit=4&cursor=${first.next_cursor}`)).json();
     expect(second.next_cursor).toBeNull();
-    expect([...first.triggers, ...second.triggers].map((x: { slug: string }) => x.slug)).toEqual(["NAGENT_CONNECTION_STATUS_CHANGED", ...SCALE_TRIGGERS]);
+    expect([...first.triggers, ...second.triggers].map((x: { slug: string }) => x.slug)).toEqual(["NAGENT_CONNECTION_STATUS_CHANGED", "NAGENT_SUBSCRIPTION_DISABLED", ...SCALE_TRIGGERS]);
 
     const cursor = await get("/v1/triggers?cursor=bm90LW91cnM");
     expect(cursor.statusCode).toBe(400);

@@ -3801,6 +3801,8 @@ export interface paths {
          *
          *     - `NAGENT_CONNECTION_STATUS_CHANGED`: [payload](#/components/schemas/NAGENT_CONNECTION_STATUS_CHANGED.payload) (the event's `data`)
          *
+         *     - `NAGENT_SUBSCRIPTION_DISABLED`: [payload](#/components/schemas/NAGENT_SUBSCRIPTION_DISABLED.payload) (the event's `data`)
+         *
          *     - `SCALE_AI_BATCH_COMPLETED`: [payload](#/components/schemas/SCALE_AI_BATCH_COMPLETED.payload) (the event's `data`)
          *
          *     - `SCALE_AI_TASK_AUDITED`: [payload](#/components/schemas/SCALE_AI_TASK_AUDITED.payload) (the event's `data`)
@@ -8599,6 +8601,26 @@ export interface components {
              * @description When the status changed (ISO 8601, UTC).
              */
             changed_at: string;
+        } & {
+            [key: string]: unknown;
+        };
+        "NAGENT_SUBSCRIPTION_DISABLED.payload": {
+            /**
+             * Format: uuid
+             * @description The disabled subscription's id.
+             */
+            subscription_id: string;
+            /** @description The trigger it subscribed to, e.g. SCALE_AI_TASK_COMPLETED. */
+            trigger: string;
+            /** @description Its target URL (never its signing secret). */
+            target_url: string;
+            /** @description Why it was disabled, in a sentence (also its `disabled_reason`). */
+            reason: string;
+            /**
+             * Format: date-time
+             * @description When it was disabled (ISO 8601, UTC).
+             */
+            disabled_at: string;
         } & {
             [key: string]: unknown;
         };

@@ -32,6 +32,26 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        "NAGENT_SUBSCRIPTION_DISABLED.payload": {
+            /**
+             * Format: uuid
+             * @description The disabled subscription's id.
+             */
+            subscription_id: string;
+            /** @description The trigger it subscribed to, e.g. SCALE_AI_TASK_COMPLETED. */
+            trigger: string;
+            /** @description Its target URL (never its signing secret). */
+            target_url: string;
+            /** @description Why it was disabled, in a sentence (also its `disabled_reason`). */
+            reason: string;
+            /**
+             * Format: date-time
+             * @description When it was disabled (ISO 8601, UTC).
+             */
+            disabled_at: string;
+        } & {
+            [key: string]: unknown;
+        };
         /** @description A batch (reference §4.2). With `detailed=true` a listed batch also carries progress counts. */
         "scale_ai.Batch": {
             name: string;
@@ -166,6 +186,7 @@ type Schemas = components["schemas"];
 /** Every trigger: the type of its events' `data`. */
 export interface TriggerTypes {
   NAGENT_CONNECTION_STATUS_CHANGED: Schemas["NAGENT_CONNECTION_STATUS_CHANGED.payload"];
+  NAGENT_SUBSCRIPTION_DISABLED: Schemas["NAGENT_SUBSCRIPTION_DISABLED.payload"];
   SCALE_AI_BATCH_COMPLETED: Schemas["SCALE_AI_BATCH_COMPLETED.payload"];
   SCALE_AI_TASK_AUDITED: Schemas["SCALE_AI_TASK_AUDITED.payload"];
   SCALE_AI_TASK_COMPLETED: Schemas["SCALE_AI_TASK_COMPLETED.payload"];
@@ -174,4 +195,4 @@ export interface TriggerTypes {
 }
 
 /** Every trigger slug the SDK was generated with. */
-export const TRIGGER_SLUGS = ["NAGENT_CONNECTION_STATUS_CHANGED","SCALE_AI_BATCH_COMPLETED","SCALE_AI_TASK_AUDITED","SCALE_AI_TASK_COMPLETED","SCALE_AI_TASK_ERRORED","SCALE_AI_TASK_RECALLED"] as const;
+export const TRIGGER_SLUGS = ["NAGENT_CONNECTION_STATUS_CHANGED","NAGENT_SUBSCRIPTION_DISABLED","SCALE_AI_BATCH_COMPLETED","SCALE_AI_TASK_AUDITED","SCALE_AI_TASK_COMPLETED","SCALE_AI_TASK_ERRORED","SCALE_AI_TASK_RECALLED"] as const;
