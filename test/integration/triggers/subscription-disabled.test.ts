@@ -140,7 +140,7 @@ describe("NAGENT_SUBSCRIPTION_DISABLED", () => {
     expect(verified(watcher, watcher.receiver.received[0]!).data.subscription_id).toBe(failing.id);
     const held = await s.db.pool.query<{ status: string; attempts_count: number; next_attempt_at: Date | null }>(
       `SELECT d.status, d.attempts_count, d.next_attempt_at FROM trigger_delivery d JOIN trigger_event e ON e.id = d.event_id
-        WHERE d.subscription_id = $1 AND e.data->>'subscription_id' = $1`, [watcher.id]);
+        WHERE d.subscription_id = $1 AND e.data->>'subscription_id' = $2`, [watcher.id, watcher.id]);
     expect(held.rows).toEqual([{ status: "pending", attempts_count: 0, next_attempt_at: null }]);
   });
 
