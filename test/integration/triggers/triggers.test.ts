@@ -253,7 +253,10 @@ describe("deliveries", () => {
       return r.body.subscription.status === "disabled" ? r.body.subscription : null;
     }, 15_000);
     expect(sub.disabled_reason).toMatch(/without a success/);
-    const events = await api(w.apiKey, "GET", "/v1/events");
+    // the disable is itself an event (NAGENT_SUBSCRIPTION_DISABLED, no subscriber here), newer than the task's
+    const disabledEvents = await api(w.apiKey, "GET", "/v1/events?trigger=NAGENT_SUBSCRIPTION_DISABLED");
+    expect(disabledEvents.body.events.map((e: any) => e.data.subscription_id)).toEqual([subscription.id]);
+    const events = await api(w.apiKey, "GET", "/v1/events?trigger=SCALE_AI_TASK_COMPLETED");
     const event = await api(w.apiKey, "GET", `/v1/events/${events.body.events[0].id}`);
     expect(event.body.event.deliveries[0]).toMatchObject({ status: "failed", attempts_count: 5 });
     expect(event.body.event.deliveries[0].attempts[0].outcome).toBe("error");
