@@ -99,7 +99,7 @@ describe("schema versions in PostgreSQL", () => {
     try {
       const results = await Promise.all([syncSchemaVersions(fresh.prisma, loadRegistry(VALID_DIR)), syncSchemaVersions(other.prisma, loadRegistry(VALID_DIR))]);
       expect(await fresh.prisma.actionSchema.count()).toBe(9);
-      expect(await fresh.prisma.triggerSchema.count()).toBe(3);
+      expect(await fresh.prisma.triggerSchema.count()).toBe(4);
       const created = results.map((r) => r.filter((s) => s.created).length).sort();
       expect(created).toEqual([0, 9]);
       expect(results.flat().every((s) => s.version === 1)).toBe(true);
@@ -113,7 +113,7 @@ describe("schema versions in PostgreSQL", () => {
     // The earlier tests synced the fixture: version 1 of each trigger (the platform's included), stored once.
     const current = loadRegistry(VALID_DIR);
     await syncSchemaVersions(db.prisma, current);
-    expect(await db.prisma.triggerSchema.count()).toBe(3);
+    expect(await db.prisma.triggerSchema.count()).toBe(4);
     expect(current.getTrigger("DEMO_TASK_DONE")?.schema_version).toBe(1);
     expect(current.getTrigger("NAGENT_CONNECTION_STATUS_CHANGED")?.schema_version).toBe(1);
     const [v1] = await listTriggerSchemaVersions(db.prisma, "DEMO_TASK_DONE");
@@ -135,6 +135,7 @@ describe("schema versions in PostgreSQL", () => {
     expect(byTrigger["DEMO_TASK_DONE"]).toMatchObject({ version: 2, created: true, compatibility: "backward" });
     expect(byTrigger["DEMO_BATCH_DONE"]).toMatchObject({ version: 2, created: true, compatibility: "forward" });
     expect(byTrigger["NAGENT_CONNECTION_STATUS_CHANGED"]).toMatchObject({ version: 1, created: false });
+    expect(byTrigger["NAGENT_SUBSCRIPTION_DISABLED"]).toMatchObject({ version: 1, created: false });
     expect(changed.getTrigger("DEMO_TASK_DONE")?.schema_version).toBe(2);
 
     const versions = await listTriggerSchemaVersions(db.prisma, "DEMO_TASK_DONE");
