@@ -7,7 +7,7 @@ import { createTestStack, type TestStack } from "../../support/stack";
 import { isolatedWorkspace, type IsolatedWorkspace } from "../../support/execution";
 import { seedRuns } from "../runs/seed";
 import { recordConnectionTransition } from "@nagent/db";
-import { startReceiver, waitFor, type Receiver } from "../triggers/receiver";
+import { startReceiver, waitFor, type Receiver } from "../../support/webhook-receiver";
 
 /** Screenshots of every page land here (git-ignored). */
 const OUTPUT_DIR = join(process.cwd(), "test-output", "console");

@@ -55,12 +55,4 @@ export async function startWebhookReceiver() {
   };
 }
 
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes (then the last value is returned). */
-export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value || Date.now() > until) return value;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { waitFor } from "../../support/webhook-receiver";

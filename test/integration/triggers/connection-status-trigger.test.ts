@@ -9,7 +9,7 @@ import { connectionEventDedupKey, createConnectionStatusCatchUp } from "@nagent/
 import { bearer } from "../../support/app";
 import { createTestStack, type TestStack } from "../../support/stack";
 import { executeAsync, isolatedWorkspace, waitForEnd, type IsolatedWorkspace } from "../../support/execution";
-import { startReceiver, waitFor, type Received, type Receiver } from "./receiver";
+import { startReceiver, waitFor, type Received, type Receiver } from "../../support/webhook-receiver";
 
 let s: TestStack;
 const receivers: Receiver[] = [];

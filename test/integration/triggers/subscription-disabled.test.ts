@@ -7,7 +7,7 @@ import { SUBSCRIPTION_DISABLED_TRIGGER, subscriptionDisabledDedupKey } from "@na
 import { bearer } from "../../support/app";
 import { freePort } from "../../support/net";
 import { createTestStack, type TestStack } from "../../support/stack";
-import { startReceiver, waitFor, type Received, type Receiver } from "./receiver";
+import { startReceiver, waitFor, type Received, type Receiver } from "../../support/webhook-receiver";
 
 const CALLBACK_AUTH_KEY = `cbk_${randomBytes(12).toString("hex")}`;
 const TEXT_TASK = { fields: [{ type: "text", field_id: "answer" }], attachments: [{ type: "text", content: "Is this a cat?" }] };

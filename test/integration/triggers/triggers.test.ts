@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer } from "../../support/app";
 import { freePort } from "../../support/net";
 import { createTestStack, type TestStack } from "../../support/stack";
-import { startReceiver, waitFor, type Receiver } from "./receiver";
+import { startReceiver, waitFor, type Receiver } from "../../support/webhook-receiver";
 import { emitEvent } from "@nagent/triggers";
 
 const CALLBACK_AUTH_KEY = `cbk_${randomBytes(12).toString("hex")}`;

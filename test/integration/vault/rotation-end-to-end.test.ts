@@ -8,7 +8,7 @@ import { bearer } from "../../support/app";
 import { executeAsync, getRun, isolatedWorkspace, waitForEnd } from "../../support/execution";
 import { createProject } from "../../support/scale";
 import { createTestStack, type TestStack } from "../../support/stack";
-import { startReceiver, waitFor, type Receiver } from "../triggers/receiver";
+import { startReceiver, waitFor, type Receiver } from "../../support/webhook-receiver";
 
 let s: TestStack;
 let receiver: Receiver;
