@@ -66,3 +66,26 @@ export function problem(error) {
 export function json(value, label) {
   return h("pre.json", { tabindex: 0, "aria-label": label }, JSON.stringify(value, null, 2));
 }
+
+/** A labelled form control. */
+export function field(id, label, control) {
+  return h("div.field", {}, h("label", { for: id, text: label }), control);
+}
+
+/**
+ * A filter form whose submit puts its non-empty values into the page's URL (`#/<route>?…`), so a filtered view can
+ * be bookmarked; the page re-renders from the URL.
+ */
+export function filterForm(route, label, ...controls) {
+  return h("form.filters", {
+    role: "search", "aria-label": label,
+    on: {
+      submit: (event) => {
+        event.preventDefault();
+        const next = new URLSearchParams();
+        for (const [key, value] of new FormData(event.target)) if (String(value).trim()) next.set(key, String(value).trim());
+        location.hash = `#/${route}?${next}`;
+      },
+    },
+  }, ...controls, h("button", { type: "submit", text: "Apply" }));
+}

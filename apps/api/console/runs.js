@@ -1,28 +1,15 @@
-import { api, badge, h, ms, problem, when } from "./dom.js";
+import { api, badge, field, filterForm, h, ms, problem, when } from "./dom.js";
 import { latencyChart, runsChart, STATUSES } from "./chart.js";
 
 const FILTERS = ["status", "action", "connection_id", "error_code", "created_after", "created_before"];
 const POLL_MS = 4000;
 
-function field(id, label, control) {
-  return h("div.field", {}, h("label", { for: id, text: label }), control);
-}
 
 function filtersForm(params, windowMinutes) {
   const status = h("select", { id: "f-status", name: "status" }, h("option", { value: "", text: "any" }), [...STATUSES, "unknown"].map((v) => h("option", { value: v, text: v, selected: params.get("status") === v })));
   const text = (name, placeholder, max) => h("input", { id: `f-${name}`, name, value: params.get(name) ?? "", placeholder, maxlength: max, autocomplete: "off" });
   const windowSelect = h("select", { id: "f-window", name: "window" }, [15, 60, 360, 1440].map((v) => h("option", { value: v, text: v < 60 ? `${v} minutes` : `${v / 60} hours`, selected: v === windowMinutes })));
-  return h("form.filters", {
-    role: "search", "aria-label": "Filter runs",
-    on: {
-      submit: (event) => {
-        event.preventDefault();
-        const next = new URLSearchParams();
-        for (const [key, value] of new FormData(event.target)) if (String(value).trim()) next.set(key, String(value).trim());
-        location.hash = `#/runs?${next}`;
-      },
-    },
-  },
+  return filterForm("runs", "Filter runs",
   field("f-status", "Status", status),
   field("f-action", "Action", text("action", "SCALE_AI_…", 128)),
   field("f-connection_id", "Connection id", text("connection_id", "uuid", 36)),
@@ -30,7 +17,7 @@ function filtersForm(params, windowMinutes) {
   field("f-created_after", "Created after", text("created_after", "2026-12-04T20:00:00Z", 40)),
   field("f-created_before", "Created before", text("created_before", "ISO 8601", 40)),
   field("f-window", "Chart window", windowSelect),
-  h("button", { type: "submit", text: "Apply" }));
+  );
 }
 
 function row(run) {

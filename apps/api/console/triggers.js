@@ -1,11 +1,8 @@
-import { api, badge, h, problem, when } from "./dom.js";
+import { api, badge, field, filterForm, h, problem, when } from "./dom.js";
 
 const EVENT_FILTERS = ["trigger", "status", "subscription_id"];
 const DELIVERY_STATUSES = ["pending", "succeeded", "failed"];
 
-function field(id, label, control) {
-  return h("div.field", {}, h("label", { for: id, text: label }), control);
-}
 
 function unauthorized(error) {
   if (error.status === 401) window.dispatchEvent(new Event("console:unauthorized"));
@@ -75,22 +72,12 @@ function filtersForm(params) {
   const status = h("select", { id: "f-dstatus", name: "status" }, h("option", { value: "", text: "any" }),
     DELIVERY_STATUSES.map((v) => h("option", { value: v, text: v, selected: params.get("status") === v })));
   const subscription = params.get("subscription_id");
-  return h("form.filters", {
-    role: "search", "aria-label": "Filter events",
-    on: {
-      submit: (event) => {
-        event.preventDefault();
-        const next = new URLSearchParams();
-        for (const [key, value] of new FormData(event.target)) if (String(value).trim()) next.set(key, String(value).trim());
-        location.hash = `#/triggers?${next}`;
-      },
-    },
-  },
+  return filterForm("triggers", "Filter events",
   field("f-trigger", "Trigger", trigger),
   field("f-dstatus", "Delivery status", status),
   subscription ? h("input", { type: "hidden", name: "subscription_id", value: subscription }) : null,
   subscription ? h("p.small", {}, `Delivered to subscription ${subscription} · `, h("a", { href: "#/triggers", text: "all events" })) : null,
-  h("button", { type: "submit", text: "Apply" }));
+  );
 }
 
 /** One event's delivery outcome, read from its deliveries (the list does not carry it). */
