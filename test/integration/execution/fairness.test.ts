@@ -10,7 +10,7 @@ const FLOOD = 300;
 
 let s: TestStack;
 beforeAll(async () => {
-  s = await createTestStack({ env: { NAGENT_WORKSPACE_CONCURRENCY: String(CAP) } });
+  s = await createTestStack({ env: { NAGENT_WORKSPACE_CONCURRENCY: String(CAP), NAGENT_UPSTREAM_TIMEOUT_MS: "10000" } });
 });
 afterAll(async () => {
   // The flood's backlog is not waited for: stop the workers, then drop what is left in this test's queue.
@@ -27,22 +27,23 @@ const counts = async (workspaceId: string) => {
 describe("fairness between workspaces", () => {
   it("cancels a run queued behind the workspace cap", async () => {
     const ws = await isolatedWorkspace(s, "capped");
-    ws.faults([{ route: "GET /v1/batches", latency_ms: 1_000 }]);
+    // Slow enough that the first CAP runs are still running when the last two arrive, even on a loaded CI machine.
+    ws.faults([{ route: "GET /v1/batches", latency_ms: 4_000 }]);
     const ids: string[] = [];
-    for (let i = 0; i < CAP + 2; i++) {
-      const res = await s.execute(ws.apiKey, "SCALE_AI_LIST_BATCHES", { input: { offset: i }, mode: "async" });
-      ids.push(res.body.run_id);
-    }
+    const enqueue = async (i: number) => ids.push((await s.execute(ws.apiKey, "SCALE_AI_LIST_BATCHES", { input: { offset: i }, mode: "async" })).body.run_id);
+    for (let i = 0; i < CAP; i++) await enqueue(i);
+    await expect.poll(async () => (await counts(ws.id))["running"] ?? 0, { timeout: 10_000 }).toBe(CAP);
+    for (let i = CAP; i < CAP + 2; i++) await enqueue(i);
     const last = ids.at(-1)!;
     await expect.poll(async () => (await getRun(s, ws.apiKey, last)).status_reason, { timeout: 10_000 }).toBe("waiting for a slot of the workspace's concurrency cap");
     const cancel = await s.app.inject({ method: "POST", url: `/v1/runs/${last}/cancel`, headers: bearer(ws.apiKey) });
     expect(cancel.statusCode, cancel.body).toBe(200);
     expect(cancel.json().run.status).toBe("canceled");
     for (const id of ids.slice(0, -1)) {
-      await expect.poll(async () => (await getRun(s, ws.apiKey, id)).status, { timeout: 15_000 }).toBe("succeeded");
+      await expect.poll(async () => (await getRun(s, ws.apiKey, id)).status, { timeout: 20_000 }).toBe("succeeded");
     }
     expect((await getRun(s, ws.apiKey, last)).status).toBe("canceled");
-  }, 30_000);
+  }, 45_000);
 
   it("a workspace flooding the queue does not hold up another workspace's run, and never runs more than its cap at once", async () => {
     const flooder = await isolatedWorkspace(s, "flooder");
