@@ -1,12 +1,13 @@
 import { AppError, notFound } from "@nagent/errors";
 import { uuidv7 } from "@nagent/db";
 import type { Logger } from "@nagent/logger";
-import { maskSensitive, type Registry } from "@nagent/registry";
+import type { Registry } from "@nagent/registry";
 import type { Vault } from "@nagent/vault";
 import type { RunProducer } from "@nagent/queue";
-import { isTerminal, requestHash, RUN_SENSITIVE_INPUT, type Envelope, type RunEventHub, type RunRow, type RunStore, type RunWatch } from "@nagent/runs";
-import { checkOutboundUrl, type EgressPolicy } from "@nagent/runner";
+import { isTerminal, requestHash, type Envelope, type InsertOutcome, type NewRun, type RunEventHub, type RunRow, type RunStore, type RunWatch } from "@nagent/runs";
+import type { EgressPolicy } from "@nagent/runner";
 import type { ConnectionService } from "./connections";
+import { checkExecuteInput, prepareRunInput } from "./execute-input";
 
 export interface ExecuteRequest {
   readonly connection_id?: string | undefined;
@@ -38,154 +39,128 @@ export interface ExecuteDeps {
   readonly onRunStarted?: (run: { readonly integration: string; readonly action: string }) => void;
 }
 
-/** Input properties holding URLs (or emails) the upstream will call or fetch; checked against the egress policy. */
-const OUTBOUND_URL_FIELDS = new Set(["callback_url", "callback", "file_url"]);
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+type Mode = "sync" | "async";
+/** A run written by this call (watched, in sync mode, since before it was enqueued), or the run another call wrote. */
+type Queued = { readonly kind: "created"; readonly run: RunRow; readonly watch: RunWatch | null } | Extract<InsertOutcome, { kind: "existing" }>;
 
 /**
- * One execute call: validate the input against the action's current schema (before anything is stored), honour the
- * Idempotency-Key, resolve the connection, write the run, enqueue it after the write, and in sync mode wait (bounded)
- * for its envelope.
+ * One execute call, in five steps:
+ *
+ *   validate     the input against the action's current schema and the input rules, before anything is stored
+ *   idempotency  an Idempotency-Key seen before answers its run (a replay)
+ *   insert       one statement resolves the connection and writes the run; the queue turn is reserved meanwhile
+ *   enqueue      the run's job, on that turn, after the row is committed
+ *   wait         sync mode: for the run's terminal event, bounded by NAGENT_SYNC_TIMEOUT_MS; async: answer at once
+ *
+ * A step that refuses the request throws an `AppError` (rendered by the error handler); nothing else throws.
+ *
+ * Durability: an async run's insert waits for the disk, as its answer promises the run. A sync run's insert does not
+ * (its commit is flushed with the worker's durable finish, which comes first in WAL order); a sync answer given
+ * without that finish — past the bound — flushes the insert first (`store.flushCommits`), so no answer names a run
+ * that a PostgreSQL crash could lose.
  */
 export function createExecuteAction(deps: ExecuteDeps) {
-  const { registry, store } = deps;
+  const { registry, store, producer, logger } = deps;
 
-  function validate(slug: string, input: Record<string, unknown>) {
-    const result = registry.validateInput(slug, input);
-    if (!result.valid) {
-      const details = result.errors.map((e) => ({ in: "body", path: `/input${e.path}`, message: e.message, keyword: e.keyword }));
-      throw new AppError("VALIDATION_FAILED", `The input does not match ${slug}'s schema: ${details[0]?.path ?? "/input"} ${details[0]?.message ?? "is invalid"}.`, { details });
+  const finished = (runId: string, envelope: Envelope, replayed: boolean): ExecuteResult => ({ kind: "finished", runId, envelope, replayed });
+  /** The answer a run's row gives now: its envelope once it ended, else its status. */
+  const answerOf = (run: RunRow, replayed: boolean): ExecuteResult =>
+    isTerminal(run.status) && run.output ? finished(run.id, run.output, replayed) : { kind: "pending", runId: run.id, status: run.status, replayed };
+
+  function findAction(slug: string): NonNullable<ReturnType<Registry["getAction"]>> {
+    const action = registry.getAction(slug);
+    if (!action) throw notFound(`Action ${slug}`);
+    return action;
+  }
+
+  /** Waits for a sync run's end; past the bound (or when it ended unseen), answers what its durable row says. */
+  async function waitForEnd(workspaceId: string, run: RunRow, watch: RunWatch, options: { checkNow: boolean; replayed: boolean }): Promise<ExecuteResult> {
+    const event = await watch.terminal(deps.syncTimeoutMs, async () => (await store.get(workspaceId, run.id))?.status ?? null, { checkNow: options.checkNow });
+    // A terminal event carries small envelopes, sparing a read.
+    if (event && event !== "ended" && event.output) return finished(run.id, event.output, options.replayed);
+    await store.flushCommits(); // see Durability above
+    const durable = await store.get(workspaceId, run.id);
+    if (!durable) throw new AppError("SERVICE_UNAVAILABLE", "The run could not be recorded (the database restarted); send the request again.");
+    return answerOf(durable, options.replayed);
+  }
+
+  /** A replay answers the original run (even if its connection changed since), when the request is the same. */
+  function replay(run: RunRow, hash: string | null, mode: Mode): Promise<ExecuteResult> | ExecuteResult {
+    if (run.request_hash !== hash) {
+      throw new AppError("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request; use a new key for a new request.");
     }
-    const problems: { in: string; path: string; message: string; keyword: string }[] = [];
-    const spec = registry.getRunSpec(slug);
-    for (const [name, value] of Object.entries(input)) {
-      if (OUTBOUND_URL_FIELDS.has(name) && typeof value === "string" && !(name !== "file_url" && EMAIL.test(value))) {
-        const check = checkOutboundUrl(value, deps.egress);
-        if (!check.ok) problems.push({ in: "body", path: `/input/${name}`, message: check.reason, keyword: "egress" });
-      }
-      if (spec?.params[name]?.in === "file") {
-        const content = (value as { content_base64?: unknown }).content_base64;
-        if (typeof content !== "string" || content.length % 4 !== 0 || !BASE64.test(content)) {
-          problems.push({ in: "body", path: `/input/${name}/content_base64`, message: "must be standard base64", keyword: "contentEncoding" });
-        }
-      }
-    }
-    if (problems.length > 0) throw new AppError("VALIDATION_FAILED", `The input is not acceptable: ${problems[0]!.path} ${problems[0]!.message}.`, { details: problems });
+    if (mode === "async" || isTerminal(run.status)) return answerOf(run, true);
+    return waitForEnd(run.workspace_id, run, deps.events.watch(run.id), { checkNow: true, replayed: true });
   }
 
   /**
-   * The answer for a run: at once in async mode or when it already ended; in sync mode after its terminal event (which
-   * carries small envelopes, sparing a read) or the bound. `watch` was opened before the run could end.
+   * Writes the run, bound to its connection. Only when no usable connection matched does `resolveForRun` run, off
+   * the hot path, to throw the precise error (404, 409 CONNECTION_REQUIRED / CONNECTION_INVALID, 400); when it finds
+   * one (it became usable in between), the insert is tried once more.
    */
-  async function answer(workspaceId: string, run: RunRow, mode: "sync" | "async", replayed: boolean, watch?: RunWatch): Promise<ExecuteResult> {
-    let current = run;
-    if (mode === "sync" && !isTerminal(current.status)) {
-      const w = watch ?? deps.events.watch(run.id);
-      const event = await w.terminal(deps.syncTimeoutMs, async () => (await store.get(workspaceId, run.id))?.status ?? null, { checkNow: watch === undefined });
-      if (event && event !== "ended" && event.output) return { kind: "finished", runId: run.id, envelope: event.output, replayed };
-      // Past the bound, or the run ended unseen. A sync execute inserted its run without waiting for the disk (its
-      // answer normally follows the durable finish): answering with a run id that may still run promises the run, so
-      // make its insert durable first, then read it (a PostgreSQL crash in between would have lost it, unseen).
-      await store.flushCommits();
-      const durable = await store.get(workspaceId, run.id);
-      if (!durable) throw new AppError("SERVICE_UNAVAILABLE", "The run could not be recorded (the database restarted); send the request again.");
-      current = durable;
-    } else {
-      watch?.cancel();
-    }
-    if (isTerminal(current.status) && current.output) return { kind: "finished", runId: current.id, envelope: current.output, replayed };
-    return { kind: "pending", runId: current.id, status: current.status, replayed };
+  async function insertRun(run: NewRun, integration: string): Promise<Exclude<InsertOutcome, { kind: "no_connection" }>> {
+    const first = await store.insert(run);
+    if (first.kind !== "no_connection") return first;
+    await deps.connections.resolveForRun(run.workspaceId, integration, run.connectionId ?? undefined);
+    const second = await store.insert(run);
+    if (second.kind === "no_connection") throw new AppError("CONNECTION_REQUIRED", "No usable connection for this run; check GET /v1/connections.");
+    return second;
   }
 
   /**
-   * The input as the run stores it. A create reconciled by unique_id gets one when the caller gave none
-   * (`nagent_<run id>`, recorded as platform-assigned), so a retry after a lost answer can always find what the first
-   * attempt created. Values the action marks sensitive are masked in the stored input and sealed by the vault for the
-   * worker, which puts them back for the call only.
+   * Insert, then enqueue. The queue turn (the job's priority) is reserved in Redis while PostgreSQL writes the row,
+   * so the two round trips overlap; it is given back when no run was written. A sync run is watched before its job
+   * exists: it may end before this request gets to wait for it.
    */
-  async function prepareInput(workspaceId: string, runId: string, slug: string, given: Record<string, unknown>) {
-    const spec = registry.getRunSpec(slug);
-    let input = given;
-    const assigned: string[] = [];
-    const reconcile = spec?.reconcile;
-    if (typeof reconcile === "object" && reconcile.by === "unique_id" && given[reconcile.input] === undefined) {
-      input = { ...given, [reconcile.input]: `nagent_${runId}` };
-      assigned.push(reconcile.input);
+  async function insertAndEnqueue(run: NewRun, integration: string, mode: Mode): Promise<Queued> {
+    const { workspaceId } = run;
+    // null: Redis did not answer; the run is enqueued by the sweeper instead (it is committed, the caller has its id).
+    const turn = producer.reserve(workspaceId).catch((error: Error) => {
+      logger.warn({ runId: run.id, err: { message: error.message } }, "queue turn not reserved; the sweeper will enqueue the run");
+      return null;
+    });
+    let inserted: Awaited<ReturnType<typeof insertRun>> | undefined;
+    try {
+      inserted = await insertRun(run, integration);
+    } finally {
+      if (inserted?.kind !== "created" && (await turn) !== null) await producer.unreserve(workspaceId).catch(() => {});
     }
-    const { masked, taken } = maskSensitive(input, spec?.sensitive.input ?? []);
-    const sealed = taken.length === 0 ? null : await deps.vault.seal(workspaceId, JSON.stringify(taken), { connectionId: runId, purpose: RUN_SENSITIVE_INPUT });
-    return { input: masked as Record<string, unknown>, assigned, sealed };
+    if (inserted.kind === "existing") return inserted;
+    const created = inserted.run;
+    const watch = mode === "sync" ? deps.events.watch(run.id) : null;
+    if (watch) await deps.events.ready();
+    const priority = await turn;
+    if (priority !== null) {
+      // A created run has its connection: the insert resolved it (connection_id is null only after a delete).
+      await producer.enqueue({ runId: run.id, workspaceId, connectionId: created.connection_id ?? "" }, priority).catch((error: Error) => {
+        logger.warn({ runId: run.id, err: { message: error.message } }, "enqueue failed after commit; the sweeper will pick the run up");
+      });
+    }
+    return { kind: "created", run: created, watch };
   }
 
   return async function executeAction(workspaceId: string, slug: string, request: ExecuteRequest, idempotencyKey: string | undefined): Promise<ExecuteResult> {
-    const action = registry.getAction(slug);
-    if (!action) throw notFound(`Action ${slug}`);
-    validate(slug, request.input);
+    const action = findAction(slug);
+    checkExecuteInput(registry, deps.egress, slug, request.input);
     const mode = request.mode ?? "sync";
     const hash = idempotencyKey === undefined ? null : requestHash({ action: slug, connectionId: request.connection_id ?? null, input: request.input });
-    const replay = (run: RunRow) => {
-      if (run.request_hash !== hash) {
-        throw new AppError("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request; use a new key for a new request.");
-      }
-      return answer(workspaceId, run, mode, true);
-    };
     if (idempotencyKey !== undefined) {
-      // A replay answers the original run even if its connection changed since.
-      const existing = await store.findByIdempotencyKey(workspaceId, idempotencyKey);
-      if (existing) return replay(existing);
+      const earlier = await store.findByIdempotencyKey(workspaceId, idempotencyKey);
+      if (earlier) return replay(earlier, hash, mode);
     }
 
     const id = uuidv7();
-    const prepared = await prepareInput(workspaceId, id, slug, request.input);
-    const newRun = {
+    const input = await prepareRunInput(registry, deps.vault, workspaceId, id, slug, request.input);
+    const queued = await insertAndEnqueue({
       id, workspaceId, connectionId: request.connection_id ?? null, integration: action.integration, action: slug,
-      schemaVersion: action.schema_version ?? 1, input: prepared.input, idempotencyKey: idempotencyKey ?? null, requestHash: hash,
-      platformAssigned: prepared.assigned, sealedInput: prepared.sealed,
+      schemaVersion: action.schema_version ?? 1, input: input.input, idempotencyKey: idempotencyKey ?? null, requestHash: hash,
+      platformAssigned: input.assigned, sealedInput: input.sealed,
       source: request.source ?? "api", toolsetId: request.toolset_id ?? null,
-      // A sync answer follows the run's durable finish, or flushCommits (see answer).
-      durable: mode === "async",
-    };
-    // One statement resolves the connection and writes the run (the hot path); only when no usable connection matched
-    // does resolveForRun run, to answer the precise error (404, 409 CONNECTION_REQUIRED / CONNECTION_INVALID, 400).
-    // The queue priority is reserved in Redis while PostgreSQL writes the row: the two round trips overlap.
-    const reservation = deps.producer.reserve(workspaceId).then((priority) => ({ priority }), (error: unknown) => ({ error }));
-    const unreserve = async () => {
-      if ("priority" in (await reservation)) await deps.producer.unreserve(workspaceId).catch(() => {});
-    };
-    let inserted = await store.insert(newRun).catch(async (error: unknown) => {
-      await unreserve();
-      throw error;
-    });
-    if (!inserted.created && inserted.run === null) {
-      try {
-        await deps.connections.resolveForRun(workspaceId, action.integration, request.connection_id);
-        inserted = await store.insert(newRun); // the connection became usable in between
-        if (!inserted.created && inserted.run === null) throw new AppError("CONNECTION_REQUIRED", "No usable connection for this run; check GET /v1/connections.");
-      } catch (error) {
-        await unreserve();
-        throw error;
-      }
-    }
-    // Another request with the same key won the insert race: answer its run.
-    if (!inserted.created) {
-      await unreserve();
-      return replay(inserted.run!);
-    }
-    const connectionId = inserted.run.connection_id!;
+      durable: mode === "async", // see Durability above
+    }, action.integration, mode);
+    if (queued.kind === "existing") return replay(queued.run, hash, mode); // another request with the same key won the insert
     deps.onRunStarted?.({ integration: action.integration, action: slug });
-    // Watch before enqueueing: the run may end before this request gets to wait for it.
-    const watch = mode === "sync" ? deps.events.watch(id) : undefined;
-    if (watch) await deps.events.ready();
-    try {
-      const reserved = await reservation;
-      if ("error" in reserved) throw reserved.error;
-      await deps.producer.enqueue({ runId: id, workspaceId, connectionId }, reserved.priority);
-    } catch (error) {
-      // The run is committed: the sweeper will enqueue it. The caller still gets its run id.
-      deps.logger.warn({ runId: id, err: { message: (error as Error).message } }, "enqueue failed after commit; the sweeper will pick the run up");
-    }
-    return answer(workspaceId, inserted.run, mode, false, watch);
+    return queued.watch ? waitForEnd(workspaceId, queued.run, queued.watch, { checkNow: false, replayed: false }) : answerOf(queued.run, false);
   };
 }
 
