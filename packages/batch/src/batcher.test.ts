@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createBatcher } from "./batcher";
 
 describe("createBatcher", () => {
-  it("runs a lone call at once, and batches the calls that arrive while batches are in flight", async () => {
+  it("runs a lone call at once, and batches the calls that arrive while a batch is in flight", async () => {
     const batches: number[][] = [];
     let release: () => void = () => {};
     const gate = () => new Promise<void>((r) => (release = r));

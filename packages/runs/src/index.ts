@@ -1,5 +1,8 @@
 export * from "./types";
-export { createRunStore, IDEMPOTENCY_WINDOW_HOURS, type RunStore, type RunRow, type AttemptRow, type ClaimedRun, type NewRun, type AttemptOutcome, type StuckRun } from "./store";
+export { createRunStore, type RunStore } from "./store";
+export { IDEMPOTENCY_WINDOW_HOURS } from "./store-reads";
+/** The hot statements the store's batchers run, for a caller that holds its own connection (a transaction). */
+export { insertRuns, claimRuns, finishRuns, type InsertItem, type FinishItem, type ClaimRow } from "./hot-path";
 export { createRunEventHub, type RunEventHub, type RunWatch } from "./events";
 export { compactJson, jsonBytes, STORED_INPUT_MAX_BYTES, STORED_OUTPUT_MAX_BYTES } from "./compact";
 export { canonicalJson, requestHash } from "./request-hash";

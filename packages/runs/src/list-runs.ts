@@ -1,6 +1,5 @@
 import type pg from "pg";
-import type { RunRow } from "./store";
-import { RUN_SOURCES, type RunSource, type RunStatus } from "./types";
+import { RUN_SOURCES, type RunRow, type RunSource, type RunStatus } from "./types";
 
 /**
  * Run history: one page of a workspace's runs, newest first, filtered, with keyset pagination on

@@ -77,3 +77,125 @@ export interface RunEvent {
 
 /** The PostgreSQL channel of run state changes (sent on commit, so a listener always finds the row updated). */
 export const RUN_EVENTS_CHANNEL = "nagent_run_events";
+
+/** A run to insert (`RunStore.insert`). */
+export interface NewRun {
+  readonly id: string;
+  readonly workspaceId: string;
+  /** The connection the caller named, or null for the workspace's default connection of the integration. */
+  readonly connectionId: string | null;
+  readonly integration: string;
+  readonly action: string;
+  readonly schemaVersion: number;
+  readonly input: unknown;
+  readonly idempotencyKey: string | null;
+  readonly requestHash: string | null;
+  /** Where the call came from: "api" (REST execute, the default) or "mcp" (tools/call). */
+  readonly source?: RunSource;
+  /** The tool set an MCP call came through, if any. */
+  readonly toolsetId?: string | null;
+  /** Input properties the platform filled in (shown as platform-assigned). */
+  readonly platformAssigned?: readonly string[];
+  /** The input's sensitive values, sealed by the vault (`input` holds them masked); null when there are none. */
+  readonly sealedInput?: Buffer | null;
+  /**
+   * Whether the insert returns only once its commit is on disk (the default). A sync execute passes false: nothing is
+   * promised before its answer, and its answer follows the run's finish, whose durable commit flushes this one too
+   * (a sync execute answering before the finish makes the insert durable first: `flushCommits`).
+   */
+  readonly durable?: boolean;
+}
+
+export interface RunRow {
+  readonly id: string;
+  readonly workspace_id: string;
+  readonly connection_id: string | null;
+  readonly integration: string;
+  readonly action: string;
+  readonly schema_version: number;
+  readonly status: RunStatus;
+  readonly status_reason: string | null;
+  readonly input: unknown;
+  readonly input_truncated: boolean;
+  readonly output: Envelope | null;
+  readonly output_truncated: boolean;
+  readonly error_code: string | null;
+  readonly idempotency_key: string | null;
+  readonly request_hash: string | null;
+  readonly attempts_count: number;
+  readonly created_at: Date;
+  readonly updated_at: Date;
+  readonly started_at: Date | null;
+  readonly finished_at: Date | null;
+  readonly next_attempt_at: Date | null;
+  /** When the attempt in flight started (its run_attempt row is written when it ends). */
+  readonly attempt_started_at: Date | null;
+  readonly source: RunSource;
+  readonly toolset_id: string | null;
+  /** Why a queued run waits (null when it does not). */
+  readonly waiting: Waiting | null;
+  /** The upstream answer checked against the action's output schema (null before the end, or when none was read). */
+  readonly output_check: OutputCheck | null;
+  /** Input properties the platform filled in. */
+  readonly platform_assigned: string[];
+  /** Never shown: the vault envelope of the input's sensitive values, while the run may still call the upstream. */
+  readonly sealed_input: Buffer | null;
+  readonly reconciled_at: Date | null;
+  readonly reconciled_by: string | null;
+}
+
+export interface AttemptRow {
+  readonly number: number;
+  readonly started_at: Date;
+  readonly finished_at: Date | null;
+  readonly outcome: string | null;
+  readonly upstream_status: number | null;
+  readonly latency_ms: number | null;
+  readonly error_code: string | null;
+  readonly error_message: string | null;
+  readonly retry_delay_ms: number | null;
+}
+
+/** A claimed run with what the worker needs to call the upstream. */
+export interface ClaimedRun {
+  readonly id: string;
+  readonly workspace_id: string;
+  readonly connection_id: string | null;
+  readonly integration: string;
+  readonly action: string;
+  readonly input: Record<string, unknown>;
+  /** The vault envelope of the input's sensitive values, if any. */
+  readonly sealed_input: Buffer | null;
+  readonly attempt: number;
+  /** The previous attempt's worker stopped during it: that attempt may have reached the upstream, unheard. */
+  readonly previousLost: boolean;
+  /** The workspace's choice for answers that do not match the output schema. */
+  readonly outputCheckMode: OutputCheckMode;
+  readonly connection: { readonly ciphertext: Buffer; readonly base_url: string | null; readonly status: string; readonly rate_min_rps: number | null; readonly rate_max_rps: number | null } | null;
+}
+
+/**
+ * What `RunStore.insert` did: created the run; found the run that already holds the Idempotency-Key (the caller
+ * compares request hashes); or inserted nothing because no usable connection matched (the caller finds out why, off
+ * the hot path).
+ */
+export type InsertOutcome =
+  | { readonly kind: "created"; readonly run: RunRow }
+  | { readonly kind: "existing"; readonly run: RunRow }
+  | { readonly kind: "no_connection" };
+
+export interface StuckRun {
+  readonly id: string;
+  readonly workspace_id: string;
+  readonly connection_id: string | null;
+  readonly status: RunStatus;
+}
+
+/** How an attempt ended, as recorded on run_attempt. */
+export interface AttemptOutcome {
+  readonly outcome: "succeeded" | "failed" | "unknown" | "retry";
+  readonly upstreamStatus: number | null;
+  readonly latencyMs: number | null;
+  readonly errorCode: string | null;
+  readonly errorMessage: string | null;
+}

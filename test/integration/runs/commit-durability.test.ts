@@ -5,8 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { uuidv7 } from "@nagent/db";
-import { createRunStore } from "@nagent/runs";
-import { claimRuns, insertRuns, type InsertItem } from "../../../packages/runs/src/hot-path";
+import { claimRuns, createRunStore, insertRuns, type InsertItem } from "@nagent/runs";
 import { createTestStack, type TestStack } from "../../support/stack";
 import { executeAsync, isolatedWorkspace, waitForEnd } from "../../support/execution";
 
