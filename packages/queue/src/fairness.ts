@@ -111,7 +111,7 @@ export function createFairness(redis: Redis, options: FairnessOptions) {
       return uncountBatcher(workspaceId);
     },
     /**
-     * Admits one attempt of a run: a slot of the workspace's cap and a token of the connection's pace, in one round
+     * Admits one attempt of a run: a slot of the workspace's cap and a turn of the connection's pace, in one round
      * trip. `{ admitted: true }` holds the slot until `release`; otherwise nothing is held and the run waits.
      */
     admit(workspaceId: string, runId: string, connectionId: string): Promise<Admission> {
