@@ -5,36 +5,35 @@ import type { JobsOptions } from "bullmq";
  * (trigger.dev's habit). Payloads carry ids only, never credentials or inputs (those stay in PostgreSQL).
  */
 
+/**
+ * The policy of a job whose planned retries are not BullMQ's (they are delays or new jobs, see each queue):
+ * `attempts` only covers unexpected failures of the processor itself (PostgreSQL briefly unavailable, a bug), retried
+ * with exponential backoff from `firstRetryMs`. A completed job goes at once; a failed one stays a week (10,000 at
+ * most) for inspection.
+ */
+function processorRetries(firstRetryMs: number): JobsOptions {
+  return { attempts: 5, backoff: { type: "exponential", delay: firstRetryMs }, removeOnComplete: true, removeOnFail: { age: 7 * 24 * 3600, count: 10_000 } };
+}
+
+/** Upkeep schedules (BullMQ job schedulers, upserted at worker start so every worker agrees), per job name. */
+type Schedules<JobName extends string> = Readonly<Record<JobName, { readonly everyMs: number }>>;
+
 /** Runs of actions. Job id = run id, so an enqueue repeated by the sweeper is a no-op while the job exists. */
 export const RUNS_QUEUE = "runs";
-/** Periodic upkeep: the stuck-run sweeper, run-history retention and the connection health probe. */
-export const MAINTENANCE_QUEUE = "maintenance";
-
+export const RUN_JOB_NAME = "run";
 export interface RunJobData {
   readonly runId: string;
   readonly workspaceId: string;
   /** For the connection's rate limit, checked before the run is claimed. */
   readonly connectionId: string;
 }
+/** Planned retries (upstream 429/5xx/timeouts) and waits (rate limit, workspace cap) move the job to the delayed set. */
+export const RUN_JOB_OPTIONS: JobsOptions = processorRetries(1_000);
 
-export const RUN_JOB_NAME = "run";
-
-/**
- * Planned retries (upstream 429/5xx/timeouts) and waits (rate limit, workspace cap) move the job to the delayed set
- * themselves and do not count here; `attempts` only covers unexpected failures of the processor itself (PostgreSQL
- * briefly unavailable, a bug), retried with exponential backoff.
- */
-export const RUN_JOB_OPTIONS: JobsOptions = {
-  attempts: 5,
-  backoff: { type: "exponential", delay: 1_000 },
-  removeOnComplete: true,
-  removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
-};
-
+/** Periodic upkeep: the stuck-run sweeper, run-history retention and the connection health probe. */
+export const MAINTENANCE_QUEUE = "maintenance";
 export type MaintenanceJobName = "sweep-stuck-runs" | "delete-expired-runs" | "probe-connections";
-
-/** Maintenance schedules (BullMQ job schedulers, upserted at worker start so every worker agrees). */
-export const MAINTENANCE_SCHEDULES: Readonly<Record<MaintenanceJobName, { readonly everyMs: number }>> = {
+export const MAINTENANCE_SCHEDULES: Schedules<MaintenanceJobName> = {
   "sweep-stuck-runs": { everyMs: 15_000 },
   "delete-expired-runs": { everyMs: 10 * 60_000 },
   // Re-tests degraded and invalid connections that are due (each has its own backoff, see probe-connections.ts).
@@ -44,25 +43,18 @@ export const MAINTENANCE_SCHEDULES: Readonly<Record<MaintenanceJobName, { readon
 /**
  * Trigger deliveries (issue 12): one job per attempt of a delivery, job id `<deliveryId>-<attempt>`, so an enqueue
  * repeated by the delivery sweeper is a no-op while that attempt's job exists, and a worker killed mid-send leaves a
- * stalled job that BullMQ hands to another worker (same delivery, same `webhook-id`). Planned retries are new jobs
- * with a delay (the schedule lives in @nagent/triggers); `attempts` only covers failures of the processor itself.
+ * stalled job that BullMQ hands to another worker (same delivery, same `webhook-id`).
  */
 export const TRIGGER_DELIVERIES_QUEUE = "trigger-deliveries";
 export const TRIGGER_DELIVERY_JOB_NAME = "deliver";
-
 export interface TriggerDeliveryJobData {
   readonly deliveryId: string;
   readonly workspaceId: string;
   /** The attempt this job makes (attempts_count + 1 when it was enqueued); a stale job sees a different count and ends. */
   readonly attempt: number;
 }
-
-export const TRIGGER_DELIVERY_JOB_OPTIONS: JobsOptions = {
-  attempts: 5,
-  backoff: { type: "exponential", delay: 2_000 },
-  removeOnComplete: true,
-  removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
-};
+/** Planned retries are new jobs with a delay (the schedule lives in @nagent/triggers). */
+export const TRIGGER_DELIVERY_JOB_OPTIONS: JobsOptions = processorRetries(2_000);
 
 /**
  * Trigger upkeep: the delivery sweeper (deliveries whose job was lost), the polling of `events: "poll"` connections,
@@ -70,7 +62,7 @@ export const TRIGGER_DELIVERY_JOB_OPTIONS: JobsOptions = {
  */
 export const TRIGGER_MAINTENANCE_QUEUE = "trigger-maintenance";
 export type TriggerMaintenanceJobName = "sweep-deliveries" | "poll-connections" | "emit-connection-events";
-export const TRIGGER_MAINTENANCE_SCHEDULES: Readonly<Record<TriggerMaintenanceJobName, { readonly everyMs: number }>> = {
+export const TRIGGER_MAINTENANCE_SCHEDULES: Schedules<TriggerMaintenanceJobName> = {
   "sweep-deliveries": { everyMs: 15_000 },
   "poll-connections": { everyMs: 30_000 },
   "emit-connection-events": { everyMs: 30_000 },

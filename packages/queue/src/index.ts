@@ -1,4 +1,5 @@
 export * from "./catalogue";
 export { createRedis } from "./redis";
-export { createFairness, DEFAULT_PACING, type Admission, type Fairness, type FairnessOptions, type PaceLimits, type PaceOutcome, type PacingOptions, type WaitReason } from "./fairness";
+export { createFairness, type Admission, type Fairness, type FairnessOptions, type WaitReason } from "./fairness";
+export { DEFAULT_PACING, type PaceLimits, type PaceOutcome, type PacingOptions } from "./pacing";
 export { createRunProducer, type RunProducer } from "./producer";

@@ -11,8 +11,8 @@ import type { Fairness } from "./fairness";
 export function createRunProducer(deps: { redis: Redis; prefix: string; fairness: Fairness }) {
   const queue = new Queue<RunJobData>(RUNS_QUEUE, { connection: deps.redis, prefix: deps.prefix });
   // Concurrent calls share round trips: one script ranks every run that asked meanwhile, one addBulk adds them.
-  const rankOne = createBatcher<string, number>((workspaceIds) => deps.fairness.prioritiesFor(workspaceIds), { maxBatch: 200, maxConcurrent: 1 });
-  const addOne = createBatcher<{ run: RunJobData; priority: number }, void>(async (items) => {
+  const rankBatcher = createBatcher<string, number>((workspaceIds) => deps.fairness.prioritiesFor(workspaceIds), { maxBatch: 200, maxConcurrent: 1 });
+  const addBatcher = createBatcher<{ run: RunJobData; priority: number }, void>(async (items) => {
     // A lone job goes through add(), which costs less than addBulk's MULTI (the usual case at low load).
     if (items.length === 1) {
       const { run, priority } = items[0]!;
@@ -28,14 +28,16 @@ export function createRunProducer(deps: { redis: Redis; prefix: string; fairness
      * Counts a new pending run of the workspace and answers its queue priority. Call it while the run's row is being
      * written (it needs no row), then `enqueue` with the answer once the row is committed: the two round trips overlap.
      */
-    reserve: rankOne,
+    reserve(workspaceId: string): Promise<number> {
+      return rankBatcher(workspaceId);
+    },
     /** Gives back a reservation whose run was not created after all (a replay, no usable connection). */
     async unreserve(workspaceId: string): Promise<void> {
       await deps.fairness.donePending(workspaceId);
     },
     /** Adds the run's job (job id = run id). Call only after the run's row is committed. */
     enqueue(run: RunJobData, priority: number): Promise<void> {
-      return addOne({ run, priority });
+      return addBatcher({ run, priority });
     },
     /**
      * Enqueues again a run whose job may be lost. Does nothing while its job exists (waiting, delayed or active); a
