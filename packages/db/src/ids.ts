@@ -1,18 +1,25 @@
 import { randomFillSync } from "node:crypto";
+import { v7 } from "uuid";
 
 /**
  * Random bytes are drawn 4 KiB at a time: one getrandom() syscall per 256 ids instead of one per id (it showed up in
- * the API's profile at a few thousand runs a second). Still a CSPRNG; the pool is never reused.
+ * the API's profile at a few thousand runs a second). Still a CSPRNG; no byte of the pool is used twice.
+ *
+ * Measured (2026-12-07, 1,000,000 ids per round, 5 interleaved rounds, median ns/id; two runs on the shared 2-core
+ * machine at load averages of 18 and 25, so the absolute figures are high): `uuid`'s own `v7()` 23,300 and 24,100
+ * ns/id — it draws 16 bytes with crypto.getRandomValues for every id — against 5,500 and 5,200 for `v7()` fed from
+ * this pool (the former hand-written uuidv7: 5,100). So `uuid` lays out and formats the id, and this pool stays.
  */
-const POOL = Buffer.alloc(4096);
+const POOL = new Uint8Array(4096);
 let offset = POOL.length;
 
-function random16(): Buffer {
+function random16(): Uint8Array {
   if (offset + 16 > POOL.length) {
     randomFillSync(POOL);
     offset = 0;
   }
-  const bytes = Buffer.from(POOL.subarray(offset, offset + 16));
+  // v7 copies what it needs into the id's own buffer before the pool can be refilled.
+  const bytes = POOL.subarray(offset, offset + 16);
   offset += 16;
   return bytes;
 }
@@ -22,12 +29,7 @@ function random16(): Buffer {
  * right edge of the index and let `id` break ties between rows created in the same millisecond.
  */
 export function uuidv7(now: number = Date.now()): string {
-  const bytes = random16();
-  bytes.writeUIntBE(now, 0, 6);
-  bytes[6] = 0x70 | (bytes[6]! & 0x0f);
-  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
-  const hex = bytes.toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return v7({ msecs: now, random: random16() });
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

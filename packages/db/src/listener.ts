@@ -1,5 +1,19 @@
 import pg from "pg";
 
+/*
+ * Hand-written on purpose; `pg-listen` (evaluated 2026-12-07 for issue 18, version 1.7.0, peer pg 7.x || 8.x) does
+ * not serve:
+ * - unmaintained: 1.7.0, from 2020, is still its latest release; andywer/pg-listen#56 (no reconnect after a
+ *   PostgreSQL restart) ended with the reporter's own workaround, `retryTimeout: Infinity`;
+ * - by default (`retryTimeout` 3000 ms) it stops reconnecting for good after 3 s of failures, and if the re-LISTEN
+ *   after a reconnect fails it emits "error" and stays on the new connection without those channels, never retrying;
+ * - it has no per-channel "LISTEN in effect" signal (`listenTo` while reconnecting rejects on the dead client), so
+ *   `ready()` below, which the run event hub and sync execute await before they enqueue, would still be ours.
+ * It does re-LISTEN after a reconnect and can signal one (its "reconnect" and "connected" events), but what would
+ * remain here (channels with lingering, `ready`, `connected`, `onReconnect`) is most of this file.
+ * test/integration/db/listener.test.ts kills this connection (pg_terminate_backend) and checks all of that.
+ */
+
 type Handler = (payload: string) => void;
 
 /** How long a channel stays LISTENed after its last handler left (so a busy channel does not flap). */
@@ -23,7 +37,10 @@ export function createPgListener(options: { url: string; onError?: (error: Error
   const reconnectHandlers = new Set<() => void>();
   let client: pg.Client | null = null;
   let closed = false;
+  /** The connection attempt in progress, or the next one (its backoff wait included) while disconnected. */
   let connecting: Promise<void> | null = null;
+  /** The backoff wait before the next attempt; `close()` cuts it short. */
+  let retry: { timer: NodeJS.Timeout; now(): void } | null = null;
   let retryMs = 100;
   let everConnected = false;
 
@@ -54,9 +71,15 @@ export function createPgListener(options: { url: string; onError?: (error: Error
         scheduleReconnect();
       }
     });
-    await c.connect();
-    active.clear();
-    await Promise.all([...handlers.keys()].map((channel) => listenOn(c, channel)));
+    try {
+      await c.connect();
+      active.clear();
+      await Promise.all([...handlers.keys()].map((channel) => listenOn(c, channel)));
+    } catch (error) {
+      // Not adopted as `client`: close it here, or a half-set-up connection would stay open for good.
+      c.end().catch(() => {});
+      throw error;
+    }
     client = c;
     retryMs = 100;
     if (everConnected) for (const h of reconnectHandlers) h();
@@ -67,13 +90,21 @@ export function createPgListener(options: { url: string; onError?: (error: Error
     if (closed) return;
     // While disconnected, caches must not be trusted: tell them now, not only after the reconnect.
     for (const h of reconnectHandlers) h();
-    setTimeout(() => {
-      connecting = connect().catch((error: Error) => {
+    // `connecting` covers the backoff wait too, so a `ready()` called while disconnected waits for this attempt.
+    connecting = new Promise<void>((resolve) => {
+      const now = () => {
+        if (retry) clearTimeout(retry.timer);
+        retry = null;
+        resolve();
+      };
+      retry = { timer: setTimeout(now, retryMs).unref(), now };
+    })
+      .then(connect)
+      .catch((error: Error) => {
         options.onError?.(error);
         retryMs = Math.min(retryMs * 2, 5_000);
         scheduleReconnect();
       });
-    }, retryMs).unref();
   };
 
   const release = (channel: string) => {
@@ -130,6 +161,7 @@ export function createPgListener(options: { url: string; onError?: (error: Error
       closed = true;
       for (const timer of lingering.values()) clearTimeout(timer);
       lingering.clear();
+      retry?.now(); // the attempt it starts returns at once: `closed` is set
       await connecting?.catch(() => {});
       await client?.end().catch(() => {});
       client = null;

@@ -31,11 +31,32 @@ describe("KeyCache", () => {
     const cache = new KeyCache({ ttlMs: 100 }, () => now);
     const a = key(9);
     cache.adopt("w", 1, a);
-    now = 1_099;
-    expect(cache.use("w", 1, () => 0).hit).toBe(true);
+    // Usable while its age is at most the TTL (lru-cache's rule), gone one tick later.
     now = 1_100;
+    expect(cache.use("w", 1, () => 0).hit).toBe(true);
+    now = 1_101;
     expect(cache.use("w", 1, () => 0).hit).toBe(false);
     expect(a.every((x) => x === 0)).toBe(true);
+
+    // A key adopted again after expiry replaces the stale one (already wiped) and is the one lent.
+    const b = key(4);
+    cache.adopt("w", 1, b);
+    expect(cache.use("w", 1, (k) => k[0])).toEqual({ hit: true, value: 4 });
+
+    // Forgetting the workspace wipes its keys, stale ones included.
+    now = 2_000;
+    cache.forgetWorkspace("w");
+    expect(b.every((x) => x === 0)).toBe(true);
+    expect(cache.size).toBe(0);
+  });
+
+  it("wipes an expired key at expiry, without waiting for a lookup", async () => {
+    const cache = new KeyCache({ ttlMs: 20 });
+    const a = key(6);
+    cache.adopt("w", 1, a);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(a.every((x) => x === 0)).toBe(true);
+    expect(cache.size).toBe(0);
   });
 
   it("wipes instead of caching when disabled or when the key is already held", () => {

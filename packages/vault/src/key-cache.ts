@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { wipe } from "./aead";
 
 /** Bounds of the in-memory cache of unwrapped data keys. */
@@ -12,86 +13,78 @@ export interface KeyCacheOptions {
   readonly ttlMs?: number;
 }
 
-interface Entry {
-  readonly key: Uint8Array;
-  readonly expiresAt: number;
-}
-
 /**
- * Unwrapped data keys by (workspace, version): a Map in least-recently-used order, with a TTL. The cache owns the
- * buffers it holds and wipes them on eviction, so a key it hands out must be used synchronously (see `use`): after
- * an `await` the buffer may already be zeros.
+ * Unwrapped data keys by (workspace, version), least recently used evicted, each usable for `ttlMs` after it was
+ * adopted (`lru-cache`). The cache owns the buffers it holds and wipes one whenever it leaves: evicted, expired
+ * (`ttlAutopurge` wipes it at expiry, not when it is next looked up), replaced, forgotten or cleared — `dispose`
+ * runs for every one of those. A key it hands out must be used synchronously (see `use`): after an `await` the
+ * buffer may already be zeros. `dispose` (not `disposeAfter`) is right here: nothing re-enters the cache from it,
+ * and no removal can happen during the synchronous callback that borrows a key.
  */
 export class KeyCache {
-  private readonly entries = new Map<string, Entry>();
-  private readonly maxEntries: number;
-  private readonly ttlMs: number;
-  private readonly now: () => number;
+  /** null when disabled (ttlMs or maxEntries 0): every adopted key is wiped at once. */
+  private readonly entries: LRUCache<string, Uint8Array> | null;
 
-  constructor(options: KeyCacheOptions = {}, now: () => number = Date.now) {
-    this.maxEntries = Math.max(0, Math.floor(options.maxEntries ?? 10_000));
-    this.ttlMs = Math.max(0, options.ttlMs ?? 60_000);
-    this.now = now;
+  /** `now` is the clock of the TTL, in ms (monotonic by default, so a wall-clock jump cannot extend a key's life). */
+  constructor(options: KeyCacheOptions = {}, now: () => number = () => performance.now()) {
+    const max = Math.max(0, Math.floor(options.maxEntries ?? 10_000));
+    const ttl = Math.max(0, Math.ceil(options.ttlMs ?? 60_000));
+    this.entries =
+      max === 0 || ttl === 0
+        ? null
+        : new LRUCache<string, Uint8Array>({
+            max,
+            ttl,
+            ttlAutopurge: true,
+            // Read the clock on every lookup rather than lru-cache's default of once per ms, so expiry is exact.
+            ttlResolution: 0,
+            perf: { now },
+            dispose: (key) => wipe(key),
+          });
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.entries?.size ?? 0;
   }
 
   /** Runs `fn` with the cached key, synchronously, and returns its result; `{ hit: false }` (fn not called) on a miss. */
   use<T>(workspaceId: string, version: number, fn: (key: Uint8Array) => T): { hit: true; value: T } | { hit: false } {
-    const id = cacheKey(workspaceId, version);
-    const entry = this.entries.get(id);
-    if (!entry) return { hit: false };
-    if (entry.expiresAt <= this.now()) {
-      this.remove(id);
-      return { hit: false };
-    }
-    // Re-insert to mark it most recently used.
-    this.entries.delete(id);
-    this.entries.set(id, entry);
-    return { hit: true, value: fn(entry.key) };
+    // A stale entry is deleted (and wiped) by this get and reported as a miss.
+    const key = this.entries?.get(cacheKey(workspaceId, version));
+    return key === undefined ? { hit: false } : { hit: true, value: fn(key) };
   }
 
   /**
-   * Hands a key to the cache, which then owns it. If the cache is disabled, full of nothing evictable, or already
-   * holds that key, the given buffer is wiped instead.
+   * Hands a key to the cache, which then owns it. If the cache is disabled or already holds that key, the given
+   * buffer is wiped instead.
    */
   adopt(workspaceId: string, version: number, key: Uint8Array): void {
     const id = cacheKey(workspaceId, version);
-    if (this.ttlMs === 0 || this.maxEntries === 0 || this.entries.has(id)) {
+    if (this.entries === null || this.entries.has(id)) {
       wipe(key);
       return;
     }
-    this.entries.set(id, { key, expiresAt: this.now() + this.ttlMs });
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.remove(oldest);
-    }
+    // Replacing a stale entry of the same id disposes (wipes) the old buffer.
+    this.entries.set(id, key);
   }
 
   /** Drops (and wipes) one version of a workspace's key. */
   forget(workspaceId: string, version: number): void {
-    this.remove(cacheKey(workspaceId, version));
+    this.entries?.delete(cacheKey(workspaceId, version));
   }
 
   /** Drops (and wipes) every version of a workspace's key. */
   forgetWorkspace(workspaceId: string): void {
+    if (this.entries === null) return;
+    // keys() skips stale entries: purge (wipe) those first so none of the workspace's keys is left behind.
+    this.entries.purgeStale();
     const prefix = `${workspaceId}:`;
-    for (const id of [...this.entries.keys()]) if (id.startsWith(prefix)) this.remove(id);
+    for (const id of [...this.entries.keys()]) if (id.startsWith(prefix)) this.entries.delete(id);
   }
 
   /** Drops and wipes everything. */
   clear(): void {
-    for (const id of [...this.entries.keys()]) this.remove(id);
-  }
-
-  private remove(id: string): void {
-    const entry = this.entries.get(id);
-    if (!entry) return;
-    this.entries.delete(id);
-    wipe(entry.key);
+    this.entries?.clear();
   }
 }
 
