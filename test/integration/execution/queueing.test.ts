@@ -129,7 +129,7 @@ describe("queueing", () => {
       id, workspaceId: ws.id, connectionId: ws.connectionId, integration: "scale_ai", action: "SCALE_AI_CREATE_BATCH", schemaVersion: 1,
       input, idempotencyKey: null, requestHash: requestHash({ action: "SCALE_AI_CREATE_BATCH", connectionId: ws.connectionId, input }),
     });
-    expect(inserted.created).toBe(true);
+    expect(inserted.kind).toBe("created");
     expect(await jobState(id)).toBe("missing");
 
     const run = await waitForEnd(s, ws.apiKey, id);

@@ -114,11 +114,8 @@ export function createExecuteAction(deps: ExecuteDeps) {
    */
   async function insertAndEnqueue(run: NewRun, integration: string, mode: Mode): Promise<Queued> {
     const { workspaceId } = run;
-    // null: Redis did not answer; the run is enqueued by the sweeper instead (it is committed, the caller has its id).
-    const turn = producer.reserve(workspaceId).catch((error: Error) => {
-      logger.warn({ runId: run.id, err: { message: error.message } }, "queue turn not reserved; the sweeper will enqueue the run");
-      return null;
-    });
+    // null: Redis did not answer (the enqueue below is then skipped and logged).
+    const turn = producer.reserve(workspaceId).catch(() => null);
     let inserted: Awaited<ReturnType<typeof insertRun>> | undefined;
     try {
       inserted = await insertRun(run, integration);
@@ -129,13 +126,13 @@ export function createExecuteAction(deps: ExecuteDeps) {
     const created = inserted.run;
     const watch = mode === "sync" ? deps.events.watch(run.id) : null;
     if (watch) await deps.events.ready();
+    // The run is committed: when Redis fails now, the sweeper enqueues it, and the caller still gets its run id.
     const priority = await turn;
-    if (priority !== null) {
-      // A created run has its connection: the insert resolved it (connection_id is null only after a delete).
-      await producer.enqueue({ runId: run.id, workspaceId, connectionId: created.connection_id ?? "" }, priority).catch((error: Error) => {
-        logger.warn({ runId: run.id, err: { message: error.message } }, "enqueue failed after commit; the sweeper will pick the run up");
-      });
-    }
+    // A created run has its connection: the insert resolved it (connection_id is null only after a delete).
+    const enqueued = priority === null
+      ? new Error("the queue turn could not be reserved")
+      : await producer.enqueue({ runId: run.id, workspaceId, connectionId: created.connection_id ?? "" }, priority).catch((error: Error) => error);
+    if (enqueued instanceof Error) logger.warn({ runId: run.id, err: { message: enqueued.message } }, "enqueue failed after commit; the sweeper will pick the run up");
     return { kind: "created", run: created, watch };
   }
 
