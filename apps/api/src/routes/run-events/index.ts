@@ -90,7 +90,7 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asyn
     });
     if (!follow) throw notFound("Run");
     if (!sse.isConnected) {
-      // The run had ended already: its last state went out and the stream is closed.
+      // The run had ended already (its last state went out and the stream is closed), or the client left meanwhile.
       follow.close();
       return;
     }
