@@ -95,9 +95,12 @@ export function createConsoleSession(options: ConsoleSessionOptions) {
      * A Set-Cookie value starting (or, with the old expiry, switching) an admin session, acting in a workspace or in
      * none yet, and the session it starts. The workspace is not checked here.
      */
-    issueAdmin(workspaceId: string | null, expiresAt = Date.now() + adminTtlMs): { cookie: string; session: AdminConsoleSession } {
+    issueAdmin(workspaceId: string | null, until?: number): { cookie: string; session: AdminConsoleSession } {
+      // One clock reading: a new session's Max-Age is the whole hour, not a second less when the clock ticks between two.
+      const now = Date.now();
+      const expiresAt = until ?? now + adminTtlMs;
       const value = signer.sign(`${expiresAt}.admin.${workspaceId ?? "none"}`);
-      const maxAge = Math.max(0, Math.floor((expiresAt - Date.now()) / 1000));
+      const maxAge = Math.max(0, Math.floor((expiresAt - now) / 1000));
       return { cookie: cookie(value, maxAge), session: { kind: "admin", workspaceId, expiresAt, csrfToken: csrfOf(value) } };
     },
     /** A Set-Cookie value ending the session. */
