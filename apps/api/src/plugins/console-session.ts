@@ -1,14 +1,15 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { FastifyRequest } from "fastify";
 import type { Principal } from "../services/api-keys";
-import { cookieValue } from "./admin-session";
+import { cookieOf, setCookie, signerFor } from "./admin-session";
 
 /** The session cookie of the operator console (/console), sent to /console and to the /v1 routes it calls. */
 export const CONSOLE_COOKIE = "nagent_console";
 /** The header a cookie-authenticated request that changes state must carry (double submit of a signed token). */
 export const CSRF_HEADER = "x-csrf-token";
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
-const VALUE = new RegExp(`^(\\d{13})\\.(${UUID}|admin)\\.(${UUID}|none)\\.([A-Za-z0-9_-]{43})$`);
+/** What the cookie signs: `<expiry>.<api key id>.<workspace id>` or `<expiry>.admin.<workspace id | none>`. */
+const BODY = new RegExp(`^(\\d{13})\\.(${UUID}|admin)\\.(${UUID}|none)$`);
 export const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export interface ConsoleSessionOptions {
@@ -41,12 +42,13 @@ export interface AdminConsoleSession {
 export type ConsoleSessionState = KeyConsoleSession | AdminConsoleSession;
 
 /**
- * Sessions of the operator console, as a signed cookie: `<expiry>.<api key id>.<workspace id>.<HMAC-SHA256>` for a
- * workspace key, `<expiry>.admin.<workspace id | none>.<HMAC-SHA256>` for the admin token (signed under another
- * purpose, so neither kind can be turned into the other). It holds no secret (the key or token never reaches the
- * browser's storage: it is exchanged once for this cookie), expires by itself, and cannot be forged without the
- * server's secret (the admin token: rotating it ends every session). HttpOnly, SameSite=Strict, Path=/. What stands
- * behind a session is checked on every request (see auth.ts): the key is not revoked, the workspace exists.
+ * Sessions of the operator console, as a signed cookie (`@fastify/cookie`'s signer, see admin-session.ts):
+ * `<expiry>.<api key id>.<workspace id>.<signature>` for a workspace key, `<expiry>.admin.<workspace id | none>.<signature>`
+ * for the admin token. The signed text names its kind (a key id is a UUID, never `admin`), so neither kind can be turned
+ * into the other. It holds no secret (the key or token never reaches the browser's storage: it is exchanged once for
+ * this cookie), expires by itself, and cannot be forged without the server's secret (the admin token: rotating it ends
+ * every session). HttpOnly, SameSite=Strict, Path=/. What stands behind a session is checked on every request (see
+ * auth.ts): the key is not revoked, the workspace exists.
  *
  * CSRF: every state-changing request authenticated by the cookie must send the session's CSRF token (an HMAC of the
  * cookie, so it is bound to the session and need not be stored) in X-CSRF-Token, and an Origin, if given, must be ours.
@@ -54,20 +56,21 @@ export type ConsoleSessionState = KeyConsoleSession | AdminConsoleSession;
 export function createConsoleSession(options: ConsoleSessionOptions) {
   const ttlMs = options.ttlMs ?? 8 * 3600_000;
   const adminTtlMs = options.adminTtlMs ?? 3600_000;
-  const mac = (purpose: string, text: string) => createHmac("sha256", options.secret).update(`nagent-console-${purpose}:${text}`).digest("base64url");
-  const attributes = `Path=/; HttpOnly; SameSite=Strict${options.secure ? "; Secure" : ""}`;
+  const signer = signerFor(options.secret, "console-session");
+  const csrfOf = (value: string) => createHmac("sha256", options.secret).update(`nagent-console-csrf:${value}`).digest("base64url");
+  const cookie = (value: string, maxAgeSeconds: number) => setCookie(CONSOLE_COOKIE, value, { path: "/", maxAgeSeconds, secure: options.secure });
 
   function read(request: FastifyRequest): ConsoleSessionState | null {
-    const value = cookieValue(request.headers.cookie, CONSOLE_COOKIE);
-    const match = value === null ? null : VALUE.exec(value);
+    const value = cookieOf(request, CONSOLE_COOKIE);
+    const unsigned = value === null ? null : signer.unsign(value);
+    const match = unsigned?.valid ? BODY.exec(unsigned.value) : null;
     if (!value || !match) return null;
-    const [, expires, apiKeyId, workspaceId, given] = match as unknown as [string, string, string, string, string];
+    const [, expires, apiKeyId, workspaceId] = match as unknown as [string, string, string, string];
     const admin = apiKeyId === "admin";
     if (!admin && workspaceId === "none") return null;
     const expiresAt = Number(expires);
     if (expiresAt <= Date.now() || expiresAt > Date.now() + (admin ? adminTtlMs : ttlMs)) return null;
-    if (!sameText(given, mac(admin ? "admin-session" : "session", `${expires}.${apiKeyId}.${workspaceId}`))) return null;
-    const csrfToken = mac("csrf", value);
+    const csrfToken = csrfOf(value);
     if (admin) return { kind: "admin", workspaceId: workspaceId === "none" ? null : workspaceId, expiresAt, csrfToken };
     return { kind: "key", principal: { apiKeyId, workspaceId }, expiresAt, csrfToken };
   }
@@ -83,27 +86,26 @@ export function createConsoleSession(options: ConsoleSessionOptions) {
       return typeof token === "string" && sameText(token, session.csrfToken) && sameOrigin(request);
     },
     /** A Set-Cookie value starting a session for a key, and the session it starts. */
-    issue(principal: Principal): { cookie: string; expiresAt: number } {
+    issue(principal: Principal): { cookie: string; session: KeyConsoleSession } {
       const expiresAt = Date.now() + ttlMs;
-      const body = `${expiresAt}.${principal.apiKeyId}.${principal.workspaceId}`;
-      return { cookie: `${CONSOLE_COOKIE}=${body}.${mac("session", body)}; Max-Age=${Math.floor(ttlMs / 1000)}; ${attributes}`, expiresAt };
+      const value = signer.sign(`${expiresAt}.${principal.apiKeyId}.${principal.workspaceId}`);
+      return { cookie: cookie(value, Math.floor(ttlMs / 1000)), session: { kind: "key", principal, expiresAt, csrfToken: csrfOf(value) } };
     },
     /**
      * A Set-Cookie value starting (or, with the old expiry, switching) an admin session, acting in a workspace or in
-     * none yet. The workspace is not checked here.
+     * none yet, and the session it starts. The workspace is not checked here.
      */
-    issueAdmin(workspaceId: string | null, expiresAt = Date.now() + adminTtlMs): { cookie: string; expiresAt: number } {
-      const body = `${expiresAt}.admin.${workspaceId ?? "none"}`;
-      const maxAge = Math.max(0, Math.floor((expiresAt - Date.now()) / 1000));
-      return { cookie: `${CONSOLE_COOKIE}=${body}.${mac("admin-session", body)}; Max-Age=${maxAge}; ${attributes}`, expiresAt };
-    },
-    /** The CSRF token of a cookie value just issued (the browser has not sent it back yet). */
-    csrfOf(setCookie: string): string {
-      return mac("csrf", setCookie.slice(CONSOLE_COOKIE.length + 1, setCookie.indexOf(";")));
+    issueAdmin(workspaceId: string | null, until?: number): { cookie: string; session: AdminConsoleSession } {
+      // One clock reading: a new session's Max-Age is the whole hour, not a second less when the clock ticks between two.
+      const now = Date.now();
+      const expiresAt = until ?? now + adminTtlMs;
+      const value = signer.sign(`${expiresAt}.admin.${workspaceId ?? "none"}`);
+      const maxAge = Math.max(0, Math.floor((expiresAt - now) / 1000));
+      return { cookie: cookie(value, maxAge), session: { kind: "admin", workspaceId, expiresAt, csrfToken: csrfOf(value) } };
     },
     /** A Set-Cookie value ending the session. */
     clear(): string {
-      return `${CONSOLE_COOKIE}=; Max-Age=0; ${attributes}`;
+      return cookie("", 0);
     },
   };
 }

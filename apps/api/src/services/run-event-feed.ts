@@ -31,11 +31,6 @@ export interface RunFollow {
 }
 
 /**
- * A run's states in the order the state machine moves through them, so a late or duplicate notification never shows
- * an older state after a newer one: attempts only grow; within attempt n the run is running, then queued again (a
- * retry), then terminal. The first queued state has attempt 0.
- */
-/**
  * Whether a stream ends with this state: every terminal state but `unknown`, which stays open for the caller's
  * reconciliation (POST /v1/runs/:id/reconcile), the stream's last change.
  */
@@ -43,6 +38,11 @@ export function endsStream(status: RunStatus): boolean {
   return isTerminal(status) && status !== "unknown";
 }
 
+/**
+ * A run's states in the order the state machine moves through them, so a late or duplicate notification never shows
+ * an older state after a newer one: attempts only grow; within attempt n the run is running, then queued again (a
+ * retry), then terminal. The first queued state has attempt 0.
+ */
 function order(status: RunStatus, attempt: number): number {
   const rank = status === "running" ? 1 : status === "queued" ? 2 : 3;
   return attempt * 4 + rank;

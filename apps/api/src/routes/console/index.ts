@@ -101,20 +101,17 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; session: 
   }, async (request, reply) => {
     const { api_key: apiKey, admin_token: adminToken } = request.body;
     if ((apiKey === undefined) === (adminToken === undefined)) throw new AppError("VALIDATION_FAILED", "Send exactly one of `api_key` and `admin_token`.");
-    let issued: { cookie: string; expiresAt: number };
-    let state: ConsoleSessionState;
+    let issued: { cookie: string; session: ConsoleSessionState };
     if (adminToken !== undefined) {
       if (!sameSecret(adminToken, deps.config.adminToken)) throw new AppError("UNAUTHORIZED", "That is not a valid workspace API key or admin token.");
       issued = session.issueAdmin(null);
-      state = { kind: "admin", workspaceId: null, expiresAt: issued.expiresAt, csrfToken: session.csrfOf(issued.cookie) };
       request.log.info("console admin session started");
     } else {
       const principal = await deps.services.apiKeys.authenticate(apiKey!);
       if (!principal) throw new AppError("UNAUTHORIZED", "That is not a valid workspace API key.");
       issued = session.issue(principal);
-      state = { kind: "key", principal, expiresAt: issued.expiresAt, csrfToken: session.csrfOf(issued.cookie) };
     }
-    return reply.status(201).header("set-cookie", issued.cookie).header("cache-control", "no-store").send(await view(state));
+    return reply.status(201).header("set-cookie", issued.cookie).header("cache-control", "no-store").send(await view(issued.session));
   });
 
   app.get("/console/session", {
@@ -154,8 +151,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; session: 
     if (!workspace) throw new AppError("NOT_FOUND", "No such workspace (or it was deleted).");
     const issued = session.issueAdmin(workspace.id, admin.expiresAt);
     request.log.info({ workspaceId: workspace.id }, "console admin session switched workspace");
-    const next: ConsoleSessionState = { kind: "admin", workspaceId: workspace.id, expiresAt: issued.expiresAt, csrfToken: session.csrfOf(issued.cookie) };
-    return reply.header("set-cookie", issued.cookie).header("cache-control", "no-store").send(await view(next));
+    return reply.header("set-cookie", issued.cookie).header("cache-control", "no-store").send(await view(issued.session));
   });
 
   app.delete("/console/session", {

@@ -1,18 +1,23 @@
-import { PassThrough, type Readable } from "node:stream";
+import type { Readable } from "node:stream";
+import fastifySse from "@fastify/sse";
 import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { notFound } from "@nagent/errors";
 import type { AppDeps } from "../../app";
-import { endsStream } from "../../services/run-event-feed";
+import { endsStream, type RunFollow } from "../../services/run-event-feed";
 import { workspaceOf } from "../../plugins/auth";
 import { IdParams, errorResponses } from "../../schemas/common";
-import type { RunUpdate } from "../../services/run-event-feed";
 
 /**
  * Comment lines keep proxies and load balancers from closing an idle stream (most cut at 30–60 s); each one also
  * re-reads the run, the safety net for a notification lost while the LISTEN connection was reconnecting.
  */
 export const HEARTBEAT_MS = 15_000;
+/**
+ * Written by hand rather than by @fastify/sse's heartbeat, which writes a fixed `: heartbeat`: the documented comment
+ * (OpenAPI, generated into the SDK) is `: keep-alive`, and the same timer re-reads the run.
+ */
+const KEEP_ALIVE = ": keep-alive\n\n";
 
 const DESCRIPTION = [
   "Streams the run's state as server-sent events (`text/event-stream`), so a UI can show a run live without polling.",
@@ -28,15 +33,21 @@ const EventStream = Type.Unsafe<Readable>({
   description: "`id: <attempt>-<status>\\nevent: run\\ndata: {\"id\":…,\"status\":…,\"attempt\":…,\"reason\":…,\"waiting\":…,\"at\":…,\"output\"?:…}`",
 });
 
-const frame = (update: RunUpdate) => `id: ${update.attempt}-${update.status}\nevent: run\ndata: ${JSON.stringify(update)}\n\n`;
-
-/** Live run states (server-sent events) for the agent-builder UI. */
+/**
+ * Live run states (server-sent events) for the agent-builder UI. @fastify/sse frames the events (`id`, `event`, `data`),
+ * writes the response head on the first one (so a 404 or 503 thrown before it is an ordinary error response), waits
+ * for `drain` when the client reads slower than runs change, and tells us when the client leaves.
+ */
 export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const feed = deps.services.runEvents;
+  await app.register(fastifySse);
   // Open streams would hold `app.close()` until their clients leave: end them first.
   app.addHook("preClose", async () => feed.endAll());
 
   app.get("/v1/runs/:id/events", {
+    // `manual`: no Accept negotiation (the route streams whatever the client accepts, as it always has); our timer sends
+    // the comment lines (see KEEP_ALIVE).
+    sse: { kind: "manual", heartbeat: false },
     schema: {
       tags: ["runs"], security: [{ apiKey: [] }], summary: "Stream a run's state changes (server-sent events)", description: DESCRIPTION,
       params: IdParams,
@@ -53,42 +64,40 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asyn
   }, async (request, reply) => {
     const workspaceId = workspaceOf(request);
     const runId = request.params.id;
+    const sse = reply.sse;
     if (request.headers["last-event-id"] !== undefined) {
       const run = await deps.services.runs.get(workspaceId, runId);
       if (endsStream(run.status)) return reply.status(204).send(null);
     }
 
-    const stream = new PassThrough();
-    const open = () => !stream.writableEnded && !stream.destroyed;
-    const follow = await feed.follow(workspaceId, runId, {
-      update: (update) => {
-        if (open()) stream.write(frame(update));
-      },
-      end: () => {
-        if (open()) stream.end();
-      },
+    let heartbeat: NodeJS.Timeout | undefined;
+    let follow: RunFollow | null = null;
+    // The client went away, or the stream ended: stop following, free the slot.
+    sse.onClose(() => {
+      clearInterval(heartbeat);
+      follow?.close();
     });
-    if (!follow) {
-      stream.destroy();
-      throw notFound("Run");
+    follow = await feed.follow(workspaceId, runId, {
+      update: (update) => {
+        if (!sse.isConnected) return;
+        // Set with the first event (a 404 or 503 before it stays JSON); @fastify/sse copies them onto the response head
+        // over its own `text/event-stream` and `no-cache`.
+        if (!reply.raw.headersSent) reply.header("content-type", "text/event-stream; charset=utf-8").header("cache-control", "no-cache, no-transform");
+        sse.send({ id: `${update.attempt}-${update.status}`, event: "run", data: update })
+          .catch((error: Error) => request.log.debug({ runId, err: { message: error.message } }, "run event not sent"));
+      },
+      end: () => sse.close(),
+    });
+    if (!follow) throw notFound("Run");
+    if (!sse.isConnected) {
+      // The run had ended already (its last state went out and the stream is closed), or the client left meanwhile.
+      follow.close();
+      return;
     }
-    const heartbeat = setInterval(() => {
-      if (open()) stream.write(": keep-alive\n\n");
+    sse.keepAlive();
+    heartbeat = setInterval(() => {
+      if (sse.isConnected) reply.raw.write(KEEP_ALIVE);
       follow.recheck().catch((error: Error) => request.log.warn({ runId, err: { message: error.message } }, "run event recheck failed"));
     }, HEARTBEAT_MS);
-    const cleanup = () => {
-      clearInterval(heartbeat);
-      follow.close();
-      stream.destroy();
-    };
-    // The client went away (or the stream ended): stop following, free the slot.
-    reply.raw.once("close", cleanup);
-    stream.once("close", cleanup);
-
-    reply.header("content-type", "text/event-stream; charset=utf-8");
-    reply.header("cache-control", "no-cache, no-transform");
-    // nginx buffers responses by default, which would hold events back.
-    reply.header("x-accel-buffering", "no");
-    return reply.send(stream);
   });
 };
