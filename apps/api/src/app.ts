@@ -1,8 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import type { Redis } from "ioredis";
-import type { Config } from "@nagent/config";
-import type { Database } from "@nagent/db";
 import { randomUUID } from "node:crypto";
 import { AppError } from "@nagent/errors";
 import { registerErrorHandling, renderClientError, renderFrameworkError } from "./plugins/errors";
@@ -12,8 +9,7 @@ import { registerAuth } from "./plugins/auth";
 import { registerMetrics } from "./plugins/metrics/index";
 import { registerQueueDashboard } from "./plugins/queue-dashboard";
 import { ErrorBody } from "./schemas/common";
-import type { Registry } from "@nagent/registry";
-import type { Services } from "./compose";
+import type { AppDeps } from "./deps";
 import { healthRoutes } from "./routes/health/index";
 import { workspaceRoutes } from "./routes/workspaces/index";
 import { apiKeyRoutes } from "./routes/api-keys/index";
@@ -35,15 +31,8 @@ import { triggerSubscriptionRoutes } from "./routes/trigger-subscriptions/index"
 import { eventRoutes } from "./routes/events/index";
 import { inboundRoutes } from "./routes/inbound/index";
 
-/** What the app is built from. Processes build these once (server.ts); tests build them against test services. */
-export interface AppDeps {
-  readonly config: Config;
-  readonly db: Database;
-  /** A Redis connection for readiness checks (fail-fast: no offline queue). */
-  readonly redis: Redis;
-  readonly registry: Registry;
-  readonly services: Services;
-}
+// Re-exported: test support and the SDK's OpenAPI script take it from here.
+export type { AppDeps } from "./deps";
 
 export interface BuildOptions {
   /** The process's logger (pino); tests pass a capturing one or none. */

@@ -2,7 +2,7 @@ import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { AppError, notFound } from "@nagent/errors";
 import { getSchemaVersion, InvalidCursorError, listSchemaVersions, type ActionDetail as RegistryAction } from "@nagent/registry";
-import type { AppDeps } from "../../app";
+import type { AppDeps } from "../../deps";
 import { actionSummary, versionView } from "./views";
 import { errorResponses } from "../../schemas/common";
 import { ActionDetail, ActionInput, ActionSlug, ActionSummary, ListActionsQuery, SchemaVersion, ToolDefinition, ToolFormatQuery, ValidationResult } from "../../schemas/catalogue";

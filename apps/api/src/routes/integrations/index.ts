@@ -1,7 +1,7 @@
 import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { notFound } from "@nagent/errors";
-import type { AppDeps } from "../../app";
+import type { AppDeps } from "../../deps";
 import { actionSummary, integrationSummary } from "../actions/views";
 import { errorResponses } from "../../schemas/common";
 import { ActionSummary, IntegrationSlug, IntegrationSummary } from "../../schemas/catalogue";

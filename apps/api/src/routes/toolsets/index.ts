@@ -1,7 +1,7 @@
 import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyRequest } from "fastify";
-import type { AppDeps } from "../../app";
+import type { AppDeps } from "../../deps";
 import { workspaceOf } from "../../plugins/auth";
 import { IdParams, Timestamp, Uuid, errorResponses } from "../../schemas/common";
 import type { ToolsetView } from "../../services/toolsets";

@@ -2,7 +2,7 @@ import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { AppError } from "@nagent/errors";
 import { getTriggerSchemaVersion, InvalidCursorError, listTriggerSchemaVersions, type TriggerDef } from "@nagent/registry";
-import type { AppDeps } from "../../app";
+import type { AppDeps } from "../../deps";
 import { errorResponses } from "../../schemas/common";
 import { ListTriggersQuery, TriggerDetail, TriggerSchemaVersion, TriggerSlug, TriggerSummary, TriggerVersionQuery } from "../../schemas/triggers";
 import { triggerDetail, triggerSummary, triggerVersionView } from "./views";
