@@ -86,22 +86,11 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await registerMetrics(app, { redis: deps.redis, queuePrefix: deps.config.queuePrefix, token: deps.config.metricsToken, openEventStreams: deps.services.runEvents.openCount });
   await registerQueueDashboard(app, { redis: deps.redis, queuePrefix: deps.config.queuePrefix, adminToken: deps.config.adminToken, secureCookie: deps.config.isProduction });
 
-  await app.register(healthRoutes, { deps });
-  await app.register(workspaceRoutes, { deps });
-  await app.register(apiKeyRoutes, { deps });
-  await app.register(connectionRoutes, { deps });
-  await app.register(executeRoutes, { deps });
-  await app.register(runRoutes, { deps });
-  await app.register(runEventRoutes, { deps });
-  await app.register(integrationRoutes, { deps });
-  await app.register(actionRoutes, { deps });
-  await app.register(flowRoutes, { deps });
-  await app.register(triggerRoutes, { deps });
-  await app.register(toolsetRoutes, { deps });
-  await app.register(mcpRoutes, { deps });
+  // In this order: the OpenAPI document lists the paths as they are registered.
+  for (const routes of [healthRoutes, workspaceRoutes, apiKeyRoutes, connectionRoutes, executeRoutes, runRoutes, runEventRoutes, integrationRoutes, actionRoutes, flowRoutes, triggerRoutes, toolsetRoutes, mcpRoutes]) {
+    await app.register(routes, { deps });
+  }
   await app.register(consoleRoutes, { deps, session: consoleSession });
-  await app.register(triggerSubscriptionRoutes, { deps });
-  await app.register(eventRoutes, { deps });
-  await app.register(inboundRoutes, { deps });
+  for (const routes of [triggerSubscriptionRoutes, eventRoutes, inboundRoutes]) await app.register(routes, { deps });
   return app;
 }

@@ -1,4 +1,4 @@
-import type { ActionSummary, FlowCheckResult, FlowIssue, IntegrationSummary, SchemaVersionSummary } from "@nagent/registry";
+import type { ActionSummary, FlowCheckResult, FlowIssue, IntegrationSummary } from "@nagent/registry";
 
 // Responses pick their fields: what the registry returns may grow without leaking into the API.
 
@@ -17,17 +17,6 @@ export function integrationSummary(i: IntegrationSummary) {
     categories: [...i.categories],
     auth: { type: i.auth.type, scheme: i.auth.scheme, fields: i.auth.fields.map(({ name, description, secret, required }) => ({ name, description, secret, required })) },
     actions_count: i.actions_count,
-  };
-}
-
-/** A stored schema version without its schemas. */
-export function versionView(v: SchemaVersionSummary) {
-  return {
-    version: v.version,
-    content_hash: v.content_hash,
-    compatibility: v.compatibility,
-    changes: v.changes.map(({ path, kind, message, direction, compatibility }) => ({ path, kind, message, direction, compatibility })),
-    created_at: v.created_at,
   };
 }
 

@@ -2,7 +2,7 @@ import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { AppDeps } from "../../deps";
 import { workspaceOf } from "../../plugins/auth";
-import { IdParams, NullableTimestamp, Timestamp, Uuid, errorResponses } from "../../schemas/common";
+import { IdParams, NullableTimestamp, Timestamp, Uuid, errorResponses, routeDocs } from "../../schemas/common";
 
 const Slug = Type.String({ minLength: 1, maxLength: 64, pattern: "^[a-z][a-z0-9_]*$", description: "An integration slug, e.g. scale_ai." });
 const ConnectionName = Type.String({ minLength: 1, maxLength: 100, pattern: "\\S" });
@@ -62,13 +62,11 @@ const TestResult = Type.Object({
 /** Connections: connect an integration once per workspace; the credentials never come back. */
 export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const connections = deps.services.connections;
-  const security = [{ apiKey: [] }];
-  const tags = ["connections"];
+  const doc = routeDocs("connections");
 
   app.post("/v1/connections", {
     schema: {
-      tags, security, summary: "Connect an integration",
-      description: "Checks the credentials against the upstream (through base_url if given), then stores them encrypted. The first connection of an integration becomes the workspace's default.",
+      ...doc("Connect an integration", "Checks the credentials against the upstream (through base_url if given), then stores them encrypted. The first connection of an integration becomes the workspace's default."),
       body: Type.Object({ integration: Slug, name: Type.Optional(ConnectionName), credentials: Credentials, base_url: Type.Optional(BaseUrl), events: Type.Optional(EventsMode) }, { additionalProperties: false }),
       response: { 201: Type.Object({ connection: Connection }), ...errorResponses(404, 409, 422, 502, 504) },
     },
@@ -79,20 +77,19 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = as
 
   app.get("/v1/connections", {
     schema: {
-      tags, security, summary: "List connections",
+      ...doc("List connections"),
       querystring: Type.Object({ integration: Type.Optional(Slug) }, { additionalProperties: false }),
       response: { 200: Type.Object({ connections: Type.Array(Connection) }), ...errorResponses() },
     },
   }, async (request) => ({ connections: await connections.list(workspaceOf(request), request.query) }));
 
   app.get("/v1/connections/:id", {
-    schema: { tags, security, summary: "Get a connection", params: IdParams, response: { 200: Type.Object({ connection: Connection }), ...errorResponses(404) } },
+    schema: { ...doc("Get a connection"), params: IdParams, response: { 200: Type.Object({ connection: Connection }), ...errorResponses(404) } },
   }, async (request) => ({ connection: await connections.get(workspaceOf(request), request.params.id) }));
 
   app.patch("/v1/connections/:id", {
     schema: {
-      tags, security, summary: "Rename, set as default, or replace credentials",
-      description: "New credentials or a new base_url are checked against the upstream before they are stored; success makes the connection active again.",
+      ...doc("Rename, set as default, or replace credentials", "New credentials or a new base_url are checked against the upstream before they are stored; success makes the connection active again."),
       params: IdParams,
       body: Type.Object({
         name: Type.Optional(ConnectionName),
@@ -107,7 +104,7 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = as
   }, async (request) => ({ connection: await connections.update(workspaceOf(request), request.params.id, request.body) }));
 
   app.delete("/v1/connections/:id", {
-    schema: { tags, security, summary: "Delete a connection", params: IdParams, response: { 204: Type.Null(), ...errorResponses(404) } },
+    schema: { ...doc("Delete a connection"), params: IdParams, response: { 204: Type.Null(), ...errorResponses(404) } },
   }, async (request, reply) => {
     await connections.remove(workspaceOf(request), request.params.id);
     return reply.status(204).send(null);
@@ -115,8 +112,7 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = as
 
   app.post("/v1/connections/:id/test", {
     schema: {
-      tags, security, summary: "Test a connection's credentials now",
-      description: "A refusal by the upstream marks the connection invalid; success marks it active (each change recorded as an event).",
+      ...doc("Test a connection's credentials now", "A refusal by the upstream marks the connection invalid; success marks it active (each change recorded as an event)."),
       params: IdParams,
       response: { 200: Type.Object({ connection: Connection, test: TestResult }), ...errorResponses(404) },
     },
@@ -124,8 +120,7 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = as
 
   app.get("/v1/connections/:id/events", {
     schema: {
-      tags, security, summary: "A connection's status changes",
-      description: "Every transition between active, degraded and invalid, newest first, with its reason. Page with `cursor` (next_cursor).",
+      ...doc("A connection's status changes", "Every transition between active, degraded and invalid, newest first, with its reason. Page with `cursor` (next_cursor)."),
       params: IdParams,
       querystring: Type.Object({
         limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),

@@ -1,15 +1,15 @@
 import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { AppError } from "@nagent/errors";
-import { getTriggerSchemaVersion, InvalidCursorError, listTriggerSchemaVersions, type TriggerDef } from "@nagent/registry";
+import { getTriggerSchemaVersion, listTriggerSchemaVersions, type TriggerDef } from "@nagent/registry";
 import type { AppDeps } from "../../deps";
 import { errorResponses } from "../../schemas/common";
-import { ListTriggersQuery, TriggerDetail, TriggerSchemaVersion, TriggerSlug, TriggerSummary, TriggerVersionQuery } from "../../schemas/triggers";
-import { triggerDetail, triggerSummary, triggerVersionView } from "./views";
+import { ListCatalogueQuery } from "../../schemas/catalogue";
+import { TriggerDetail, TriggerSchemaVersion, TriggerSlug, TriggerSummary, TriggerVersionQuery } from "../../schemas/triggers";
+import { triggerDetail, triggerSummary } from "./views";
+import { catalogueDoc, MAX_VERSIONS_LISTED, registryPage, versionView } from "../catalogue";
 
 const SlugParams = Type.Object({ slug: TriggerSlug }, { additionalProperties: false });
-/** Versions listed per trigger: the newest ones; older ones stay reachable one by one with `?version=N`. */
-const MAX_VERSIONS_LISTED = 100;
 
 /**
  * The trigger catalogue: the events integrations (and the platform, integration `nagent`) emit, each with the
@@ -18,8 +18,6 @@ const MAX_VERSIONS_LISTED = 100;
 export const triggerRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { registry } = deps;
   const prisma = deps.db.prisma;
-  const security = [{ apiKey: [] }];
-  const tags = ["catalogue"];
 
   const triggerOr404 = (slug: string): TriggerDef => {
     const trigger = registry.getTrigger(slug);
@@ -29,9 +27,8 @@ export const triggerRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
 
   app.get("/v1/triggers", {
     schema: {
-      tags, security, summary: "List and search triggers",
-      description: "Ordered by slug, the platform's own triggers (integration `nagent`) included. `q` keeps the triggers whose slug, name or description contain every word of it. Follow `next_cursor` (null on the last page) with the same filters.",
-      querystring: ListTriggersQuery,
+      ...catalogueDoc("List and search triggers", "Ordered by slug, the platform's own triggers (integration `nagent`) included. `q` keeps the triggers whose slug, name or description contain every word of it. Follow `next_cursor` (null on the last page) with the same filters."),
+      querystring: ListCatalogueQuery,
       response: { 200: Type.Object({ triggers: Type.Array(TriggerSummary), next_cursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses(404) },
     },
   }, async (request) => {
@@ -39,19 +36,13 @@ export const triggerRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
     if (integration !== undefined && registry.getIntegration(integration) === undefined && !registry.triggerIntegrations().includes(integration)) {
       throw new AppError("NOT_FOUND", `Integration ${integration} not found.`);
     }
-    try {
-      const page = registry.listTriggerPage({ integration, q, limit, cursor });
-      return { triggers: page.triggers.map(triggerSummary), next_cursor: page.next_cursor };
-    } catch (error) {
-      if (error instanceof InvalidCursorError) throw new AppError("INVALID_CURSOR", "The cursor is not one this API issued; start again without it.");
-      throw error;
-    }
+    const page = registryPage(() => registry.listTriggerPage({ integration, q, limit, cursor }));
+    return { triggers: page.triggers.map(triggerSummary), next_cursor: page.next_cursor };
   });
 
   app.get("/v1/triggers/:slug", {
     schema: {
-      tags, security, summary: "Get a trigger with its payload schema, examples and filters",
-      description: "The current payload schema (the JSON Schema of the event's `data`), or with `?version=N` that of any stored version (404 TRIGGER_NOT_FOUND if the trigger never had it). Everything else is always current.",
+      ...catalogueDoc("Get a trigger with its payload schema, examples and filters", "The current payload schema (the JSON Schema of the event's `data`), or with `?version=N` that of any stored version (404 TRIGGER_NOT_FOUND if the trigger never had it). Everything else is always current."),
       params: SlugParams,
       querystring: TriggerVersionQuery,
       response: { 200: Type.Object({ trigger: TriggerDetail }), ...errorResponses(404) },
@@ -67,12 +58,11 @@ export const triggerRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
 
   app.get("/v1/triggers/:slug/versions", {
     schema: {
-      tags, security, summary: "List a trigger's payload schema versions",
-      description: [
+      ...catalogueDoc("List a trigger's payload schema versions", [
         "Newest first (at most 100). A version is the content of the payload schema: a manifest change that alters it adds one, a revert to earlier content answers with that content's existing number.",
         "`compatibility` judges each version against the one before from the subscribers' side: `backward` = every event of the new version is valid under the old schema (existing subscribers keep working, e.g. a field added); `forward` or `breaking` = existing subscribers may break (e.g. a field removed).",
         "`current_version` is the version this server emits.",
-      ].join(" "),
+      ].join(" ")),
       params: SlugParams,
       response: {
         200: Type.Object({ trigger: Type.String(), current_version: Type.Union([Type.Integer(), Type.Null()]), versions: Type.Array(TriggerSchemaVersion) }),
@@ -82,6 +72,6 @@ export const triggerRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
   }, async (request) => {
     const trigger = triggerOr404(request.params.slug);
     const versions = await listTriggerSchemaVersions(prisma, trigger.slug, { limit: MAX_VERSIONS_LISTED });
-    return { trigger: trigger.slug, current_version: trigger.schema_version, versions: versions.map(triggerVersionView) };
+    return { trigger: trigger.slug, current_version: trigger.schema_version, versions: versions.map(versionView) };
   });
 };
