@@ -1,4 +1,4 @@
-import { api, badge, field, filterForm, h, showProblem, when } from "./dom.js";
+import { api, badge, cursorTable, field, filterForm, h, showProblem, when } from "./dom.js";
 
 const EVENT_FILTERS = ["trigger", "status", "subscription_id"];
 const DELIVERY_STATUSES = ["pending", "succeeded", "failed"];

@@ -8,6 +8,7 @@ import { DEFAULT_PAGE_SIZE, MAX_FLOW_STEPS, MAX_PAGE_SIZE, type JsonSchema } fro
 
 export const IntegrationSlug = Type.String({ minLength: 1, maxLength: 64, description: "An integration slug, e.g. scale_ai." });
 export const ActionSlug = Type.String({ minLength: 1, maxLength: 128, description: "An action slug, e.g. SCALE_AI_CREATE_BATCH." });
+export const ActionSlugParams = Type.Object({ slug: ActionSlug }, { additionalProperties: false });
 
 /**
  * A JSON Schema passed through as it is. Declared free-form so that response serialization keeps every keyword
@@ -58,6 +59,10 @@ export const ActionDetail = Type.Object({
   output_schema: AnySchema,
   schema_version: Type.Union([Type.Integer(), Type.Null()], { description: "The version these schemas are (GET /v1/actions/:slug/versions)." }),
 }, { title: "Action" });
+
+export const ActionVersionQuery = Type.Object({
+  version: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: "A schema version (see /versions)." })),
+}, { additionalProperties: false });
 
 export const Compatibility = Type.Enum(["full", "backward", "forward", "breaking"], {
   description: "Against the version before, from the callers' side: backward = old inputs still accepted and new outputs still valid under the old schema; forward = the reverse; full = both; breaking = neither.",

@@ -7,6 +7,7 @@ import { CatalogueEntryFields, Compatibility, JsonSchemaObject, SchemaChange } f
  */
 
 export const TriggerSlug = Type.String({ minLength: 1, maxLength: 128, description: "A trigger slug, e.g. SCALE_AI_TASK_COMPLETED." });
+export const TriggerSlugParams = Type.Object({ slug: TriggerSlug }, { additionalProperties: false });
 
 export const TriggerSummary = Type.Object({
   ...CatalogueEntryFields,
