@@ -39,5 +39,7 @@ export function routeDocs(tag: string, credential: "apiKey" | "adminToken" = "ap
   return (summary: string, description?: string) => ({ tags, security, summary, ...(description === undefined ? {} : { description }) });
 }
 
+export type RouteDoc = ReturnType<ReturnType<typeof routeDocs>>;
+
 export const Limit = Type.Integer({ minimum: 1, maximum: 200, default: 50, description: "Page size." });
 export const Cursor = Type.String({ minLength: 1, maxLength: 512, description: "The `next_cursor` of the previous page." });

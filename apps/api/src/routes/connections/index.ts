@@ -2,6 +2,7 @@ import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { AppDeps } from "../../deps";
 import { workspaceOf } from "../../plugins/auth";
+import { registerDeleteRoute, registerGetByIdRoute } from "../by-id-routes";
 import { IdParams, NullableTimestamp, Timestamp, Uuid, errorResponses, routeDocs } from "../../schemas/common";
 
 const Slug = Type.String({ minLength: 1, maxLength: 64, pattern: "^[a-z][a-z0-9_]*$", description: "An integration slug, e.g. scale_ai." });
@@ -83,9 +84,7 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = as
     },
   }, async (request) => ({ connections: await connections.list(workspaceOf(request), request.query) }));
 
-  app.get("/v1/connections/:id", {
-    schema: { ...doc("Get a connection"), params: IdParams, response: { 200: Type.Object({ connection: Connection }), ...errorResponses(404) } },
-  }, async (request) => ({ connection: await connections.get(workspaceOf(request), request.params.id) }));
+  registerGetByIdRoute(app, "/v1/connections", doc("Get a connection"), { connection: Connection }, connections.get);
 
   app.patch("/v1/connections/:id", {
     schema: {
@@ -103,12 +102,7 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = as
     },
   }, async (request) => ({ connection: await connections.update(workspaceOf(request), request.params.id, request.body) }));
 
-  app.delete("/v1/connections/:id", {
-    schema: { ...doc("Delete a connection"), params: IdParams, response: { 204: Type.Null(), ...errorResponses(404) } },
-  }, async (request, reply) => {
-    await connections.remove(workspaceOf(request), request.params.id);
-    return reply.status(204).send(null);
-  });
+  registerDeleteRoute(app, "/v1/connections", doc("Delete a connection"), connections.remove);
 
   app.post("/v1/connections/:id/test", {
     schema: {

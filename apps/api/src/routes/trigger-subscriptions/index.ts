@@ -2,6 +2,7 @@ import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { AppDeps } from "../../deps";
 import { workspaceOf } from "../../plugins/auth";
+import { registerDeleteRoute, registerGetByIdRoute } from "../by-id-routes";
 import { IdParams, NullableTimestamp, Timestamp, Uuid, errorResponses, routeDocs } from "../../schemas/common";
 import { DEFAULT_ROTATION_GRACE_S, MAX_ROTATION_GRACE_S } from "../../services/trigger-subscriptions";
 
@@ -63,9 +64,7 @@ export const triggerSubscriptionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDep
     },
   }, async (request) => ({ subscriptions: await subscriptions.list(workspaceOf(request), request.query) }));
 
-  app.get("/v1/trigger-subscriptions/:id", {
-    schema: { ...doc("Get a subscription"), params: IdParams, response: { 200: Type.Object({ subscription: Subscription }), ...errorResponses(404) } },
-  }, async (request) => ({ subscription: await subscriptions.get(workspaceOf(request), request.params.id) }));
+  registerGetByIdRoute(app, "/v1/trigger-subscriptions", doc("Get a subscription"), { subscription: Subscription }, subscriptions.get);
 
   app.post("/v1/trigger-subscriptions/:id/pause", {
     schema: { ...doc("Pause deliveries", "Events keep being recorded; deliveries wait until resume."), params: IdParams, response: { 200: Type.Object({ subscription: Subscription }), ...errorResponses(404) } },
@@ -87,12 +86,7 @@ export const triggerSubscriptionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDep
     },
   }, async (request) => subscriptions.rotateSecret(workspaceOf(request), request.params.id, request.body.grace_period_seconds ?? DEFAULT_ROTATION_GRACE_S));
 
-  app.delete("/v1/trigger-subscriptions/:id", {
-    schema: { ...doc("Delete a subscription"), params: IdParams, response: { 204: Type.Null(), ...errorResponses(404) } },
-  }, async (request, reply) => {
-    await subscriptions.remove(workspaceOf(request), request.params.id);
-    return reply.status(204).send(null);
-  });
+  registerDeleteRoute(app, "/v1/trigger-subscriptions", doc("Delete a subscription"), subscriptions.remove);
 
   app.post("/v1/trigger-subscriptions/:id/test", {
     schema: {
