@@ -1,9 +1,7 @@
-import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { AppError } from "@nagent/errors";
 import { getTriggerSchemaVersion, listTriggerSchemaVersions, type TriggerDef } from "@nagent/registry";
 import type { AppDeps } from "../../deps";
-import { errorResponses } from "../../schemas/common";
 import { TriggerDetail, TriggerSchemaVersion, TriggerSlugParams, TriggerSummary, TriggerVersionQuery } from "../../schemas/triggers";
 import { triggerDetail, triggerSummary } from "./views";
 import { registerCatalogueRoutes } from "../catalogue";
