@@ -1,4 +1,4 @@
-import { api, h, problem, when } from "./dom.js";
+import { api, h, problem, showProblem, when } from "./dom.js";
 import { schemaForm } from "./schema-form.js";
 
 /** Actions: search by words; one action's input and output schemas as readable forms, and its schema versions. */
@@ -19,8 +19,7 @@ export function actionsPage(params) {
       list.replaceChildren(...actions.map((a) => h("li", {}, h("a", { href: `#/actions?q=${encodeURIComponent(q)}&slug=${a.slug}`, "aria-current": a.slug === selected ? "true" : undefined },
         h("strong", { text: a.name }), " ", h("span.mono.small", { text: a.slug })), h("p.small", { text: a.description }))));
     } catch (error) {
-      if (error.status === 401) window.dispatchEvent(new Event("console:unauthorized"));
-      status.replaceChildren(problem(error));
+      showProblem(status, error);
     }
   }
   async function loadDetail(slug) {

@@ -1,4 +1,4 @@
-import { api, badge, h, problem, when } from "./dom.js";
+import { api, badge, h, showProblem, when } from "./dom.js";
 
 /**
  * A connection's status changes (GET /v1/connections/:id/events), newest first: from → to, reason, time.
@@ -28,8 +28,7 @@ export function connectionEvents(connection) {
       cursor = answer.next_cursor;
       more.hidden = !cursor;
     } catch (error) {
-      if (error.status === 401) window.dispatchEvent(new Event("console:unauthorized"));
-      status.replaceChildren(problem(error));
+      showProblem(status, error);
     } finally {
       more.disabled = false;
     }

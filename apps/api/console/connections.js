@@ -1,4 +1,4 @@
-import { api, badge, h, problem, when } from "./dom.js";
+import { api, badge, h, problem, showProblem, when } from "./dom.js";
 import { connectionEvents } from "./connection-events.js";
 
 /** Connections: status, hint, last verified, last error, status changes; test, rename, set as default. */
@@ -35,8 +35,7 @@ export function connectionsPage() {
       body.replaceChildren(...(connections.length ? connections.map(row) : [h("tr", {}, h("td", { colspan: 7, text: "No connections yet (POST /v1/connections)." }))]));
       history.replaceChildren(...connections.map(connectionEvents));
     } catch (error) {
-      if (error.status === 401) window.dispatchEvent(new Event("console:unauthorized"));
-      status.replaceChildren(problem(error));
+      showProblem(status, error);
     }
   }
   load();

@@ -62,6 +62,50 @@ export function problem(error) {
   return h("p.error", { role: "alert" }, `${error.code ?? "Error"}: ${error.message}`);
 }
 
+/** Shows an API error in `target`; a 401 (the session ended) also sends the console back to its sign-in. */
+export function showProblem(target, error) {
+  if (error.status === 401) window.dispatchEvent(new Event("console:unauthorized"));
+  target.replaceChildren(problem(error));
+}
+
+/** A detail page's regions: its content ("Loading…" until the first answer) and a live line for actions' outcomes. */
+export function detailRegions() {
+  return { content: h("div", {}, h("p", { text: "Loading…" })), status: h("div", { "aria-live": "polite" }) };
+}
+
+/**
+ * A table body paged by cursor: GET `path` with `query` (and `cursor`), one `row` per item of the answer's `list`
+ * array, "First page" / "Next page" buttons following `next_cursor`; errors show in `status`. Loads the first page.
+ */
+export function cursorTable({ path, query, list, row, columns, empty, status }) {
+  const body = h("tbody");
+  const more = h("button", { type: "button", hidden: true, text: "Next page" });
+  const first = h("button", { type: "button", hidden: true, text: "First page" });
+  let cursor = null;
+  let onFirstPage = true;
+
+  async function load(pageCursor) {
+    const q = new URLSearchParams(query);
+    if (pageCursor) q.set("cursor", pageCursor);
+    try {
+      const answer = await api("GET", `${path}?${q}`);
+      const items = answer[list];
+      body.replaceChildren(...(items.length ? items.map(row) : [h("tr", {}, h("td", { colspan: columns, text: empty }))]));
+      cursor = answer.next_cursor;
+      more.hidden = !cursor;
+      first.hidden = onFirstPage;
+      status.replaceChildren();
+    } catch (error) {
+      showProblem(status, error);
+    }
+  }
+  more.addEventListener("click", () => { onFirstPage = false; load(cursor); });
+  first.addEventListener("click", () => { onFirstPage = true; load(null); });
+  load(null);
+  /** `refresh()` reloads the first page, only while it is the one shown (a later page stays as the reader left it). */
+  return { body, pager: h("div.pager", {}, first, more), refresh: () => { if (onFirstPage) load(null); } };
+}
+
 /** A JSON value, pretty-printed in a focusable, scrollable block. */
 export function json(value, label) {
   return h("pre.json", { tabindex: 0, "aria-label": label }, JSON.stringify(value, null, 2));

@@ -1,4 +1,4 @@
-import { api, badge, h, json, ms, problem, when } from "./dom.js";
+import { api, badge, detailRegions, h, json, ms, showProblem, when } from "./dom.js";
 
 const FOLLOW_MS = 1000;
 const FOLLOW_TIMES = 15;
@@ -31,8 +31,7 @@ function deliveryCard(d, redeliver) {
 
 /** One trigger event: its facts, data as the API gives it, its deliveries with their attempts; redeliver. */
 export function eventPage(id) {
-  const content = h("div", {}, h("p", { text: "Loading…" }));
-  const status = h("div", { "aria-live": "polite" });
+  const { content, status } = detailRegions();
   let timer = null;
 
   async function redeliver(subscriptionId) {
@@ -42,8 +41,7 @@ export function eventPage(id) {
       status.replaceChildren(h("p.ok", { text: `Redelivery queued (${answer.deliveries} ${answer.deliveries === 1 ? "delivery" : "deliveries"}); new attempts appear below.` }));
       follow();
     } catch (error) {
-      if (error.status === 401) window.dispatchEvent(new Event("console:unauthorized"));
-      status.replaceChildren(problem(error));
+      showProblem(status, error);
     }
   }
   function show(event) {
@@ -62,8 +60,7 @@ export function eventPage(id) {
   }
   async function load() {
     try { return show((await api("GET", `/v1/events/${id}`)).event); } catch (error) {
-      if (error.status === 401) window.dispatchEvent(new Event("console:unauthorized"));
-      content.replaceChildren(problem(error));
+      showProblem(content, error);
       return null;
     }
   }

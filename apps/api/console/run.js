@@ -1,4 +1,4 @@
-import { api, badge, h, json, ms, problem, when } from "./dom.js";
+import { api, badge, detailRegions, h, json, ms, problem, showProblem, when } from "./dom.js";
 
 const TERMINAL = new Set(["succeeded", "failed", "canceled", "unknown"]);
 
@@ -42,8 +42,7 @@ function facts(run) {
 
 /** One run: its facts, why it waits, input and envelope, attempts on a timeline; cancel and re-run. */
 export function runPage(id) {
-  const content = h("div", {}, h("p", { text: "Loading…" }));
-  const status = h("div", { "aria-live": "polite" });
+  const { content, status } = detailRegions();
   let events = null;
 
   async function act(fn) {
@@ -72,8 +71,7 @@ export function runPage(id) {
   }
   async function load() {
     try { show((await api("GET", `/v1/runs/${id}`)).run); } catch (error) {
-      if (error.status === 401) window.dispatchEvent(new Event("console:unauthorized"));
-      content.replaceChildren(problem(error));
+      showProblem(content, error);
     }
   }
   /** Live: the run's server-sent events; each one reloads the run (with its attempts). */

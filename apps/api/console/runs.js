@@ -1,4 +1,4 @@
-import { api, badge, field, filterForm, h, ms, problem, when } from "./dom.js";
+import { api, badge, cursorTable, field, filterForm, h, ms, problem, when } from "./dom.js";
 import { latencyChart, runsChart, STATUSES } from "./chart.js";
 
 const FILTERS = ["status", "action", "connection_id", "error_code", "created_after", "created_before"];
@@ -37,28 +37,8 @@ export function runsPage(params) {
   for (const key of FILTERS) if (params.get(key)) query.set(key, params.get(key));
   query.set("limit", "25");
   const charts = h("div.charts", { "aria-live": "off" });
-  const body = h("tbody");
   const status = h("div", { "aria-live": "polite" });
-  const more = h("button", { type: "button", hidden: true, text: "Next page" });
-  const first = h("button", { type: "button", hidden: true, text: "First page" });
-  let cursor = null;
-  let onFirstPage = true;
-
-  async function load(pageCursor) {
-    const q = new URLSearchParams(query);
-    if (pageCursor) q.set("cursor", pageCursor);
-    try {
-      const answer = await api("GET", `/v1/runs?${q}`);
-      body.replaceChildren(...(answer.runs.length ? answer.runs.map(row) : [h("tr", {}, h("td", { colspan: 6, text: "No runs match." }))]));
-      cursor = answer.next_cursor;
-      more.hidden = !cursor;
-      first.hidden = onFirstPage;
-      status.replaceChildren();
-    } catch (error) {
-      if (error.status === 401) window.dispatchEvent(new Event("console:unauthorized"));
-      status.replaceChildren(problem(error));
-    }
-  }
+  const table = cursorTable({ path: "/v1/runs", query, list: "runs", row, columns: 6, empty: "No runs match.", status });
   async function loadStats() {
     try {
       const stats = await api("GET", `/v1/runs/stats?window_minutes=${windowMinutes}`);
@@ -67,14 +47,11 @@ export function runsPage(params) {
       charts.replaceChildren(problem(error));
     }
   }
-  more.addEventListener("click", () => { onFirstPage = false; load(cursor); });
-  first.addEventListener("click", () => { onFirstPage = true; load(null); });
-  load(null);
   loadStats();
   const timer = setInterval(() => {
     if (document.hidden) return;
     loadStats();
-    if (onFirstPage) load(null);
+    table.refresh();
   }, POLL_MS);
 
   const node = h("section", { "aria-labelledby": "runs-title" },
@@ -84,7 +61,7 @@ export function runsPage(params) {
     status,
     h("table", {}, h("caption", { text: "Runs, newest first (live: refreshed every few seconds on the first page)" }),
       h("thead", {}, h("tr", {}, ["Status", "Action", "Connection", "Duration", "Attempts", "Created"].map((t) => h("th", { scope: "col", text: t })))),
-      body),
-    h("div.pager", {}, first, more));
+      table.body),
+    table.pager);
   return { node, cleanup: () => clearInterval(timer) };
 }

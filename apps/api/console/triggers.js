@@ -1,12 +1,8 @@
-import { api, badge, field, filterForm, h, problem, when } from "./dom.js";
+import { api, badge, cursorTable, field, filterForm, h, showProblem, when } from "./dom.js";
 
 const EVENT_FILTERS = ["trigger", "status", "subscription_id"];
 const DELIVERY_STATUSES = ["pending", "succeeded", "failed"];
 
-
-function unauthorized(error) {
-  if (error.status === 401) window.dispatchEvent(new Event("console:unauthorized"));
-}
 
 /** The subscriptions table: trigger, target, status (and why disabled), secret hint, last success; pause/resume, test. */
 function subscriptionsSection(onTest) {
@@ -15,7 +11,7 @@ function subscriptionsSection(onTest) {
 
   async function act(fn, done) {
     status.replaceChildren();
-    try { const answer = await fn(); await load(); if (done) status.replaceChildren(done(answer)); } catch (error) { unauthorized(error); status.replaceChildren(problem(error)); }
+    try { const answer = await fn(); await load(); if (done) status.replaceChildren(done(answer)); } catch (error) { showProblem(status, error); }
   }
   function row(sub) {
     const label = `${sub.trigger} → ${sub.target.url}`;
@@ -44,8 +40,7 @@ function subscriptionsSection(onTest) {
       body.replaceChildren(...(subscriptions.length ? subscriptions.map(row)
         : [h("tr", {}, h("td", { colspan: 6, text: "No subscriptions yet (POST /v1/trigger-subscriptions)." }))]));
     } catch (error) {
-      unauthorized(error);
-      status.replaceChildren(problem(error));
+      showProblem(status, error);
     }
   }
   load();
@@ -96,12 +91,7 @@ function deliverySummary(event) {
 function eventsSection(params) {
   const query = new URLSearchParams({ limit: "25" });
   for (const key of EVENT_FILTERS) if (params.get(key)) query.set(key, params.get(key));
-  const body = h("tbody");
   const status = h("div", { "aria-live": "polite" });
-  const more = h("button", { type: "button", hidden: true, text: "Next page" });
-  const first = h("button", { type: "button", hidden: true, text: "First page" });
-  let cursor = null;
-  let onFirstPage = true;
 
   function row(event) {
     return h("tr", {},
@@ -110,32 +100,15 @@ function eventsSection(params) {
       deliverySummary(event),
       h("td", { text: when(event.created_at) }));
   }
-  async function load(pageCursor) {
-    const q = new URLSearchParams(query);
-    if (pageCursor) q.set("cursor", pageCursor);
-    try {
-      const answer = await api("GET", `/v1/events?${q}`);
-      body.replaceChildren(...(answer.events.length ? answer.events.map(row) : [h("tr", {}, h("td", { colspan: 4, text: "No events match." }))]));
-      cursor = answer.next_cursor;
-      more.hidden = !cursor;
-      first.hidden = onFirstPage;
-      status.replaceChildren();
-    } catch (error) {
-      unauthorized(error);
-      status.replaceChildren(problem(error));
-    }
-  }
-  more.addEventListener("click", () => { onFirstPage = false; load(cursor); });
-  first.addEventListener("click", () => { onFirstPage = true; load(null); });
-  load(null);
+  const table = cursorTable({ path: "/v1/events", query, list: "events", row, columns: 4, empty: "No events match.", status });
   const node = h("section", { "aria-labelledby": "events-title" },
     h("h2", { id: "events-title", text: "Event log" }),
     filtersForm(params), status,
     h("table.eventlog", {}, h("caption", { text: "Trigger events, newest first (status: their deliveries')" }),
       h("thead", {}, h("tr", {}, ["Trigger", "Source", "Deliveries", "Created"].map((t) => h("th", { scope: "col", text: t })))),
-      body),
-    h("div.pager", {}, first, more));
-  return { node, reload: () => { if (onFirstPage) load(null); } };
+      table.body),
+    table.pager);
+  return { node, reload: table.refresh };
 }
 
 /** Triggers: the workspace's subscriptions and its event log. */

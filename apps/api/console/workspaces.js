@@ -1,4 +1,4 @@
-import { api, h, problem, when } from "./dom.js";
+import { api, h, showProblem, when } from "./dom.js";
 
 /**
  * The workspace picker of an admin session (signed in with the admin token): the workspaces, searchable by name and
@@ -40,8 +40,7 @@ export function workspacesPage(session, onPicked) {
       more.hidden = !cursor;
       status.replaceChildren();
     } catch (error) {
-      if (error.status === 401) window.dispatchEvent(new Event("console:unauthorized"));
-      status.replaceChildren(problem(error));
+      showProblem(status, error);
     }
   }
 
@@ -51,8 +50,7 @@ export function workspacesPage(session, onPicked) {
       const answer = await api("POST", "/console/session/workspace", { workspace_id: ws.id });
       onPicked(answer.session);
     } catch (error) {
-      if (error.status === 401) window.dispatchEvent(new Event("console:unauthorized"));
-      status.replaceChildren(problem(error));
+      showProblem(status, error);
       if (error.status === 404) load(false);
     }
   }

@@ -1,8 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import type { Redis } from "ioredis";
-import type { Config } from "@nagent/config";
-import type { Database } from "@nagent/db";
 import { randomUUID } from "node:crypto";
 import { AppError } from "@nagent/errors";
 import { registerErrorHandling, renderClientError, renderFrameworkError } from "./plugins/errors";
@@ -12,8 +9,7 @@ import { registerAuth } from "./plugins/auth";
 import { registerMetrics } from "./plugins/metrics/index";
 import { registerQueueDashboard } from "./plugins/queue-dashboard";
 import { ErrorBody } from "./schemas/common";
-import type { Registry } from "@nagent/registry";
-import type { Services } from "./compose";
+import type { AppDeps } from "./deps";
 import { healthRoutes } from "./routes/health/index";
 import { workspaceRoutes } from "./routes/workspaces/index";
 import { apiKeyRoutes } from "./routes/api-keys/index";
@@ -35,15 +31,8 @@ import { triggerSubscriptionRoutes } from "./routes/trigger-subscriptions/index"
 import { eventRoutes } from "./routes/events/index";
 import { inboundRoutes } from "./routes/inbound/index";
 
-/** What the app is built from. Processes build these once (server.ts); tests build them against test services. */
-export interface AppDeps {
-  readonly config: Config;
-  readonly db: Database;
-  /** A Redis connection for readiness checks (fail-fast: no offline queue). */
-  readonly redis: Redis;
-  readonly registry: Registry;
-  readonly services: Services;
-}
+// Re-exported: test support and the SDK's OpenAPI script take it from here.
+export type { AppDeps } from "./deps";
 
 export interface BuildOptions {
   /** The process's logger (pino); tests pass a capturing one or none. */
@@ -97,22 +86,11 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   await registerMetrics(app, { redis: deps.redis, queuePrefix: deps.config.queuePrefix, token: deps.config.metricsToken, openEventStreams: deps.services.runEvents.openCount });
   await registerQueueDashboard(app, { redis: deps.redis, queuePrefix: deps.config.queuePrefix, adminToken: deps.config.adminToken, secureCookie: deps.config.isProduction });
 
-  await app.register(healthRoutes, { deps });
-  await app.register(workspaceRoutes, { deps });
-  await app.register(apiKeyRoutes, { deps });
-  await app.register(connectionRoutes, { deps });
-  await app.register(executeRoutes, { deps });
-  await app.register(runRoutes, { deps });
-  await app.register(runEventRoutes, { deps });
-  await app.register(integrationRoutes, { deps });
-  await app.register(actionRoutes, { deps });
-  await app.register(flowRoutes, { deps });
-  await app.register(triggerRoutes, { deps });
-  await app.register(toolsetRoutes, { deps });
-  await app.register(mcpRoutes, { deps });
+  // In this order: the OpenAPI document lists the paths as they are registered.
+  for (const routes of [healthRoutes, workspaceRoutes, apiKeyRoutes, connectionRoutes, executeRoutes, runRoutes, runEventRoutes, integrationRoutes, actionRoutes, flowRoutes, triggerRoutes, toolsetRoutes, mcpRoutes]) {
+    await app.register(routes, { deps });
+  }
   await app.register(consoleRoutes, { deps, session: consoleSession });
-  await app.register(triggerSubscriptionRoutes, { deps });
-  await app.register(eventRoutes, { deps });
-  await app.register(inboundRoutes, { deps });
+  for (const routes of [triggerSubscriptionRoutes, eventRoutes, inboundRoutes]) await app.register(routes, { deps });
   return app;
 }

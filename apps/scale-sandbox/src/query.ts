@@ -36,6 +36,18 @@ export class Query {
     return value;
   }
 
+  /**
+   * A keyset cursor: the id of the last record of the previous page, read as that record's `seq` (pages run newest
+   * first, so the next page holds the records below it); +Infinity without one. An id no record has answers 400.
+   */
+  cursorSeq(name: string, records: ReadonlyMap<string, { readonly seq: number }>): number {
+    const id = this.string(name, 64);
+    if (id === undefined) return Number.POSITIVE_INFINITY;
+    const at = records.get(id);
+    if (!at) throw invalidParam(name, "is invalid");
+    return at.seq;
+  }
+
   /** Values given as repeated keys and/or comma-joined in one value (`customer_review_status=accepted,fixed`). */
   commaList(name: string): string[] | undefined {
     const values = this.list(name)?.flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);

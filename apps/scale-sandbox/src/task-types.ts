@@ -106,6 +106,25 @@ const eitherAttachment = (body: Record<string, unknown>): void => {
   }
 };
 
+/**
+ * The fields of the two video types, each type's own ones slotted in where Scale lists them (the order is the order
+ * fields are checked in, so it decides which problem a body with several is answered with).
+ */
+const videoProperties = (afterFrameRate: Record<string, JsonSchema>, afterPadding: Record<string, JsonSchema>): Record<string, JsonSchema> => ({
+  attachment: str(),
+  attachments: urls(100_000),
+  attachment_type: { enum: ["image", "video"] },
+  geometries,
+  frame_rate: { type: "number", exclusiveMinimum: 0 },
+  ...afterFrameRate,
+  events_to_annotate: { type: "array", maxItems: 500, items: str(256) },
+  padding: num,
+  paddingX: num,
+  paddingY: num,
+  ...afterPadding,
+  ...ANNOTATION_EDITING,
+});
+
 const SPECS: Record<TaskType, TaskTypeSpec> = {
   imageannotation: {
     required: ["attachment", "geometries"],
@@ -219,20 +238,7 @@ const SPECS: Record<TaskType, TaskTypeSpec> = {
   },
   videoannotation: {
     required: ["geometries"],
-    properties: {
-      attachment: str(),
-      attachments: urls(100_000),
-      attachment_type: { enum: ["image", "video"] },
-      geometries,
-      frame_rate: { type: "number", exclusiveMinimum: 0 },
-      events_to_annotate: { type: "array", maxItems: 500, items: str(256) },
-      padding: num,
-      paddingX: num,
-      paddingY: num,
-      links: obj,
-      layers: obj,
-      ...ANNOTATION_EDITING,
-    },
+    properties: videoProperties({}, { links: obj, layers: obj }),
     defaults: {},
     rule: (body) => {
       const kind = body["attachment_type"];
@@ -248,19 +254,7 @@ const SPECS: Record<TaskType, TaskTypeSpec> = {
   },
   videoplaybackannotation: {
     required: ["geometries"],
-    properties: {
-      attachment: str(),
-      attachments: urls(100_000),
-      attachment_type: { enum: ["image", "video"] },
-      geometries,
-      frame_rate: { type: "number", exclusiveMinimum: 0 },
-      start_time: { type: "number", minimum: 0 },
-      events_to_annotate: { type: "array", maxItems: 500, items: str(256) },
-      padding: num,
-      paddingX: num,
-      paddingY: num,
-      ...ANNOTATION_EDITING,
-    },
+    properties: videoProperties({ start_time: { type: "number", minimum: 0 } }, {}),
     defaults: { frame_rate: 1, attachment_type: "video" },
     rule: (body) => {
       if (body["attachment_type"] === "image") {

@@ -1,18 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningSandbox } from "../src/index";
-import { IMAGE_TASK, client, sandbox, type Client } from "./helpers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { IMAGE_TASK, sandboxForFile } from "./helpers";
 
-let sb: RunningSandbox;
-let c: Client;
-let live: Client;
-beforeAll(async () => {
-  sb = await sandbox({ keys: ["test_bp", "live_bp"] });
-  c = client(sb.url, "test_bp");
-  live = client(sb.url, "live_bp");
-});
-afterAll(async () => {
-  await sb.close();
-});
+const sb = sandboxForFile({ keys: ["test_bp", "live_bp"] });
+const c = sb.client("test_bp");
+const live = sb.client("live_bp");
 
 describe("projects", () => {
   it("creates a project with param history version 0; 409 for a taken name; 400 for a bad type or no name", async () => {
@@ -94,14 +85,14 @@ describe("batches", () => {
     await live.post("/v1/task/imageannotation", { ...IMAGE_TASK, batch: "lb" });
     const canceled = (await live.post("/v1/task/imageannotation", { ...IMAGE_TASK, batch: "lb" })).body.task_id;
     await live.post(`/v1/task/${canceled}/cancel`);
-    await client(sb.url, null).post(`/sandbox/tasks/${a}/complete`);
+    await sb.client(null).post(`/sandbox/tasks/${a}/complete`);
     expect((await live.get("/v1/batches/lb/status")).body).toEqual({ status: "in_progress", pending: 1, completed: 1, canceled: 1 });
     expect((await live.get("/v1/batches/lb")).body).toMatchObject({ name: "lb", status: "in_progress", metadata: {} });
     expect((await live.get("/v1/batches/nope")).status).toBe(404);
     expect((await live.get("/v1/batches/nope/status")).status).toBe(404);
     // Completed once no task is pending.
     const tasks = (await live.get("/v1/tasks?batch=lb&status=pending")).body.docs;
-    for (const t of tasks) await client(sb.url, null).post(`/sandbox/tasks/${t.task_id}/complete`);
+    for (const t of tasks) await sb.client(null).post(`/sandbox/tasks/${t.task_id}/complete`);
     expect((await live.get("/v1/batches/lb/status")).body.status).toBe("completed");
   });
 

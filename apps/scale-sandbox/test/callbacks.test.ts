@@ -1,20 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_CALLBACK_AUTH_KEY, DEFAULT_CALLBACK_RETRY_DELAYS_MS, type RunningSandbox } from "../src/index";
-import { IMAGE_TASK, callbackReceiver, client, eventually, sandbox, type Client } from "./helpers";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_CALLBACK_AUTH_KEY, DEFAULT_CALLBACK_RETRY_DELAYS_MS } from "../src/index";
+import { IMAGE_TASK, callbackReceiver, client, eventually, sandbox, sandboxForFile } from "./helpers";
 
-let sb: RunningSandbox;
-let test: Client;
-let live: Client;
-let control: Client;
-beforeAll(async () => {
-  sb = await sandbox({ keys: ["test_cb", "live_cb"], callbackAuthKey: "cb-secret-1" });
-  test = client(sb.url, "test_cb");
-  live = client(sb.url, "live_cb");
-  control = client(sb.url, null);
-});
-afterAll(async () => {
-  await sb.close();
-});
+const sb = sandboxForFile({ keys: ["test_cb", "live_cb"], callbackAuthKey: "cb-secret-1" });
+const test = sb.client("test_cb");
+const live = sb.client("live_cb");
+const control = sb.client(null);
 
 describe("task lifecycle", () => {
   it("leaves live tasks pending until completed through the control API, with a plausible or a given response", async () => {

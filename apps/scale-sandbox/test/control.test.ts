@@ -1,18 +1,10 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningSandbox } from "../src/index";
-import { IMAGE_TASK, client, eventually, sandbox, type Client } from "./helpers";
+import { describe, expect, it } from "vitest";
+import { IMAGE_TASK, client, eventually, sandboxForFile } from "./helpers";
 
-let sb: RunningSandbox;
-let control: Client;
-beforeAll(async () => {
-  sb = await sandbox({ keys: ["test_ctl_a", "test_ctl_b"] });
-  control = client(sb.url, null);
-});
-afterAll(async () => {
-  await sb.close();
-});
+const sb = sandboxForFile({ keys: ["test_ctl_a", "test_ctl_b"] });
+const control = sb.client(null);
 
 describe("control API: keys", () => {
   it("adds a key (its own new world), lists keys masked, removes it (then 401)", async () => {
@@ -20,7 +12,7 @@ describe("control API: keys", () => {
     expect(added.status).toBe(201);
     expect(added.body).toEqual({ key: "live_…0001", created: true });
     expect((await control.post("/sandbox/keys", { key: "live_added_key_0001" })).body.created).toBe(false);
-    const c = client(sb.url, "live_added_key_0001");
+    const c = sb.client("live_added_key_0001");
     expect((await c.get("/v1/tasks")).status).toBe(200);
     expect((await control.get("/sandbox/keys")).body.keys).toContainEqual({ key: "live_…0001", mode: "live" });
     expect((await control.del("/sandbox/keys/live_added_key_0001")).status).toBe(204);
@@ -36,8 +28,8 @@ describe("control API: keys", () => {
 
 describe("control API: reset and settings", () => {
   it("resets one key's world, or all, keeping the keys", async () => {
-    const a = client(sb.url, "test_ctl_a");
-    const b = client(sb.url, "test_ctl_b");
+    const a = sb.client("test_ctl_a");
+    const b = sb.client("test_ctl_b");
     await a.post("/v1/task/imageannotation", IMAGE_TASK);
     await b.post("/v1/task/imageannotation", IMAGE_TASK);
     expect((await control.post("/sandbox/reset", { key: "test_ctl_a" })).status).toBe(204);
@@ -51,7 +43,7 @@ describe("control API: reset and settings", () => {
   it("sets the live completion delay at run time", async () => {
     await control.post("/sandbox/keys", { key: "live_ctl_delay" });
     expect((await control.put("/sandbox/settings", { live_completion_delay_ms: 10 })).body.live_completion_delay_ms).toBe(10);
-    const live = client(sb.url, "live_ctl_delay");
+    const live = sb.client("live_ctl_delay");
     const id = (await live.post("/v1/task/imageannotation", IMAGE_TASK)).body.task_id;
     await eventually(async () => expect((await live.get(`/v1/task/${id}`)).body.status).toBe("completed"));
     expect((await control.put("/sandbox/settings", { live_completion_delay_ms: null })).body.live_completion_delay_ms).toBeNull();
@@ -61,7 +53,7 @@ describe("control API: reset and settings", () => {
 
   it("offers the same control in-process", async () => {
     expect(sb.control.addKey("test_inproc")).toBe(true);
-    const c = client(sb.url, "test_inproc");
+    const c = sb.client("test_inproc");
     const id = (await c.post("/v1/task/imageannotation", IMAGE_TASK)).body.task_id;
     expect(sb.control.errorTask(id, "broken")["status"]).toBe("error");
     sb.control.setFaults("test_inproc", [{ error_rate: 1 }]);

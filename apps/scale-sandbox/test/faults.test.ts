@@ -1,20 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { RunningSandbox } from "../src/index";
-import { IMAGE_TASK, client, eventually, sandbox, type Client } from "./helpers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { IMAGE_TASK, client, eventually, sandbox, sandboxForFile } from "./helpers";
 
-let sb: RunningSandbox;
-let a: Client;
-let b: Client;
-let control: Client;
-beforeAll(async () => {
-  sb = await sandbox({ keys: ["test_fault_a", "test_fault_b"], faults: { test_fault_b: [{ route: "GET /v1/teams", error_rate: 1, error_status: 503 }] } });
-  a = client(sb.url, "test_fault_a");
-  b = client(sb.url, "test_fault_b");
-  control = client(sb.url, null);
-});
-afterAll(async () => {
-  await sb.close();
-});
+const sb = sandboxForFile({ keys: ["test_fault_a", "test_fault_b"], faults: { test_fault_b: [{ route: "GET /v1/teams", error_rate: 1, error_status: 503 }] } });
+const a = sb.client("test_fault_a");
+const b = sb.client("test_fault_b");
+const control = sb.client(null);
 beforeEach(async () => {
   await control.del("/sandbox/keys/test_fault_a/faults");
   await control.del("/sandbox/keys/*/faults");

@@ -1,19 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_MAX_UPLOAD_BYTES, type RunningSandbox } from "../src/index";
-import { client, sandbox, type Answer, type Client } from "./helpers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_MAX_UPLOAD_BYTES } from "../src/index";
+import { sandbox, sandboxForFile, type Answer } from "./helpers";
 
-let sb: RunningSandbox;
-let c: Client;
 const KEY = "test_files";
 const auth = { authorization: `Basic ${Buffer.from(`${KEY}:`).toString("base64")}` };
+const sb = sandboxForFile({ keys: [KEY], maxUploadBytes: 4096 });
+const c = sb.client(KEY);
 beforeAll(async () => {
-  sb = await sandbox({ keys: [KEY], maxUploadBytes: 4096 });
-  c = client(sb.url, KEY);
   await c.post("/v1/projects", { name: "assets", type: "imageannotation" });
   await c.post("/v1/projects", { name: "other", type: "imageannotation" });
-});
-afterAll(async () => {
-  await sb.close();
 });
 
 /** A multipart upload as Scale's SDK sends it: the fields first, then the file part. */

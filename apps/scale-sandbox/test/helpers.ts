@@ -1,5 +1,6 @@
 // Shared by the sandbox's own tests: a started sandbox, a small HTTP client that speaks to it as Scale's clients
 // do (Basic auth, JSON), and a local receiver for callbacks.
+import { afterAll, beforeAll } from "vitest";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startSandbox, type RunningSandbox, type StartSandboxOptions } from "../src/index";
@@ -18,14 +19,14 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
-/** A client bound to one key (or none); `body` is sent as JSON. */
-export function client(base: string, key: string | null) {
+/** A client bound to one key (or none); `body` is sent as JSON. `base` may be read at each call (see sandboxForFile). */
+export function client(base: string | (() => string), key: string | null) {
   const auth: Record<string, string> = key === null ? {} : { authorization: `Basic ${Buffer.from(`${key}:`).toString("base64")}` };
   async function call<T = any>(method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<Answer<T>> {
     const contentType = options.contentType === undefined ? "application/json" : options.contentType;
     const headers: Record<string, string> = { ...auth, ...(contentType === null ? {} : { "content-type": contentType }), ...options.headers };
     const payload = options.raw ?? (body === undefined ? undefined : JSON.stringify(body));
-    const response = await fetch(`${base}${path}`, { method, headers, ...(payload === undefined ? {} : { body: payload }), ...(options.signal ? { signal: options.signal } : {}) });
+    const response = await fetch(`${typeof base === "string" ? base : base()}${path}`, { method, headers, ...(payload === undefined ? {} : { body: payload }), ...(options.signal ? { signal: options.signal } : {}) });
     const text = await response.text();
     let parsed: unknown = text;
     try {
@@ -49,6 +50,29 @@ export type Client = ReturnType<typeof client>;
 /** Starts a sandbox with fast callback retries; close it in afterAll. */
 export async function sandbox(options: StartSandboxOptions = {}): Promise<RunningSandbox> {
   return startSandbox({ callbackRetryDelaysMs: [10, 20, 40, 80], callbackTimeoutMs: 2_000, ...options });
+}
+
+/**
+ * One sandbox for a test file: started (as `sandbox` starts it) before the file's tests and closed after them.
+ * Its `url`, `control` and the clients `client(key)` makes are for use inside the tests, once it has started.
+ */
+export function sandboxForFile(options: StartSandboxOptions = {}) {
+  let started: RunningSandbox | undefined;
+  beforeAll(async () => {
+    started = await sandbox(options);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  const running = (): RunningSandbox => {
+    if (!started) throw new Error("The sandbox starts in beforeAll: use it inside a test.");
+    return started;
+  };
+  return {
+    get url() { return running().url; },
+    get control() { return running().control; },
+    client: (key: string | null) => client(() => running().url, key),
+  };
 }
 
 /** Retries an assertion until it passes (state that changes asynchronously), failing after `timeoutMs`. */

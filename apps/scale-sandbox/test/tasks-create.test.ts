@@ -1,16 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningSandbox } from "../src/index";
-import { IMAGE_TASK, client, sandbox, type Client } from "./helpers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { IMAGE_TASK, sandboxForFile } from "./helpers";
 
-let sb: RunningSandbox;
-let c: Client;
-beforeAll(async () => {
-  sb = await sandbox({ keys: ["test_create"] });
-  c = client(sb.url, "test_create");
-});
-afterAll(async () => {
-  await sb.close();
-});
+const sb = sandboxForFile({ keys: ["test_create"] });
+const c = sb.client("test_create");
 
 const geometries = { box: { objects_to_annotate: ["car"] } };
 

@@ -1,16 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningSandbox } from "../src/index";
-import { IMAGE_TASK, client, sandbox, type Client } from "./helpers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { IMAGE_TASK, sandboxForFile } from "./helpers";
 
-let sb: RunningSandbox;
-let c: Client;
-beforeAll(async () => {
-  sb = await sandbox({ keys: ["test_list", "live_list"] });
-  c = client(sb.url, "test_list");
-});
-afterAll(async () => {
-  await sb.close();
-});
+const sb = sandboxForFile({ keys: ["test_list", "live_list"] });
+const c = sb.client("test_list");
 
 interface Page {
   docs: { task_id: string; created_at: string; [k: string]: unknown }[];
@@ -135,6 +127,6 @@ describe("GET /v1/tasks filters", () => {
   });
 
   it("lists only the key's own world", async () => {
-    expect((await client(sb.url, "live_list").get<Page>("/v1/tasks")).body.total).toBe(0);
+    expect((await sb.client("live_list").get<Page>("/v1/tasks")).body.total).toBe(0);
   });
 });

@@ -1,18 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningSandbox } from "../src/index";
-import { IMAGE_TASK, client, sandbox, type Client } from "./helpers";
+import { describe, expect, it } from "vitest";
+import { IMAGE_TASK, sandboxForFile, type Client } from "./helpers";
 
-let sb: RunningSandbox;
-let c: Client;
-let live: Client;
-beforeAll(async () => {
-  sb = await sandbox({ keys: ["test_update", "live_update"] });
-  c = client(sb.url, "test_update");
-  live = client(sb.url, "live_update");
-});
-afterAll(async () => {
-  await sb.close();
-});
+const sb = sandboxForFile({ keys: ["test_update", "live_update"] });
+const c = sb.client("test_update");
+const live = sb.client("live_update");
 
 const newTask = async (who: Client = c, extra: Record<string, unknown> = {}): Promise<string> =>
   (await who.post("/v1/task/imageannotation", { ...IMAGE_TASK, ...extra })).body.task_id;
@@ -142,7 +133,7 @@ describe("secure result URLs", () => {
     const file = await fetch(url, { headers: { authorization: `Basic ${Buffer.from("test_update:").toString("base64")}` } });
     expect(file.status).toBe(200);
     expect(file.headers.get("content-type")).toBe("image/png");
-    expect((await client(sb.url, null).get(path)).status).toBe(401);
+    expect((await sb.client(null).get(path)).status).toBe(401);
     expect((await c.get(`/v1/task/${task.task_id}/response_url/00000000-0000-0000-0000-000000000000`)).status).toBe(404);
 
     const lidar = (await c.post("/v1/task/lidarannotation", { attachments: ["https://e.com/f.json"], labels: ["car"] })).body;

@@ -1,19 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningSandbox } from "../src/index";
-import { IMAGE_TASK, client, sandbox, type Client } from "./helpers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { IMAGE_TASK, sandboxForFile } from "./helpers";
 
-let sb: RunningSandbox;
-let c: Client;
-let control: Client;
 const KEY = "test_team";
-beforeAll(async () => {
-  sb = await sandbox({ keys: [KEY] });
-  c = client(sb.url, KEY);
-  control = client(sb.url, null);
-});
-afterAll(async () => {
-  await sb.close();
-});
+const sb = sandboxForFile({ keys: [KEY] });
+const c = sb.client(KEY);
+const control = sb.client(null);
 
 describe("teams", () => {
   it("lists the team (the world starts with its owner)", async () => {

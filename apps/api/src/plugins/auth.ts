@@ -3,6 +3,10 @@ import { AppError } from "@nagent/errors";
 import type { ApiKeyService, Principal } from "../services/api-keys";
 import { sameSecret } from "../services/api-key-secret";
 import { SAFE_METHODS, type ConsoleSession } from "./console-session";
+import { bearerToken } from "./bearer-token";
+
+// Re-exported for the modules that still take it from here (the admin session, the MCP route).
+export { bearerToken } from "./bearer-token";
 
 /** Who may call a route: the admin token, a workspace API key, or anyone (health, docs, metrics). */
 export type AuthMode = "admin" | "workspace" | "public";
@@ -28,8 +32,6 @@ export interface RequestPrincipal {
 interface WorkspaceLookup {
   find(id: string): Promise<{ id: string } | null>;
 }
-
-const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
 
 /**
  * Authentication as an onRequest hook, so a request without valid credentials is refused before its body is read.
@@ -79,12 +81,6 @@ function authModeOf(request: FastifyRequest): AuthMode {
   return request.routeOptions.url?.startsWith("/v1/") ? "workspace" : "public";
 }
 
-/** The Bearer token of a request's Authorization header, or null. */
-export function bearerToken(request: FastifyRequest): string | null {
-  const header = request.headers.authorization;
-  if (typeof header !== "string") return null;
-  return BEARER.exec(header)?.[1] ?? null;
-}
 
 /** The workspace of an authenticated request (routes with auth "workspace" only). */
 export function workspaceOf(request: FastifyRequest): string {

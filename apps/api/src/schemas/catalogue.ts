@@ -8,6 +8,7 @@ import { DEFAULT_PAGE_SIZE, MAX_FLOW_STEPS, MAX_PAGE_SIZE, type JsonSchema } fro
 
 export const IntegrationSlug = Type.String({ minLength: 1, maxLength: 64, description: "An integration slug, e.g. scale_ai." });
 export const ActionSlug = Type.String({ minLength: 1, maxLength: 128, description: "An action slug, e.g. SCALE_AI_CREATE_BATCH." });
+export const ActionSlugParams = Type.Object({ slug: ActionSlug }, { additionalProperties: false });
 
 /**
  * A JSON Schema passed through as it is. Declared free-form so that response serialization keeps every keyword
@@ -38,24 +39,30 @@ export const IntegrationSummary = Type.Object({
   actions_count: Type.Integer(),
 }, { title: "IntegrationSummary" });
 
-export const ActionSummary = Type.Object({
-  slug: Type.String(),
-  integration: Type.String(),
-  name: Type.String(),
-  description: Type.String(),
-  group: Type.Union([Type.String(), Type.Null()], { description: "The resource the action works on (batches, tasks…)." }),
-}, { title: "ActionSummary" });
-
-export const ActionDetail = Type.Object({
+/** The fields every catalogue entry (an action, a trigger) starts with; lists name what `group` means for theirs. */
+export const CatalogueEntryFields = {
   slug: Type.String(),
   integration: Type.String(),
   name: Type.String(),
   description: Type.String(),
   group: Type.Union([Type.String(), Type.Null()]),
+};
+
+export const ActionSummary = Type.Object({
+  ...CatalogueEntryFields,
+  group: Type.Union([Type.String(), Type.Null()], { description: "The resource the action works on (batches, tasks…)." }),
+}, { title: "ActionSummary" });
+
+export const ActionDetail = Type.Object({
+  ...CatalogueEntryFields,
   input_schema: JsonSchemaObject,
   output_schema: AnySchema,
   schema_version: Type.Union([Type.Integer(), Type.Null()], { description: "The version these schemas are (GET /v1/actions/:slug/versions)." }),
 }, { title: "Action" });
+
+export const ActionVersionQuery = Type.Object({
+  version: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: "A schema version (see /versions)." })),
+}, { additionalProperties: false });
 
 export const Compatibility = Type.Enum(["full", "backward", "forward", "breaking"], {
   description: "Against the version before, from the callers' side: backward = old inputs still accepted and new outputs still valid under the old schema; forward = the reverse; full = both; breaking = neither.",
@@ -77,7 +84,8 @@ export const SchemaVersion = Type.Object({
   created_at: Type.String({ format: "date-time" }),
 }, { title: "SchemaVersion" });
 
-export const ListActionsQuery = Type.Object({
+/** The query of a catalogue listing (GET /v1/actions, GET /v1/triggers). */
+export const ListCatalogueQuery = Type.Object({
   integration: Type.Optional(IntegrationSlug),
   q: Type.Optional(Type.String({ maxLength: 200, description: "Words that must all occur (case-insensitive) in the slug, name or description." })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, description: "Page size." })),

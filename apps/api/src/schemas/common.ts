@@ -29,5 +29,17 @@ export function errorResponses(...statuses: number[]): Record<number, TSchema> {
   return out;
 }
 
+/**
+ * The OpenAPI header the routes of one resource share: the tag they are listed under and the credential they take
+ * (a workspace API key unless said). `doc(summary, description?)` gives one route's header.
+ */
+export function routeDocs(tag: string, credential: "apiKey" | "adminToken" = "apiKey") {
+  const tags = [tag];
+  const security = [{ [credential]: [] }];
+  return (summary: string, description?: string) => ({ tags, security, summary, ...(description === undefined ? {} : { description }) });
+}
+
+export type RouteDoc = ReturnType<ReturnType<typeof routeDocs>>;
+
 export const Limit = Type.Integer({ minimum: 1, maximum: 200, default: 50, description: "Page size." });
 export const Cursor = Type.String({ minLength: 1, maxLength: 512, description: "The `next_cursor` of the previous page." });

@@ -1,6 +1,5 @@
 import { Type } from "typebox";
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "@nagent/registry";
-import { Compatibility, IntegrationSlug, JsonSchemaObject, SchemaChange } from "./catalogue";
+import { CatalogueEntryFields, Compatibility, JsonSchemaObject, SchemaChange } from "./catalogue";
 
 /**
  * Schemas of the trigger catalogue routes (GET /v1/triggers…). Path slugs are bounded but not patterned: a slug the
@@ -8,12 +7,11 @@ import { Compatibility, IntegrationSlug, JsonSchemaObject, SchemaChange } from "
  */
 
 export const TriggerSlug = Type.String({ minLength: 1, maxLength: 128, description: "A trigger slug, e.g. SCALE_AI_TASK_COMPLETED." });
+export const TriggerSlugParams = Type.Object({ slug: TriggerSlug }, { additionalProperties: false });
 
 export const TriggerSummary = Type.Object({
-  slug: Type.String(),
+  ...CatalogueEntryFields,
   integration: Type.String({ description: "The integration slug; `nagent` for the platform's own triggers." }),
-  name: Type.String(),
-  description: Type.String(),
   group: Type.Union([Type.String(), Type.Null()], { description: "What the events are about (tasks, batches, connections…)." }),
 }, { title: "TriggerSummary" });
 
@@ -25,24 +23,13 @@ export const TriggerFilter = Type.Object({
 }, { title: "TriggerFilter" });
 
 export const TriggerDetail = Type.Object({
-  slug: Type.String(),
-  integration: Type.String(),
-  name: Type.String(),
-  description: Type.String(),
-  group: Type.Union([Type.String(), Type.Null()]),
+  ...CatalogueEntryFields,
   source: Type.Enum(["callback", "polling", "platform"], { description: "How events arise: upstream callbacks, polling the upstream, or the platform itself." }),
   payload_schema: JsonSchemaObject,
   examples: Type.Array(Type.Object({}, { additionalProperties: true }), { description: "Valid payloads (event data); the first is what a test event sends." }),
   filters: Type.Record(Type.String(), TriggerFilter, { description: "What a subscription may filter on, by filter name: an object of name → value; every filter given must match." }),
   schema_version: Type.Union([Type.Integer(), Type.Null()], { description: "The version of this payload schema (GET /v1/triggers/:slug/versions)." }),
 }, { title: "Trigger" });
-
-export const ListTriggersQuery = Type.Object({
-  integration: Type.Optional(IntegrationSlug),
-  q: Type.Optional(Type.String({ maxLength: 200, description: "Words that must all occur (case-insensitive) in the slug, name or description." })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, description: "Page size." })),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: "The `next_cursor` of the previous page." })),
-}, { additionalProperties: false });
 
 export const TriggerVersionQuery = Type.Object({
   version: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: "A payload schema version (see /versions)." })),

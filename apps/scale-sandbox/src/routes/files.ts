@@ -84,13 +84,7 @@ export async function fileRoutes(app: FastifyInstance, deps: SandboxDeps): Promi
     const metadataText = q.string("metadata", 10_240);
     const filter = metadataText === undefined ? undefined : parseMetadata(metadataText);
     const limit = q.int("limit", { min: 1, max: 100 }) ?? 100;
-    const cursor = q.string("cursor", 64);
-    let before = Number.POSITIVE_INFINITY;
-    if (cursor !== undefined) {
-      const at = world.files.get(cursor);
-      if (!at) throw invalidParam("cursor", "is invalid");
-      before = at.seq;
-    }
+    const before = q.cursorSeq("cursor", world.files);
     const docs: FileRecord[] = [];
     let more = false;
     for (let i = world.fileOrder.length - 1; i >= 0; i--) {

@@ -51,13 +51,7 @@ export function taskReadRoutes(app: FastifyInstance): void {
 
     // Cursor = the id of the last task of the previous page. Tasks are never deleted and new ones sort first, so
     // "older than the cursor" stays exact when tasks are created between two pages.
-    const token = q.string("next_token", 64);
-    let before = Number.POSITIVE_INFINITY;
-    if (token !== undefined) {
-      const cursorTask = world.tasks.get(token);
-      if (!cursorTask) throw invalidParam("next_token", "is invalid");
-      before = cursorTask.seq;
-    }
+    const before = q.cursorSeq("next_token", world.tasks);
 
     let total = 0;
     let offset = 0;

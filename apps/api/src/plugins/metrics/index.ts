@@ -6,7 +6,7 @@ import { Type } from "typebox";
 import { AppError } from "@nagent/errors";
 import { createRunMetricsReader } from "@nagent/metrics";
 import { RUNS_QUEUE } from "@nagent/queue";
-import { bearerToken } from "../auth";
+import { bearerToken } from "../bearer-token";
 import { sameSecret } from "../../services/api-key-secret";
 import { registerRunCollectors } from "./run-collectors";
 

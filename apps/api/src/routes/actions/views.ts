@@ -1,10 +1,16 @@
-import type { ActionSummary, FlowCheckResult, FlowIssue, IntegrationSummary, SchemaVersionSummary } from "@nagent/registry";
+import type { ActionDetail, ActionSummary, FlowCheckResult, FlowIssue, IntegrationSummary, SchemaVersionDetail } from "@nagent/registry";
 
 // Responses pick their fields: what the registry returns may grow without leaking into the API.
 
 /** An action as lists show it. */
 export function actionSummary(a: ActionSummary) {
   return { slug: a.slug, integration: a.integration, name: a.name, description: a.description, group: a.group };
+}
+
+/** An action with its current schemas, or with those of a stored `version`. */
+export function actionDetail(a: ActionDetail, version?: SchemaVersionDetail) {
+  const schemas = version === undefined ? a : { input_schema: version.input_schema, output_schema: version.output_schema, schema_version: version.version };
+  return { ...actionSummary(a), input_schema: schemas.input_schema, output_schema: schemas.output_schema, schema_version: schemas.schema_version };
 }
 
 /** An integration with how it authenticates (field names and flags, never a credential). */
@@ -17,17 +23,6 @@ export function integrationSummary(i: IntegrationSummary) {
     categories: [...i.categories],
     auth: { type: i.auth.type, scheme: i.auth.scheme, fields: i.auth.fields.map(({ name, description, secret, required }) => ({ name, description, secret, required })) },
     actions_count: i.actions_count,
-  };
-}
-
-/** A stored schema version without its schemas. */
-export function versionView(v: SchemaVersionSummary) {
-  return {
-    version: v.version,
-    content_hash: v.content_hash,
-    compatibility: v.compatibility,
-    changes: v.changes.map(({ path, kind, message, direction, compatibility }) => ({ path, kind, message, direction, compatibility })),
-    created_at: v.created_at,
   };
 }
 

@@ -1,8 +1,9 @@
 import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { AppDeps } from "../../app";
+import type { AppDeps } from "../../deps";
 import { workspaceOf } from "../../plugins/auth";
-import { IdParams, NullableTimestamp, Timestamp, Uuid, errorResponses } from "../../schemas/common";
+import { registerDeleteRoute, registerGetByIdRoute } from "../by-id-routes";
+import { IdParams, NullableTimestamp, Timestamp, Uuid, errorResponses, routeDocs } from "../../schemas/common";
 
 const Slug = Type.String({ minLength: 1, maxLength: 64, pattern: "^[a-z][a-z0-9_]*$", description: "An integration slug, e.g. scale_ai." });
 const ConnectionName = Type.String({ minLength: 1, maxLength: 100, pattern: "\\S" });
@@ -62,13 +63,11 @@ const TestResult = Type.Object({
 /** Connections: connect an integration once per workspace; the credentials never come back. */
 export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const connections = deps.services.connections;
-  const security = [{ apiKey: [] }];
-  const tags = ["connections"];
+  const doc = routeDocs("connections");
 
   app.post("/v1/connections", {
     schema: {
-      tags, security, summary: "Connect an integration",
-      description: "Checks the credentials against the upstream (through base_url if given), then stores them encrypted. The first connection of an integration becomes the workspace's default.",
+      ...doc("Connect an integration", "Checks the credentials against the upstream (through base_url if given), then stores them encrypted. The first connection of an integration becomes the workspace's default."),
       body: Type.Object({ integration: Slug, name: Type.Optional(ConnectionName), credentials: Credentials, base_url: Type.Optional(BaseUrl), events: Type.Optional(EventsMode) }, { additionalProperties: false }),
       response: { 201: Type.Object({ connection: Connection }), ...errorResponses(404, 409, 422, 502, 504) },
     },
@@ -79,20 +78,17 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = as
 
   app.get("/v1/connections", {
     schema: {
-      tags, security, summary: "List connections",
+      ...doc("List connections"),
       querystring: Type.Object({ integration: Type.Optional(Slug) }, { additionalProperties: false }),
       response: { 200: Type.Object({ connections: Type.Array(Connection) }), ...errorResponses() },
     },
   }, async (request) => ({ connections: await connections.list(workspaceOf(request), request.query) }));
 
-  app.get("/v1/connections/:id", {
-    schema: { tags, security, summary: "Get a connection", params: IdParams, response: { 200: Type.Object({ connection: Connection }), ...errorResponses(404) } },
-  }, async (request) => ({ connection: await connections.get(workspaceOf(request), request.params.id) }));
+  registerGetByIdRoute(app, "/v1/connections", doc("Get a connection"), { connection: Connection }, connections.get);
 
   app.patch("/v1/connections/:id", {
     schema: {
-      tags, security, summary: "Rename, set as default, or replace credentials",
-      description: "New credentials or a new base_url are checked against the upstream before they are stored; success makes the connection active again.",
+      ...doc("Rename, set as default, or replace credentials", "New credentials or a new base_url are checked against the upstream before they are stored; success makes the connection active again."),
       params: IdParams,
       body: Type.Object({
         name: Type.Optional(ConnectionName),
@@ -106,17 +102,11 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = as
     },
   }, async (request) => ({ connection: await connections.update(workspaceOf(request), request.params.id, request.body) }));
 
-  app.delete("/v1/connections/:id", {
-    schema: { tags, security, summary: "Delete a connection", params: IdParams, response: { 204: Type.Null(), ...errorResponses(404) } },
-  }, async (request, reply) => {
-    await connections.remove(workspaceOf(request), request.params.id);
-    return reply.status(204).send(null);
-  });
+  registerDeleteRoute(app, "/v1/connections", doc("Delete a connection"), connections.remove);
 
   app.post("/v1/connections/:id/test", {
     schema: {
-      tags, security, summary: "Test a connection's credentials now",
-      description: "A refusal by the upstream marks the connection invalid; success marks it active (each change recorded as an event).",
+      ...doc("Test a connection's credentials now", "A refusal by the upstream marks the connection invalid; success marks it active (each change recorded as an event)."),
       params: IdParams,
       response: { 200: Type.Object({ connection: Connection, test: TestResult }), ...errorResponses(404) },
     },
@@ -124,8 +114,7 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = as
 
   app.get("/v1/connections/:id/events", {
     schema: {
-      tags, security, summary: "A connection's status changes",
-      description: "Every transition between active, degraded and invalid, newest first, with its reason. Page with `cursor` (next_cursor).",
+      ...doc("A connection's status changes", "Every transition between active, degraded and invalid, newest first, with its reason. Page with `cursor` (next_cursor)."),
       params: IdParams,
       querystring: Type.Object({
         limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),

@@ -1,8 +1,8 @@
 import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { AppDeps } from "../../app";
+import type { AppDeps } from "../../deps";
 import { workspaceOf } from "../../plugins/auth";
-import { Cursor, IdParams, Limit, NullableTimestamp, Timestamp, Uuid, errorResponses } from "../../schemas/common";
+import { Cursor, IdParams, Limit, NullableTimestamp, Timestamp, Uuid, errorResponses, routeDocs } from "../../schemas/common";
 
 const DeliveryStatus = Type.Union([Type.Literal("pending"), Type.Literal("succeeded"), Type.Literal("failed")]);
 const EventFields = {
@@ -37,13 +37,11 @@ const Delivery = Type.Object({
 /** The event log: every trigger event of the workspace, its deliveries and their attempts; redelivery. */
 export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const events = deps.services.triggerEvents;
-  const security = [{ apiKey: [] }];
-  const tags = ["triggers"];
+  const doc = routeDocs("triggers");
 
   app.get("/v1/events", {
     schema: {
-      tags, security, summary: "List trigger events",
-      description: "Newest first. `subscription_id` and `status` keep events with a delivery to that subscription / in that status. Page with cursor = next_cursor.",
+      ...doc("List trigger events", "Newest first. `subscription_id` and `status` keep events with a delivery to that subscription / in that status. Page with cursor = next_cursor."),
       querystring: Type.Object({
         trigger: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
         subscription_id: Type.Optional(Uuid),
@@ -59,7 +57,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
 
   app.get("/v1/events/:id", {
     schema: {
-      tags, security, summary: "Get an event with its deliveries",
+      ...doc("Get an event with its deliveries"),
       params: IdParams,
       response: { 200: Type.Object({ event: Type.Object({ ...EventFields, deliveries: Type.Array(Delivery) }) }), ...errorResponses(404) },
     },
@@ -67,8 +65,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
 
   app.post("/v1/events/:id/redeliver", {
     schema: {
-      tags, security, summary: "Deliver an event again",
-      description: "Sends the event again to every subscription it was delivered to (or only subscription_id): same webhook-id, a fresh retry schedule.",
+      ...doc("Deliver an event again", "Sends the event again to every subscription it was delivered to (or only subscription_id): same webhook-id, a fresh retry schedule."),
       params: IdParams,
       body: Type.Object({ subscription_id: Type.Optional(Uuid) }, { additionalProperties: false }),
       response: { 202: Type.Object({ deliveries: Type.Integer() }), ...errorResponses(404) },

@@ -1,6 +1,6 @@
 import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { AppDeps } from "../../app";
+import type { AppDeps } from "../../deps";
 import { workspaceOf } from "../../plugins/auth";
 import { Uuid, errorResponses } from "../../schemas/common";
 import { Envelope, RunStatus } from "../../schemas/runs";

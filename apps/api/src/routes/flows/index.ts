@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { AppDeps } from "../../app";
+import type { AppDeps } from "../../deps";
 import { flowCheckView } from "../actions/views";
 import { errorResponses } from "../../schemas/common";
 import { FlowCheckBody, FlowCheckResult } from "../../schemas/catalogue";

@@ -1,6 +1,6 @@
 import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { AppDeps } from "../../app";
+import type { AppDeps } from "../../deps";
 
 const CHECK_TIMEOUT_MS = 1_000;
 const Status = Type.Union([Type.Literal("up"), Type.Literal("down")]);

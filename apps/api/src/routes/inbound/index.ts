@@ -1,6 +1,6 @@
 import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { AppDeps } from "../../app";
+import type { AppDeps } from "../../deps";
 import { errorResponses } from "../../schemas/common";
 import type { InboundConnection } from "../../services/inbound-callbacks";
 

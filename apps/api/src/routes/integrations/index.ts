@@ -1,27 +1,26 @@
 import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { notFound } from "@nagent/errors";
-import type { AppDeps } from "../../app";
+import type { AppDeps } from "../../deps";
 import { actionSummary, integrationSummary } from "../actions/views";
 import { errorResponses } from "../../schemas/common";
+import { catalogueDoc } from "../catalogue";
 import { ActionSummary, IntegrationSlug, IntegrationSummary } from "../../schemas/catalogue";
 
 /** The integrations the registry holds. The catalogue is the same for every workspace; a workspace key is still required. */
 export const integrationRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { registry } = deps;
-  const security = [{ apiKey: [] }];
-  const tags = ["catalogue"];
 
   app.get("/v1/integrations", {
     schema: {
-      tags, security, summary: "List integrations",
+      ...catalogueDoc("List integrations"),
       response: { 200: Type.Object({ integrations: Type.Array(IntegrationSummary) }), ...errorResponses() },
     },
   }, async () => ({ integrations: registry.listIntegrations().map(integrationSummary) }));
 
   app.get("/v1/integrations/:slug", {
     schema: {
-      tags, security, summary: "Get an integration with its actions",
+      ...catalogueDoc("Get an integration with its actions"),
       params: Type.Object({ slug: IntegrationSlug }, { additionalProperties: false }),
       response: {
         200: Type.Object({ integration: Type.Object({ ...IntegrationSummary.properties, actions: Type.Array(ActionSummary) }, { title: "Integration" }) }),

@@ -1,9 +1,10 @@
 import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyRequest } from "fastify";
-import type { AppDeps } from "../../app";
+import type { AppDeps } from "../../deps";
 import { workspaceOf } from "../../plugins/auth";
-import { IdParams, Timestamp, Uuid, errorResponses } from "../../schemas/common";
+import { registerDeleteRoute } from "../by-id-routes";
+import { IdParams, Timestamp, Uuid, errorResponses, routeDocs } from "../../schemas/common";
 import type { ToolsetView } from "../../services/toolsets";
 
 const ToolsetName = Type.String({ minLength: 1, maxLength: 100, pattern: "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$", description: "A name people read, unique in the workspace." });
@@ -41,38 +42,31 @@ export function mcpUrl(request: FastifyRequest, id: string | null): string {
 /** Tool sets: named selections of actions, each served at its own MCP URL (see routes/mcp). */
 export const toolsetRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const toolsets = deps.services.toolsets;
-  const security = [{ apiKey: [] }];
-  const tags = ["toolsets"];
+  const doc = routeDocs("toolsets");
   const view = (request: FastifyRequest, t: ToolsetView) => ({ ...t, mcp_url: mcpUrl(request, t.id) });
 
   app.post("/v1/toolsets", {
     schema: {
-      tags, security, summary: "Create a tool set",
-      description: "Unknown action slugs or groups answer 400 with each one's JSON pointer; a connection of another workspace 404. 409 NAME_TAKEN for a name in use.",
+      ...doc("Create a tool set", "Unknown action slugs or groups answer 400 with each one's JSON pointer; a connection of another workspace 404. 409 NAME_TAKEN for a name in use."),
       body: CreateBody,
       response: { 201: Type.Object({ toolset: Toolset }), ...errorResponses(404, 409) },
     },
   }, async (request, reply) => reply.status(201).send({ toolset: view(request, await toolsets.create(workspaceOf(request), request.body)) }));
 
   app.get("/v1/toolsets", {
-    schema: { tags, security, summary: "List tool sets", response: { 200: Type.Object({ toolsets: Type.Array(Toolset) }), ...errorResponses() } },
+    schema: { ...doc("List tool sets"), response: { 200: Type.Object({ toolsets: Type.Array(Toolset) }), ...errorResponses() } },
   }, async (request) => ({ toolsets: (await toolsets.list(workspaceOf(request))).map((t) => view(request, t)) }));
 
   app.get("/v1/toolsets/:id", {
-    schema: { tags, security, summary: "Get a tool set", params: IdParams, response: { 200: Type.Object({ toolset: Toolset }), ...errorResponses(404) } },
+    schema: { ...doc("Get a tool set"), params: IdParams, response: { 200: Type.Object({ toolset: Toolset }), ...errorResponses(404) } },
   }, async (request) => ({ toolset: view(request, await toolsets.get(workspaceOf(request), request.params.id)) }));
 
   app.patch("/v1/toolsets/:id", {
     schema: {
-      tags, security, summary: "Update a tool set", description: "Given fields replace the stored ones (arrays whole). Agents connected to its MCP URL see the change on their next request.",
+      ...doc("Update a tool set", "Given fields replace the stored ones (arrays whole). Agents connected to its MCP URL see the change on their next request."),
       params: IdParams, body: PatchBody, response: { 200: Type.Object({ toolset: Toolset }), ...errorResponses(404, 409) },
     },
   }, async (request) => ({ toolset: view(request, await toolsets.update(workspaceOf(request), request.params.id, request.body)) }));
 
-  app.delete("/v1/toolsets/:id", {
-    schema: { tags, security, summary: "Delete a tool set", description: "Its MCP URL answers 404 afterwards; its runs stay in history.", params: IdParams, response: { 204: Type.Null(), ...errorResponses(404) } },
-  }, async (request, reply) => {
-    await toolsets.remove(workspaceOf(request), request.params.id);
-    return reply.status(204).send(null);
-  });
+  registerDeleteRoute(app, "/v1/toolsets", doc("Delete a tool set", "Its MCP URL answers 404 afterwards; its runs stay in history."), toolsets.remove);
 };

@@ -1,8 +1,9 @@
 import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { AppDeps } from "../../app";
+import type { AppDeps } from "../../deps";
 import { workspaceOf } from "../../plugins/auth";
-import { IdParams, NullableTimestamp, Timestamp, Uuid, errorResponses } from "../../schemas/common";
+import { registerDeleteRoute, registerGetByIdRoute } from "../by-id-routes";
+import { IdParams, NullableTimestamp, Timestamp, Uuid, errorResponses, routeDocs } from "../../schemas/common";
 import { DEFAULT_ROTATION_GRACE_S, MAX_ROTATION_GRACE_S } from "../../services/trigger-subscriptions";
 
 const TriggerSlug = Type.String({ minLength: 3, maxLength: 128, pattern: "^[A-Z][A-Z0-9_]{2,127}$", description: "A trigger's slug (GET /v1/triggers), e.g. SCALE_AI_TASK_COMPLETED." });
@@ -36,14 +37,12 @@ const WithSecret = Type.Object({
 /** Trigger subscriptions: get a trigger's events delivered, signed, at a URL. */
 export const triggerSubscriptionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const subscriptions = deps.services.triggerSubscriptions;
-  const security = [{ apiKey: [] }];
-  const tags = ["triggers"];
+  const doc = routeDocs("triggers");
 
   app.post("/v1/trigger-subscriptions", {
     schema: {
-      tags, security, summary: "Subscribe to a trigger",
-      description: "Events of the trigger (matching `filter`, and from `connection_id` when given) are POSTed to target.url per the Standard Webhooks specification " +
-        "(webhook-id, webhook-timestamp, webhook-signature), retried for about three days. Answers the signing secret once.",
+      ...doc("Subscribe to a trigger", "Events of the trigger (matching `filter`, and from `connection_id` when given) are POSTed to target.url per the Standard Webhooks specification " +
+        "(webhook-id, webhook-timestamp, webhook-signature), retried for about three days. Answers the signing secret once."),
       body: Type.Object({
         trigger: TriggerSlug,
         connection_id: Type.Optional(Uuid),
@@ -56,7 +55,7 @@ export const triggerSubscriptionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDep
 
   app.get("/v1/trigger-subscriptions", {
     schema: {
-      tags, security, summary: "List subscriptions",
+      ...doc("List subscriptions"),
       querystring: Type.Object({
         trigger: Type.Optional(TriggerSlug),
         status: Type.Optional(Type.Union([Type.Literal("active"), Type.Literal("paused"), Type.Literal("disabled")])),
@@ -65,22 +64,19 @@ export const triggerSubscriptionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDep
     },
   }, async (request) => ({ subscriptions: await subscriptions.list(workspaceOf(request), request.query) }));
 
-  app.get("/v1/trigger-subscriptions/:id", {
-    schema: { tags, security, summary: "Get a subscription", params: IdParams, response: { 200: Type.Object({ subscription: Subscription }), ...errorResponses(404) } },
-  }, async (request) => ({ subscription: await subscriptions.get(workspaceOf(request), request.params.id) }));
+  registerGetByIdRoute(app, "/v1/trigger-subscriptions", doc("Get a subscription"), { subscription: Subscription }, subscriptions.get);
 
   app.post("/v1/trigger-subscriptions/:id/pause", {
-    schema: { tags, security, summary: "Pause deliveries", description: "Events keep being recorded; deliveries wait until resume.", params: IdParams, response: { 200: Type.Object({ subscription: Subscription }), ...errorResponses(404) } },
+    schema: { ...doc("Pause deliveries", "Events keep being recorded; deliveries wait until resume."), params: IdParams, response: { 200: Type.Object({ subscription: Subscription }), ...errorResponses(404) } },
   }, async (request) => ({ subscription: await subscriptions.pause(workspaceOf(request), request.params.id) }));
 
   app.post("/v1/trigger-subscriptions/:id/resume", {
-    schema: { tags, security, summary: "Resume (or re-enable) deliveries", description: "Active again, also after the platform disabled it; waiting deliveries are sent now.", params: IdParams, response: { 200: Type.Object({ subscription: Subscription }), ...errorResponses(404) } },
+    schema: { ...doc("Resume (or re-enable) deliveries", "Active again, also after the platform disabled it; waiting deliveries are sent now."), params: IdParams, response: { 200: Type.Object({ subscription: Subscription }), ...errorResponses(404) } },
   }, async (request) => ({ subscription: await subscriptions.resume(workspaceOf(request), request.params.id) }));
 
   app.post("/v1/trigger-subscriptions/:id/rotate-secret", {
     schema: {
-      tags, security, summary: "Rotate the signing secret",
-      description: `A new secret, answered once. For grace_period_seconds (default ${DEFAULT_ROTATION_GRACE_S}, 0 ends the old one now) deliveries carry both signatures, so receivers can switch without losing any.`,
+      ...doc("Rotate the signing secret", `A new secret, answered once. For grace_period_seconds (default ${DEFAULT_ROTATION_GRACE_S}, 0 ends the old one now) deliveries carry both signatures, so receivers can switch without losing any.`),
       params: IdParams,
       body: Type.Object({ grace_period_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_ROTATION_GRACE_S })) }, { additionalProperties: false }),
       response: { 200: WithSecret, ...errorResponses(404) },
@@ -90,17 +86,11 @@ export const triggerSubscriptionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDep
     },
   }, async (request) => subscriptions.rotateSecret(workspaceOf(request), request.params.id, request.body.grace_period_seconds ?? DEFAULT_ROTATION_GRACE_S));
 
-  app.delete("/v1/trigger-subscriptions/:id", {
-    schema: { tags, security, summary: "Delete a subscription", params: IdParams, response: { 204: Type.Null(), ...errorResponses(404) } },
-  }, async (request, reply) => {
-    await subscriptions.remove(workspaceOf(request), request.params.id);
-    return reply.status(204).send(null);
-  });
+  registerDeleteRoute(app, "/v1/trigger-subscriptions", doc("Delete a subscription"), subscriptions.remove);
 
   app.post("/v1/trigger-subscriptions/:id/test", {
     schema: {
-      tags, security, summary: "Send a test event",
-      description: "Delivers the trigger's first example to this subscription only, as an event with source `test` (listed in GET /v1/events).",
+      ...doc("Send a test event", "Delivers the trigger's first example to this subscription only, as an event with source `test` (listed in GET /v1/events)."),
       params: IdParams,
       response: { 202: Type.Object({ event_id: Uuid, delivery_id: Uuid }), ...errorResponses(404, 409) },
     },

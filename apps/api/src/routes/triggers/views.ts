@@ -1,4 +1,4 @@
-import type { SchemaVersionSummary, TriggerDef, TriggerSummary } from "@nagent/registry";
+import type { TriggerDef, TriggerSummary } from "@nagent/registry";
 
 // Responses pick their fields: what the registry returns may grow without leaking into the API.
 
@@ -14,16 +14,5 @@ export function triggerDetail(t: TriggerDef) {
     examples: t.examples.map((e) => ({ ...e })),
     filters: Object.fromEntries(Object.entries(t.filters).map(([name, f]) => [name, { description: f.description, schema: f.schema as Record<string, unknown>, path: f.path, match: f.match }])),
     schema_version: t.schema_version,
-  };
-}
-
-/** A stored payload schema version without its schema. */
-export function triggerVersionView(v: SchemaVersionSummary) {
-  return {
-    version: v.version,
-    content_hash: v.content_hash,
-    compatibility: v.compatibility,
-    changes: v.changes.map(({ path, kind, message, direction, compatibility }) => ({ path, kind, message, direction, compatibility })),
-    created_at: v.created_at,
   };
 }

@@ -1,7 +1,7 @@
 import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { AppDeps } from "../../app";
-import { Cursor, IdParams, Limit, Name, Timestamp, Uuid, errorResponses } from "../../schemas/common";
+import type { AppDeps } from "../../deps";
+import { Cursor, IdParams, Limit, Name, Timestamp, Uuid, errorResponses, routeDocs } from "../../schemas/common";
 import { workspaceOf } from "../../plugins/auth";
 
 export const WorkspaceSchema = Type.Object({ id: Uuid, name: Type.String(), created_at: Timestamp });
@@ -20,13 +20,13 @@ export const WorkspacePageSchema = Type.Object({
 
 /** Admin routes: creating a workspace returns its first API key, once. */
 export const workspaceRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
+  const adminDoc = routeDocs("workspaces", "adminToken");
+  const workspaceDoc = routeDocs("workspaces");
+
   app.get("/v1/workspaces", {
     config: { auth: "admin" },
     schema: {
-      tags: ["workspaces"],
-      summary: "List workspaces (admin)",
-      description: "The workspaces that exist (deleted ones are left out), oldest first. Follow `next_cursor` (null on the last page) with the same `q`.",
-      security: [{ adminToken: [] }],
+      ...adminDoc("List workspaces (admin)", "The workspaces that exist (deleted ones are left out), oldest first. Follow `next_cursor` (null on the last page) with the same `q`."),
       querystring: WorkspaceListQuery,
       response: { 200: WorkspacePageSchema, ...errorResponses() },
     },
@@ -38,10 +38,7 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asy
   app.post("/v1/workspaces", {
     config: { auth: "admin" },
     schema: {
-      tags: ["workspaces"],
-      summary: "Create a workspace (admin)",
-      description: "Creates a workspace and its first API key. The key is shown in this response only; store it.",
-      security: [{ adminToken: [] }],
+      ...adminDoc("Create a workspace (admin)", "Creates a workspace and its first API key. The key is shown in this response only; store it."),
       body: Type.Object({ name: Name }, { additionalProperties: false }),
       response: {
         201: Type.Object({ workspace: WorkspaceSchema, api_key: Type.String({ description: "The workspace's first API key (nk_…), shown once." }) }),
@@ -57,10 +54,7 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asy
   app.delete("/v1/workspaces/:id", {
     config: { auth: "admin" },
     schema: {
-      tags: ["workspaces"],
-      summary: "Delete a workspace (admin)",
-      description: "Its API keys stop working at once and its data keys are destroyed (crypto-shredding): its stored credentials can never be opened again.",
-      security: [{ adminToken: [] }],
+      ...adminDoc("Delete a workspace (admin)", "Its API keys stop working at once and its data keys are destroyed (crypto-shredding): its stored credentials can never be opened again."),
       params: IdParams,
       response: { 204: Type.Null(), ...errorResponses(404) },
     },
@@ -73,12 +67,9 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asy
   app.post("/v1/workspaces/:id/rotate-key", {
     config: { auth: "admin" },
     schema: {
-      tags: ["workspaces"],
-      summary: "Rotate a workspace's data key (admin)",
-      description: "Creates a new data key version, re-encrypts every secret of the workspace sealed with its data keys under it (connections' credentials, " +
+      ...adminDoc("Rotate a workspace's data key (admin)", "Creates a new data key version, re-encrypts every secret of the workspace sealed with its data keys under it (connections' credentials, " +
         "trigger subscriptions' signing secrets including a previous one in its grace period, queued and running runs' sensitive input) and destroys the old version. " +
-        "Connections, deliveries and runs keep working throughout. Resumable: after a 409 ROTATION_CONFLICT run it again.",
-      security: [{ adminToken: [] }],
+        "Connections, deliveries and runs keep working throughout. Resumable: after a 409 ROTATION_CONFLICT run it again."),
       params: IdParams,
       response: {
         200: Type.Object({
@@ -110,15 +101,14 @@ export const workspaceRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asy
 
   app.get("/v1/workspace/settings", {
     schema: {
-      tags: ["workspaces"], summary: "The calling workspace's settings", security: [{ apiKey: [] }],
+      ...workspaceDoc("The calling workspace's settings"),
       response: { 200: Type.Object({ settings: Settings }), ...errorResponses(404) },
     },
   }, async (request) => ({ settings: await deps.services.workspaces.settings(workspaceOf(request)) }));
 
   app.patch("/v1/workspace/settings", {
     schema: {
-      tags: ["workspaces"], summary: "Change the calling workspace's settings", security: [{ apiKey: [] }],
-      description: "Fields left out stay as they are. Takes effect for runs whose attempt starts afterwards.",
+      ...workspaceDoc("Change the calling workspace's settings", "Fields left out stay as they are. Takes effect for runs whose attempt starts afterwards."),
       body: Type.Partial(Settings, { additionalProperties: false }),
       response: { 200: Type.Object({ settings: Settings }), ...errorResponses(404) },
     },
