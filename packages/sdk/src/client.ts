@@ -1,7 +1,7 @@
 import createFetchClient, { type Client } from "openapi-fetch";
 import type { paths } from "./generated/openapi.js";
-import { Paginator } from "./pagination.js";
-import { ok, withCursor, type Context } from "./context.js";
+import type { Paginator } from "./pagination.js";
+import { ok, paged, type Context } from "./context.js";
 import { Actions, Runs } from "./runs.js";
 import { Events, Subscriptions, Triggers } from "./triggers.js";
 import { Transport, type CallOptions, type RetryOptions } from "./transport.js";
@@ -155,10 +155,7 @@ class Connections {
 
   /** The connection's status changes (active, degraded, invalid) with their reasons, newest first, paged lazily. */
   events(id: string, query: ConnectionEventsQuery = {}, call?: CallOptions): Paginator<ConnectionEvent> {
-    return new Paginator(async (cursor) => {
-      const page = ok(await this.ctx.raw.GET("/v1/connections/{id}/events", { params: { path: { id }, query: withCursor(query, cursor) }, ...this.ctx.via(call) }));
-      return { items: page.events, nextCursor: page.next_cursor };
-    });
+    return paged(query, async (q) => ok(await this.ctx.raw.GET("/v1/connections/{id}/events", { params: { path: { id }, query: q }, ...this.ctx.via(call) })), (page) => page.events);
   }
 }
 

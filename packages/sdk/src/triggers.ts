@@ -1,5 +1,5 @@
-import { Paginator } from "./pagination.js";
-import { ok, withCursor, type Context } from "./context.js";
+import type { Paginator } from "./pagination.js";
+import { ok, paged, type Context } from "./context.js";
 import type { CallOptions } from "./transport.js";
 import type {
   CreatedSubscription, CreateSubscription, EventDetail, EventsQuery, EventSummary, Redeliver, Redelivered, RotatedSecret, RotateSecret,
@@ -12,10 +12,7 @@ export class Triggers {
 
   /** Triggers by slug, paged lazily: `for await (const trigger of client.triggers.list({ integration: "scale_ai" }))`. */
   list(query: TriggersQuery = {}, call?: CallOptions): Paginator<TriggerSummary> {
-    return new Paginator(async (cursor) => {
-      const page = ok(await this.ctx.raw.GET("/v1/triggers", { params: { query: withCursor(query, cursor) }, ...this.ctx.via(call) }));
-      return { items: page.triggers, nextCursor: page.next_cursor };
-    });
+    return paged(query, async (q) => ok(await this.ctx.raw.GET("/v1/triggers", { params: { query: q }, ...this.ctx.via(call) })), (page) => page.triggers);
   }
 
   /** A trigger with its payload schema (or that of `version`), filters and examples (typed as the trigger's payload). */
@@ -80,10 +77,7 @@ export class Events {
 
   /** Events, newest first, paged lazily: `for await (const event of client.events.list({ trigger: "SCALE_AI_TASK_COMPLETED" }))`. */
   list(query: EventsQuery = {}, call?: CallOptions): Paginator<EventSummary> {
-    return new Paginator(async (cursor) => {
-      const page = ok(await this.ctx.raw.GET("/v1/events", { params: { query: withCursor(query, cursor) }, ...this.ctx.via(call) }));
-      return { items: page.events, nextCursor: page.next_cursor };
-    });
+    return paged(query, async (q) => ok(await this.ctx.raw.GET("/v1/events", { params: { query: q }, ...this.ctx.via(call) })), (page) => page.events);
   }
 
   /** An event with its deliveries and their latest attempts. */
