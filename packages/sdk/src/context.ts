@@ -13,6 +13,11 @@ export interface Context {
   via(call: CallOptions | undefined): { fetch: (request: Request) => Promise<Response> };
 }
 
+/** A resource of the client (`client.runs`, `client.triggers`, …): its calls go through the shared context. */
+export abstract class Resource {
+  constructor(protected readonly ctx: Context) {}
+}
+
 /** The answer's data; the transport has already turned every non-2xx answer into an error. */
 export function ok<T>(result: { data?: T; response: Response }): T {
   if (result.data === undefined) throw new NagentError(`The API answered ${result.response.status} with no body.`);

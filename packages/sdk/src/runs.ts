@@ -1,7 +1,7 @@
 import { NagentError } from "./errors.js";
 import type { Paginator } from "./pagination.js";
 import { parseEventStream } from "./sse.js";
-import { ok, paged, seg, type Context } from "./context.js";
+import { ok, paged, seg, Resource, type Context } from "./context.js";
 import type { CallOptions } from "./transport.js";
 import type {
   ActionDetail, ActionInput, ActionOutput, ActionSlug, ActionSummary, ActionsQuery, Envelope, ExecuteResult, QueuedRun, Reconcile, Run, RunEvent,
@@ -65,9 +65,7 @@ export class Actions {
   }
 }
 
-export class Runs {
-  constructor(private readonly ctx: Context) {}
-
+export class Runs extends Resource {
   /** Runs of the workspace, newest first, paged lazily: `for await (const run of client.runs.list({ status: "failed" }))`. */
   list(query: RunsQuery = {}, call?: CallOptions): Paginator<RunSummary> {
     return paged(query, async (q) => ok(await this.ctx.raw.GET("/v1/runs", { params: { query: q }, ...this.ctx.via(call) })), (page) => page.runs);
