@@ -23,8 +23,7 @@ export interface StoredVersion {
 }
 
 /** A version the sync adds. */
-export interface NewVersion<C> extends Omit<StoredVersion, "id"> {
-  readonly id: string;
+export interface NewVersion<C> extends StoredVersion {
   readonly content: C;
   readonly compatibility: Compatibility | null;
   readonly changes: object[];
