@@ -1,4 +1,4 @@
-import { Queue, Worker } from "bullmq";
+import { Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import type { Config } from "@nagent/config";
@@ -7,6 +7,7 @@ import type { Registry } from "@nagent/registry";
 import type { Runner } from "@nagent/runner";
 import type { Vault } from "@nagent/vault";
 import { TRIGGER_DELIVERIES_QUEUE, TRIGGER_MAINTENANCE_QUEUE, TRIGGER_MAINTENANCE_SCHEDULES, type TriggerDeliveryJobData, type TriggerMaintenanceJobName } from "@nagent/queue";
+import { maintenanceJob, startMaintenance, type MaintenanceJob } from "./maintenance";
 import { createConnectionPoller, createConnectionStatusCatchUp, createDeliveryProcessor, createDeliveryProducer, createDeliverySweeper, DELIVERY_RETRY_DELAYS_MS, type AttemptOutcome } from "@nagent/triggers";
 
 /** Options tests shorten. */
@@ -27,14 +28,19 @@ export interface TriggerWorkerOptions {
   readonly lockMs?: number;
 }
 
-export interface TriggerWorkerDeps {
+/** What every worker of this app is built from (the composition root, main.ts, makes them once). */
+export interface WorkerServices {
   readonly config: Config;
   readonly pool: pg.Pool;
+  /** A worker-role Redis connection (maxRetriesPerRequest: null); BullMQ duplicates it for blocking commands. */
   readonly redis: Redis;
   readonly registry: Registry;
   readonly vault: Vault;
   readonly runner: Runner;
   readonly logger: Logger;
+}
+
+export interface TriggerWorkerDeps extends WorkerServices {
   readonly options?: TriggerWorkerOptions;
   /** Called once per delivery attempt (metrics). */
   readonly onAttempt?: (outcome: AttemptOutcome, lagMs: number | null) => void;
@@ -81,35 +87,26 @@ export async function startTriggerWorkers(deps: TriggerWorkerDeps) {
     ...(deps.onEvent ? { onEvent: deps.onEvent } : {}),
     options: { graceMs: options.connectionEventsGraceMs ?? 10_000 },
   });
-  const maintenanceQueue = new Queue(TRIGGER_MAINTENANCE_QUEUE, { connection: deps.redis, prefix });
-  const schedules: Record<TriggerMaintenanceJobName, number> = {
-    "sweep-deliveries": options.sweepEveryMs ?? TRIGGER_MAINTENANCE_SCHEDULES["sweep-deliveries"].everyMs,
-    "poll-connections": options.pollEveryMs ?? config.triggerPollMs,
-    "emit-connection-events": options.connectionEventsEveryMs ?? TRIGGER_MAINTENANCE_SCHEDULES["emit-connection-events"].everyMs,
-  };
-  for (const [name, every] of Object.entries(schedules)) {
-    await maintenanceQueue.upsertJobScheduler(name, { every }, { name, opts: { removeOnComplete: true, removeOnFail: 100 } });
-  }
-  const maintenance = new Worker(TRIGGER_MAINTENANCE_QUEUE, async (job) => {
-    switch (job.name as TriggerMaintenanceJobName) {
-      case "sweep-deliveries": {
-        const result = await sweep();
-        if (result.requeued > 0) logger.info(result, "lost deliveries re-enqueued");
-        return result;
-      }
-      case "poll-connections": {
-        const result = await poll();
-        if (result.events > 0 || result.failed > 0) logger.info(result, "connections polled");
-        return result;
-      }
-      case "emit-connection-events": {
-        const result = await catchUpConnectionEvents();
-        if (result.emitted > 0) logger.info(result, "missed connection status events emitted");
-        return result;
-      }
-    }
-  }, { connection: deps.redis, prefix, concurrency: 1 });
-  maintenance.on("error", (err) => logger.error({ err: { message: err.message } }, "trigger maintenance worker error"));
+  const { queue: maintenanceQueue, worker: maintenance } = await startMaintenance(
+    { queue: TRIGGER_MAINTENANCE_QUEUE, redis: deps.redis, prefix, logger, label: "trigger maintenance" },
+    {
+      "sweep-deliveries": maintenanceJob({
+        everyMs: options.sweepEveryMs ?? TRIGGER_MAINTENANCE_SCHEDULES["sweep-deliveries"].everyMs,
+        run: sweep,
+        logLine: (r) => (r.requeued > 0 ? "lost deliveries re-enqueued" : undefined),
+      }),
+      "poll-connections": maintenanceJob({
+        everyMs: options.pollEveryMs ?? config.triggerPollMs,
+        run: poll,
+        logLine: (r) => (r.events > 0 || r.failed > 0 ? "connections polled" : undefined),
+      }),
+      "emit-connection-events": maintenanceJob({
+        everyMs: options.connectionEventsEveryMs ?? TRIGGER_MAINTENANCE_SCHEDULES["emit-connection-events"].everyMs,
+        run: catchUpConnectionEvents,
+        logLine: (r) => (r.emitted > 0 ? "missed connection status events emitted" : undefined),
+      }),
+    } satisfies Record<TriggerMaintenanceJobName, MaintenanceJob<unknown>>,
+  );
   await Promise.all([deliveries.waitUntilReady(), maintenance.waitUntilReady()]);
 
   return {

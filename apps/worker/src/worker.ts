@@ -1,31 +1,17 @@
-import { Queue, Worker } from "bullmq";
-import type { Redis } from "ioredis";
-import type pg from "pg";
-import type { Config } from "@nagent/config";
-import type { Logger } from "@nagent/logger";
-import type { Registry } from "@nagent/registry";
-import type { Runner } from "@nagent/runner";
+import { Worker } from "bullmq";
 import { createRunStore, deleteExpiredRuns } from "@nagent/runs";
 import { createFairness, createRunProducer, MAINTENANCE_QUEUE, MAINTENANCE_SCHEDULES, RUNS_QUEUE, type FairnessOptions, type MaintenanceJobName, type RunJobData } from "@nagent/queue";
-import type { Vault } from "@nagent/vault";
 import type { ConnectionTransition } from "@nagent/db";
 import { createRunMetricsRecorder } from "@nagent/metrics";
 import { createConnectionStatusEmitter, createDeliveryProducer } from "@nagent/triggers";
 import { createRunProcessor, type ProcessRunDeps } from "./process-run";
 import { createStuckRunSweeper } from "./sweep-stuck-runs";
-import { startTriggerWorkers, type TriggerWorkerOptions } from "./triggers";
+import { maintenanceJob, startMaintenance, type MaintenanceJob } from "./maintenance";
+import { startTriggerWorkers, type TriggerWorkerOptions, type WorkerServices } from "./triggers";
 import { createConnectionHealth } from "./connection-status";
 import { createConnectionProber, DEFAULT_PROBE_OPTIONS, type ProbeOptions } from "./probe-connections";
 
-export interface WorkerDeps {
-  readonly config: Config;
-  readonly pool: pg.Pool;
-  /** A worker-role Redis connection (maxRetriesPerRequest: null); BullMQ duplicates it for blocking commands. */
-  readonly redis: Redis;
-  readonly registry: Registry;
-  readonly vault: Vault;
-  readonly runner: Runner;
-  readonly logger: Logger;
+export interface WorkerDeps extends WorkerServices {
   /** Called once per run ended here, besides recording the run metrics (which every worker does). */
   readonly onRunFinished?: ProcessRunDeps["onRunFinished"];
   /** Overrides for tests (e.g. short backoff). */
@@ -120,36 +106,27 @@ export async function startWorkers(deps: WorkerDeps) {
   });
   // Aborted by close(): a long retention job stops between two batches instead of holding up the shutdown.
   const stopping = new AbortController();
-  const maintenanceQueue = new Queue(MAINTENANCE_QUEUE, { connection: deps.redis, prefix });
-  const schedules: Record<MaintenanceJobName, number> = {
-    "sweep-stuck-runs": deps.sweep?.everyMs ?? MAINTENANCE_SCHEDULES["sweep-stuck-runs"].everyMs,
-    "delete-expired-runs": MAINTENANCE_SCHEDULES["delete-expired-runs"].everyMs,
-    "probe-connections": deps.probe?.everyMs ?? MAINTENANCE_SCHEDULES["probe-connections"].everyMs,
-  };
-  for (const [name, every] of Object.entries(schedules)) {
-    await maintenanceQueue.upsertJobScheduler(name, { every }, { name, opts: { removeOnComplete: true, removeOnFail: 100 } });
-  }
-  const maintenance = new Worker(MAINTENANCE_QUEUE, async (job) => {
-    switch (job.name as MaintenanceJobName) {
-      case "sweep-stuck-runs": {
-        const result = await sweep();
-        if (result.requeued + result.abandoned > 0) logger.info(result, "stuck runs swept");
-        return result;
-      }
-      case "delete-expired-runs": {
+  const { queue: maintenanceQueue, worker: maintenance } = await startMaintenance(
+    { queue: MAINTENANCE_QUEUE, redis: deps.redis, prefix, logger, label: "maintenance" },
+    {
+      "sweep-stuck-runs": maintenanceJob({
+        everyMs: deps.sweep?.everyMs ?? MAINTENANCE_SCHEDULES["sweep-stuck-runs"].everyMs,
+        run: sweep,
+        logLine: (r) => (r.requeued + r.abandoned > 0 ? "stuck runs swept" : undefined),
+      }),
+      "delete-expired-runs": maintenanceJob({
+        everyMs: MAINTENANCE_SCHEDULES["delete-expired-runs"].everyMs,
         // Batched and bounded (packages/runs/src/delete-expired-runs.ts); what is left waits for the next run.
-        const result = await deleteExpiredRuns(deps.pool, { retentionDays: config.runRetentionDays, signal: stopping.signal });
-        if (result.deleted > 0) logger.info(result, "expired runs deleted");
-        return result;
-      }
-      case "probe-connections": {
-        const result = await probe();
-        if (result.probed > 0) logger.info(result, "connections probed");
-        return result;
-      }
-    }
-  }, { connection: deps.redis, prefix, concurrency: 1 });
-  maintenance.on("error", (err) => logger.error({ err: { message: err.message } }, "maintenance worker error"));
+        run: () => deleteExpiredRuns(deps.pool, { retentionDays: config.runRetentionDays, signal: stopping.signal }),
+        logLine: (r) => (r.deleted > 0 ? "expired runs deleted" : undefined),
+      }),
+      "probe-connections": maintenanceJob({
+        everyMs: deps.probe?.everyMs ?? MAINTENANCE_SCHEDULES["probe-connections"].everyMs,
+        run: probe,
+        logLine: (r) => (r.probed > 0 ? "connections probed" : undefined),
+      }),
+    } satisfies Record<MaintenanceJobName, MaintenanceJob<unknown>>,
+  );
 
   const triggers = await startTriggerWorkers({
     config, pool: deps.pool, redis: deps.redis, registry: deps.registry, vault: deps.vault, runner: deps.runner, logger,

@@ -29,8 +29,9 @@ export interface ActionSummary {
   readonly group: string | null;
 }
 
-export interface ListActionsQuery {
-  /** Only the actions of this integration. */
+/** What every catalogue list (actions, triggers) is asked with. */
+export interface CatalogueQuery {
+  /** Only the entries of this integration. */
   readonly integration?: string | undefined;
   /** Words that must all occur (case-insensitive) in the slug, name or description. */
   readonly q?: string | undefined;
@@ -40,10 +41,16 @@ export interface ListActionsQuery {
   readonly cursor?: string | undefined;
 }
 
-export interface ActionPage {
-  readonly actions: readonly ActionSummary[];
+export type ListActionsQuery = CatalogueQuery;
+
+/** What every catalogue page carries besides its entries. */
+export interface CataloguePage {
   /** Opaque; `null` on the last page. */
   readonly next_cursor: string | null;
+}
+
+export interface ActionPage extends CataloguePage {
+  readonly actions: readonly ActionSummary[];
 }
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -104,16 +111,26 @@ export function pageActions(all: readonly CompiledAction[], query: ListActionsQu
     const start = after === undefined ? 0 : at < 0 ? ranked.length : at + 1;
     matches = ranked.slice(start);
   }
-  const page = matches.slice(0, limit);
-  const last = page.at(-1);
-  return { actions: page.map(summarizeAction), next_cursor: matches.length > limit && last !== undefined ? encodeCursor(last.manifest.slug) : null };
+  const { page, next_cursor } = firstOf(matches, limit);
+  return { actions: page.map(summarizeAction), next_cursor };
 }
 
 function matchesAll(action: CompiledAction, terms: readonly string[]): boolean {
-  const m = action.manifest;
+  return containsTerms(action.manifest, terms);
+}
+
+/** Whether an entry's slug, name or description contain every term (lower-case). */
+export function containsTerms(entry: { readonly slug: string; readonly name: string; readonly description: string }, terms: readonly string[]): boolean {
   // Slugs read as words too: "create batch" finds SCALE_AI_CREATE_BATCH.
-  const haystack = `${m.slug} ${m.slug.replace(/_/g, " ")} ${m.name} ${m.description}`.toLowerCase();
+  const haystack = `${entry.slug} ${entry.slug.replace(/_/g, " ")} ${entry.name} ${entry.description}`.toLowerCase();
   return terms.every((t) => haystack.includes(t));
+}
+
+/** The first `limit` matches, and the cursor that continues after them (`null` when none are left). */
+export function firstOf<T extends { readonly manifest: { readonly slug: string } }>(matches: readonly T[], limit: number): { page: readonly T[]; next_cursor: string | null } {
+  const page = matches.slice(0, limit);
+  const last = page.at(-1);
+  return { page, next_cursor: matches.length > limit && last !== undefined ? encodeCursor(last.manifest.slug) : null };
 }
 
 export function clampLimit(limit: number | undefined): number {

@@ -1,4 +1,4 @@
-import type { TriggerManifest } from "./types";
+import type { TriggerFilterSpec, TriggerManifest } from "./types";
 
 /**
  * Triggers the platform itself emits (not an integration's): integration slug `nagent`. They have the shape of
@@ -8,6 +8,12 @@ import type { TriggerManifest } from "./types";
 export const PLATFORM_INTEGRATION = "nagent";
 
 const CONNECTION_STATUS = { type: "string", enum: ["active", "degraded", "invalid"] } as const;
+const UUID = { type: "string", format: "uuid" } as const;
+
+/** Equality filters on top-level payload fields: each is named after its field, and its path points at it. */
+function fieldFilters(filters: Readonly<Record<string, Omit<TriggerFilterSpec, "path">>>): Record<string, TriggerFilterSpec> {
+  return Object.fromEntries(Object.entries(filters).map(([field, filter]) => [field, { ...filter, path: `/${field}` }]));
+}
 
 export const PLATFORM_TRIGGERS: readonly TriggerManifest[] = [
   {
@@ -23,7 +29,7 @@ export const PLATFORM_TRIGGERS: readonly TriggerManifest[] = [
       additionalProperties: true,
       required: ["connection_id", "integration", "from", "to", "reason", "changed_at"],
       properties: {
-        connection_id: { type: "string", format: "uuid", description: "The connection's id." },
+        connection_id: { ...UUID, description: "The connection's id." },
         integration: { type: "string", maxLength: 64, description: "The connection's integration slug, e.g. scale_ai." },
         from: { ...CONNECTION_STATUS, description: "The status before." },
         to: { ...CONNECTION_STATUS, description: "The status now." },
@@ -41,11 +47,11 @@ export const PLATFORM_TRIGGERS: readonly TriggerManifest[] = [
         changed_at: "2026-12-06T10:15:00.000Z",
       },
     ],
-    filters: {
-      integration: { description: "Only connections of this integration.", schema: { type: "string", maxLength: 64 }, path: "/integration" },
-      connection_id: { description: "Only this connection.", schema: { type: "string", format: "uuid" }, path: "/connection_id" },
-      to: { description: "Only changes to this status.", schema: { ...CONNECTION_STATUS }, path: "/to" },
-    },
+    filters: fieldFilters({
+      integration: { description: "Only connections of this integration.", schema: { type: "string", maxLength: 64 } },
+      connection_id: { description: "Only this connection.", schema: UUID },
+      to: { description: "Only changes to this status.", schema: { ...CONNECTION_STATUS } },
+    }),
   },
   {
     slug: "NAGENT_SUBSCRIPTION_DISABLED",
@@ -60,7 +66,7 @@ export const PLATFORM_TRIGGERS: readonly TriggerManifest[] = [
       additionalProperties: true,
       required: ["subscription_id", "trigger", "target_url", "reason", "disabled_at"],
       properties: {
-        subscription_id: { type: "string", format: "uuid", description: "The disabled subscription's id." },
+        subscription_id: { ...UUID, description: "The disabled subscription's id." },
         trigger: { type: "string", maxLength: 128, description: "The trigger it subscribed to, e.g. SCALE_AI_TASK_COMPLETED." },
         target_url: { type: "string", maxLength: 2048, description: "Its target URL (never its signing secret)." },
         reason: { type: "string", maxLength: 1000, description: "Why it was disabled, in a sentence (also its `disabled_reason`)." },
@@ -76,9 +82,9 @@ export const PLATFORM_TRIGGERS: readonly TriggerManifest[] = [
         disabled_at: "2026-12-06T10:15:00.000Z",
       },
     ],
-    filters: {
-      trigger: { description: "Only subscriptions to this trigger.", schema: { type: "string", maxLength: 128 }, path: "/trigger" },
-      subscription_id: { description: "Only this subscription.", schema: { type: "string", format: "uuid" }, path: "/subscription_id" },
-    },
+    filters: fieldFilters({
+      trigger: { description: "Only subscriptions to this trigger.", schema: { type: "string", maxLength: 128 } },
+      subscription_id: { description: "Only this subscription.", schema: UUID },
+    }),
   },
 ];

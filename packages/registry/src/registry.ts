@@ -139,11 +139,7 @@ function buildRegistry(integrations: readonly CompiledIntegration[], actions: re
   const triggers = [...manifestTriggers, ...compilePlatformTriggers(createSchemaAjv())].sort((a, b) => (a.manifest.slug < b.manifest.slug ? -1 : 1));
   const triggerBySlug = new Map(triggers.map((t) => [t.manifest.slug, t]));
   const triggerVersions = new Map<string, number>();
-  const trigger = (slug: string): CompiledTrigger => {
-    const found = triggerBySlug.get(slug);
-    if (found === undefined) throw new UnknownTriggerError(slug);
-    return found;
-  };
+  const trigger = lookup(triggerBySlug, UnknownTriggerError);
   const triggerDef = (t: CompiledTrigger): TriggerDef => ({
     ...summarizeTrigger(t),
     source: t.source,
@@ -157,11 +153,8 @@ function buildRegistry(integrations: readonly CompiledIntegration[], actions: re
   const search = createActionSearch(actions);
   const runSpecs = new Map<string, ActionRunSpec>();
 
-  const action = (slug: string): CompiledAction => {
-    const found = bySlug.get(slug);
-    if (found === undefined) throw new UnknownActionError(slug);
-    return found;
-  };
+  const action = lookup(bySlug, UnknownActionError);
+  const compiledIntegration = lookup(integrationBySlug, UnknownIntegrationError);
   const detail = (a: CompiledAction): ActionDetail => ({
     ...summarizeAction(a),
     method: a.manifest.http.method,
@@ -201,13 +194,9 @@ function buildRegistry(integrations: readonly CompiledIntegration[], actions: re
     },
     validateInput: (slug, input) => validate(action(slug).validateInput, input),
     validateOutput: (slug, data) => validate(action(slug).validateOutput, data, "data"),
-    validateCredentials(integration, credentials) {
-      const found = integrationBySlug.get(integration);
-      if (found === undefined) throw new UnknownIntegrationError(integration);
-      return validate(found.validateCredentials, credentials, "credentials");
-    },
-    secretFields(integration) {
-      const list = integration === undefined ? integrations : [integrationBySlug.get(integration) ?? throwUnknownIntegration(integration)];
+    validateCredentials: (slug, credentials) => validate(compiledIntegration(slug).validateCredentials, credentials, "credentials"),
+    secretFields(slug) {
+      const list = slug === undefined ? integrations : [compiledIntegration(slug)];
       return [...new Set(list.flatMap((i) => secretFieldsOf(i.manifest)))].sort();
     },
     checkFlow: (steps) =>
@@ -266,6 +255,11 @@ function secretFieldsOf(manifest: IntegrationManifest): string[] {
     .map(([name]) => name);
 }
 
-function throwUnknownIntegration(slug: string): never {
-  throw new UnknownIntegrationError(slug);
+/** The entry of `entries` with that slug; for any other slug, throws the registry's error for its kind. */
+function lookup<T>(entries: ReadonlyMap<string, T>, Unknown: new (slug: string) => Error): (slug: string) => T {
+  return (slug) => {
+    const found = entries.get(slug);
+    if (found === undefined) throw new Unknown(slug);
+    return found;
+  };
 }

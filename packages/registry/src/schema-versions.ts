@@ -1,8 +1,8 @@
 import type { PrismaClient } from "@nagent/db";
-import { uuidv7 } from "@nagent/db";
 import { classifyActionChange, classifyTriggerChange, type Compatibility, type SchemaChange } from "./compatibility";
 import type { Registry } from "./registry";
 import type { JsonSchema } from "./types";
+import { syncVersions, type VersionTable } from "./version-sync";
 
 /** What happened to one action's schemas during a sync. */
 export interface SyncedAction {
@@ -30,15 +30,6 @@ export interface SchemaVersionDetail extends SchemaVersionSummary {
   readonly output_schema: JsonSchema;
 }
 
-/** Upper bound on stored change entries per version: a rewrite of a big schema should not make a huge row. */
-const MAX_CHANGES = 200;
-/**
- * Key of the transaction-level advisory lock that serializes syncs: two processes booting at once take turns, and
- * the second finds the first one's rows (the unique (integration, action, version) constraint backs this up).
- */
-const LOCK_KEY = "nagent:action_schema:sync";
-const TRIGGER_LOCK_KEY = "nagent:trigger_schema:sync";
-
 /** What happened to one trigger's payload schema during a sync. */
 export interface SyncedTrigger {
   readonly integration: string;
@@ -52,185 +43,101 @@ export interface TriggerSchemaVersionDetail extends SchemaVersionSummary {
   readonly payload_schema: JsonSchema;
 }
 
+/** The columns the sync reads of every stored version, besides its action or trigger. */
+const STORED_FIELDS = { id: true, integration: true, version: true, contentHash: true } as const;
+
+type ActionSchemas = { input: JsonSchema; output: JsonSchema };
+
+/** action_schema: an action's (input, output) pair. */
+const ACTION_SCHEMA_TABLE: VersionTable<ActionSchemas> = {
+  lockKey: "nagent:action_schema:sync",
+  stored: async (tx, integrations) =>
+    (await tx.actionSchema.findMany({ where: { integration: { in: integrations } }, select: { ...STORED_FIELDS, action: true } }))
+      .map(({ action, ...row }) => ({ ...row, slug: action })),
+  contents: async (tx, ids) =>
+    (await tx.actionSchema.findMany({ where: { id: { in: ids } }, select: { integration: true, action: true, inputSchema: true, outputSchema: true } }))
+      .map((r) => ({ integration: r.integration, slug: r.action, content: { input: r.inputSchema as JsonSchema, output: r.outputSchema as JsonSchema } })),
+  classify: classifyActionChange,
+  insert: (tx, rows) =>
+    tx.actionSchema.createMany({
+      data: rows.map(({ slug, content, ...row }) => ({ ...row, action: slug, inputSchema: content.input as object, outputSchema: content.output as object })),
+    }),
+};
+
+/** trigger_schema: a trigger's payload schema, classified from the subscribers' side (`classifyTriggerChange`). */
+const TRIGGER_SCHEMA_TABLE: VersionTable<JsonSchema> = {
+  lockKey: "nagent:trigger_schema:sync",
+  stored: async (tx, integrations) =>
+    (await tx.triggerSchema.findMany({ where: { integration: { in: integrations } }, select: { ...STORED_FIELDS, trigger: true } }))
+      .map(({ trigger, ...row }) => ({ ...row, slug: trigger })),
+  contents: async (tx, ids) =>
+    (await tx.triggerSchema.findMany({ where: { id: { in: ids } }, select: { integration: true, trigger: true, payloadSchema: true } }))
+      .map((r) => ({ integration: r.integration, slug: r.trigger, content: r.payloadSchema as JsonSchema })),
+  classify: classifyTriggerChange,
+  insert: (tx, rows) => tx.triggerSchema.createMany({ data: rows.map(({ slug, content, ...row }) => ({ ...row, trigger: slug, payloadSchema: content as object })) }),
+};
+
 /**
  * Stores each action's bundled (input, output) schemas as a numbered version under the SHA-256 of their canonical
- * JSON. Content that an action already had keeps its version number (as Confluent's registry answers a schema it
- * already holds with its existing version), so each process reports the version of the schemas it actually serves,
- * even during a rolling deploy or after a revert. New content adds the next version, classified against the
- * highest stored one (`compatibility` and the list of `changes`). Afterwards `registry.getAction(slug)
- * .schema_version` is the current version. Database work only inside the transaction; safe to run from several
- * processes at once. Trigger payload schemas are synced the same way right after (`syncTriggerSchemaVersions`);
- * the result lists the actions only.
+ * JSON (`syncVersions`: content an action already had keeps its version; new content adds the next one, with its
+ * `compatibility` and list of `changes` against the highest stored one). Afterwards `registry.getAction(slug)
+ * .schema_version` is the current version. Trigger payload schemas are synced the same way right after
+ * (`syncTriggerSchemaVersions`); the result lists the actions only.
  */
 export async function syncSchemaVersions(prisma: PrismaClient, registry: Registry): Promise<SyncedAction[]> {
-  const entries = registry.versionedSchemas();
-  const key = (integration: string, action: string): string => `${integration}\u0000${action}`;
-  const synced = await prisma.$transaction(
-    async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${LOCK_KEY}, 0))`;
-      const integrations = [...new Set(entries.map((e) => e.integration))];
-      const stored = await tx.actionSchema.findMany({
-        where: { integration: { in: integrations } },
-        select: { id: true, integration: true, action: true, version: true, contentHash: true },
-      });
-      const known = new Map<string, { byHash: Map<string, number>; latest: { id: string; version: number } }>();
-      for (const row of stored) {
-        const k = key(row.integration, row.action);
-        const entry = known.get(k) ?? { byHash: new Map<string, number>(), latest: row };
-        entry.byHash.set(row.contentHash, row.version);
-        if (row.version > entry.latest.version) entry.latest = row;
-        known.set(k, entry);
-      }
-      const changed = entries.filter((e) => known.get(key(e.integration, e.action))?.byHash.has(e.contentHash) !== true);
-      const previousIds = changed.flatMap((e) => known.get(key(e.integration, e.action))?.latest.id ?? []);
-      const previous = new Map(
-        (previousIds.length === 0 ? [] : await tx.actionSchema.findMany({ where: { id: { in: previousIds } }, select: { integration: true, action: true, inputSchema: true, outputSchema: true } })).map((r) => [
-          key(r.integration, r.action),
-          { input: r.inputSchema as JsonSchema, output: r.outputSchema as JsonSchema },
-        ]),
-      );
-      const out: SyncedAction[] = [];
-      const rows = [];
-      for (const entry of entries) {
-        const k = key(entry.integration, entry.action);
-        const existing = known.get(k)?.byHash.get(entry.contentHash);
-        if (existing !== undefined) {
-          out.push({ integration: entry.integration, action: entry.action, version: existing, created: false, compatibility: null });
-          continue;
-        }
-        const before = previous.get(k);
-        const classification = before === undefined ? undefined : classifyActionChange(before, { input: entry.input, output: entry.output });
-        const version = (known.get(k)?.latest.version ?? 0) + 1;
-        rows.push({
-          id: uuidv7(),
-          integration: entry.integration,
-          action: entry.action,
-          version,
-          contentHash: entry.contentHash,
-          inputSchema: entry.input as object,
-          outputSchema: entry.output as object,
-          compatibility: classification?.compatibility ?? null,
-          changes: classification === undefined ? [] : (classification.changes.slice(0, MAX_CHANGES) as unknown as object[]),
-        });
-        out.push({ integration: entry.integration, action: entry.action, version, created: true, compatibility: classification?.compatibility ?? null });
-      }
-      if (rows.length > 0) await tx.actionSchema.createMany({ data: rows });
-      return out;
-    },
-    { maxWait: 10_000, timeout: 30_000 },
-  );
-  for (const s of synced) registry.setSchemaVersion(s.action, s.version);
+  const entries = registry.versionedSchemas().map((e) => ({ integration: e.integration, slug: e.action, contentHash: e.contentHash, content: { input: e.input, output: e.output } }));
+  const synced = await syncVersions(prisma, entries, ACTION_SCHEMA_TABLE);
+  for (const s of synced) registry.setSchemaVersion(s.slug, s.version);
   await syncTriggerSchemaVersions(prisma, registry);
-  return synced;
+  return synced.map(({ slug, ...s }) => ({ ...s, action: slug }));
 }
 
 /**
- * `syncSchemaVersions` for trigger payload schemas, stored in `trigger_schema`: content a trigger already had keeps
- * its number, new content gets max + 1 classified against the highest version from the subscribers' side
- * (`classifyTriggerChange`). Afterwards `registry.getTrigger(slug).schema_version` is the current version.
+ * `syncSchemaVersions` for trigger payload schemas, stored in `trigger_schema`. Afterwards
+ * `registry.getTrigger(slug).schema_version` is the current version.
  */
 export async function syncTriggerSchemaVersions(prisma: PrismaClient, registry: Registry): Promise<SyncedTrigger[]> {
-  const entries = registry.versionedTriggerSchemas();
-  const key = (integration: string, trigger: string): string => `${integration}\u0000${trigger}`;
-  const synced = await prisma.$transaction(
-    async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${TRIGGER_LOCK_KEY}, 0))`;
-      const integrations = [...new Set(entries.map((e) => e.integration))];
-      const stored = await tx.triggerSchema.findMany({
-        where: { integration: { in: integrations } },
-        select: { id: true, integration: true, trigger: true, version: true, contentHash: true },
-      });
-      const known = new Map<string, { byHash: Map<string, number>; latest: { id: string; version: number } }>();
-      for (const row of stored) {
-        const k = key(row.integration, row.trigger);
-        const entry = known.get(k) ?? { byHash: new Map<string, number>(), latest: row };
-        entry.byHash.set(row.contentHash, row.version);
-        if (row.version > entry.latest.version) entry.latest = row;
-        known.set(k, entry);
-      }
-      const changed = entries.filter((e) => known.get(key(e.integration, e.trigger))?.byHash.has(e.contentHash) !== true);
-      const previousIds = changed.flatMap((e) => known.get(key(e.integration, e.trigger))?.latest.id ?? []);
-      const previous = new Map(
-        (previousIds.length === 0 ? [] : await tx.triggerSchema.findMany({ where: { id: { in: previousIds } }, select: { integration: true, trigger: true, payloadSchema: true } })).map((r) => [
-          key(r.integration, r.trigger),
-          r.payloadSchema as JsonSchema,
-        ]),
-      );
-      const out: SyncedTrigger[] = [];
-      const rows = [];
-      for (const entry of entries) {
-        const k = key(entry.integration, entry.trigger);
-        const existing = known.get(k)?.byHash.get(entry.contentHash);
-        if (existing !== undefined) {
-          out.push({ integration: entry.integration, trigger: entry.trigger, version: existing, created: false, compatibility: null });
-          continue;
-        }
-        const before = previous.get(k);
-        const classification = before === undefined ? undefined : classifyTriggerChange(before, entry.payload);
-        const version = (known.get(k)?.latest.version ?? 0) + 1;
-        rows.push({
-          id: uuidv7(),
-          integration: entry.integration,
-          trigger: entry.trigger,
-          version,
-          contentHash: entry.contentHash,
-          payloadSchema: entry.payload as object,
-          compatibility: classification?.compatibility ?? null,
-          changes: classification === undefined ? [] : (classification.changes.slice(0, MAX_CHANGES) as unknown as object[]),
-        });
-        out.push({ integration: entry.integration, trigger: entry.trigger, version, created: true, compatibility: classification?.compatibility ?? null });
-      }
-      if (rows.length > 0) await tx.triggerSchema.createMany({ data: rows });
-      return out;
-    },
-    { maxWait: 10_000, timeout: 30_000 },
-  );
-  for (const s of synced) registry.setTriggerSchemaVersion(s.trigger, s.version);
-  return synced;
+  const entries = registry.versionedTriggerSchemas().map((e) => ({ integration: e.integration, slug: e.trigger, contentHash: e.contentHash, content: e.payload }));
+  const synced = await syncVersions(prisma, entries, TRIGGER_SCHEMA_TABLE);
+  for (const s of synced) registry.setTriggerSchemaVersion(s.slug, s.version);
+  return synced.map(({ slug, ...s }) => ({ ...s, trigger: slug }));
 }
 
 /** The payload schema versions stored for a trigger, newest first (at most `limit`, default 100), without the schemas. */
 export async function listTriggerSchemaVersions(prisma: PrismaClient, trigger: string, options: { limit?: number } = {}): Promise<SchemaVersionSummary[]> {
-  const rows = await prisma.triggerSchema.findMany({
-    where: { trigger },
-    orderBy: { version: "desc" },
-    take: Math.min(Math.max(1, Math.trunc(options.limit ?? 100)), 1000),
-    select: { version: true, contentHash: true, compatibility: true, changes: true, createdAt: true },
-  });
-  return rows.map(summary);
+  return (await prisma.triggerSchema.findMany({ where: { trigger }, ...newestSummaries(options.limit) })).map(summary);
 }
 
 /** One stored payload schema version of a trigger, or `undefined`. */
 export async function getTriggerSchemaVersion(prisma: PrismaClient, trigger: string, version: number): Promise<TriggerSchemaVersionDetail | undefined> {
-  if (!Number.isSafeInteger(version) || version < 1 || version > 2_147_483_647) return undefined;
-  const row = await prisma.triggerSchema.findFirst({
-    where: { trigger, version },
-    select: { version: true, contentHash: true, compatibility: true, changes: true, createdAt: true, payloadSchema: true },
-  });
-  if (row === null) return undefined;
-  return { ...summary(row), payload_schema: row.payloadSchema as JsonSchema };
+  if (!isStorableVersion(version)) return undefined;
+  const row = await prisma.triggerSchema.findFirst({ where: { trigger, version }, select: { ...SUMMARY_FIELDS, payloadSchema: true } });
+  return row === null ? undefined : { ...summary(row), payload_schema: row.payloadSchema as JsonSchema };
 }
 
 /** The versions stored for an action, newest first (at most `limit`, default 100), without the schemas. */
 export async function listSchemaVersions(prisma: PrismaClient, action: string, options: { limit?: number } = {}): Promise<SchemaVersionSummary[]> {
-  const rows = await prisma.actionSchema.findMany({
-    where: { action },
-    orderBy: { version: "desc" },
-    take: Math.min(Math.max(1, Math.trunc(options.limit ?? 100)), 1000),
-    select: { version: true, contentHash: true, compatibility: true, changes: true, createdAt: true },
-  });
-  return rows.map(summary);
+  return (await prisma.actionSchema.findMany({ where: { action }, ...newestSummaries(options.limit) })).map(summary);
 }
 
 /** One stored version with its schemas, or `undefined`. */
 export async function getSchemaVersion(prisma: PrismaClient, action: string, version: number): Promise<SchemaVersionDetail | undefined> {
-  if (!Number.isSafeInteger(version) || version < 1 || version > 2_147_483_647) return undefined;
-  const row = await prisma.actionSchema.findFirst({
-    where: { action, version },
-    select: { version: true, contentHash: true, compatibility: true, changes: true, createdAt: true, inputSchema: true, outputSchema: true },
-  });
-  if (row === null) return undefined;
-  return { ...summary(row), input_schema: row.inputSchema as JsonSchema, output_schema: row.outputSchema as JsonSchema };
+  if (!isStorableVersion(version)) return undefined;
+  const row = await prisma.actionSchema.findFirst({ where: { action, version }, select: { ...SUMMARY_FIELDS, inputSchema: true, outputSchema: true } });
+  return row === null ? undefined : { ...summary(row), input_schema: row.inputSchema as JsonSchema, output_schema: row.outputSchema as JsonSchema };
+}
+
+/** The columns of a version's summary (`summary`). */
+const SUMMARY_FIELDS = { version: true, contentHash: true, compatibility: true, changes: true, createdAt: true } as const;
+
+/** The findMany arguments of a version list: newest first, summaries only, `limit` (default 100) within 1–1000. */
+function newestSummaries(limit: number | undefined) {
+  return { orderBy: { version: "desc" }, take: Math.min(Math.max(1, Math.trunc(limit ?? 100)), 1000), select: SUMMARY_FIELDS } as const;
+}
+
+/** Whether `version` can name a stored version (a positive PostgreSQL integer); any other number finds none. */
+function isStorableVersion(version: number): boolean {
+  return Number.isSafeInteger(version) && version >= 1 && version <= 2_147_483_647;
 }
 
 function summary(row: { version: number; contentHash: string; compatibility: string | null; changes: unknown; createdAt: Date }): SchemaVersionSummary {

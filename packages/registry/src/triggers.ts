@@ -1,5 +1,5 @@
 import { canonicalJson } from "./canonical-json";
-import { clampLimit, decodeCursor, encodeCursor } from "./catalogue";
+import { clampLimit, containsTerms, decodeCursor, firstOf, type CatalogueQuery, type CataloguePage } from "./catalogue";
 import { deepFreeze } from "./compile-actions";
 import { compileTriggers, type CompiledTrigger, type TriggerFilter } from "./compile-triggers";
 import type { Ajv } from "./ajv";
@@ -31,20 +31,10 @@ export interface TriggerDef extends TriggerSummary {
   readonly schema_version: number | null;
 }
 
-export interface ListTriggersQuery {
-  readonly integration?: string | undefined;
-  /** Words that must all occur (case-insensitive) in the slug, name or description. */
-  readonly q?: string | undefined;
-  /** Page size, 1–100 (default 20); out-of-range values are clamped. */
-  readonly limit?: number | undefined;
-  /** The `next_cursor` of the previous page. */
-  readonly cursor?: string | undefined;
-}
+export type ListTriggersQuery = CatalogueQuery;
 
-export interface TriggerPage {
+export interface TriggerPage extends CataloguePage {
   readonly triggers: readonly TriggerSummary[];
-  /** Opaque; `null` on the last page. */
-  readonly next_cursor: string | null;
 }
 
 const PLATFORM_FILE = "<platform triggers>";
@@ -87,15 +77,10 @@ export function pageTriggers(all: readonly CompiledTrigger[], query: ListTrigger
   const matches = all
     .filter((t) => query.integration === undefined || t.integration === query.integration)
     .filter((t) => after === undefined || t.manifest.slug > after)
-    .filter((t) => {
-      const m = t.manifest;
-      const haystack = `${m.slug} ${m.slug.replace(/_/g, " ")} ${m.name} ${m.description}`.toLowerCase();
-      return terms.every((term) => haystack.includes(term));
-    })
+    .filter((t) => containsTerms(t.manifest, terms))
     .sort((a, b) => (a.manifest.slug < b.manifest.slug ? -1 : 1));
-  const page = matches.slice(0, limit);
-  const last = page.at(-1);
-  return { triggers: page.map(summarizeTrigger), next_cursor: matches.length > limit && last !== undefined ? encodeCursor(last.manifest.slug) : null };
+  const { page, next_cursor } = firstOf(matches, limit);
+  return { triggers: page.map(summarizeTrigger), next_cursor };
 }
 
 /**

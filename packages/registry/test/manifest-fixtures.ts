@@ -4,6 +4,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
+import { checkManifestDirectory, formatProblem } from "@nagent/registry";
 
 export const FIXTURES_DIR = fileURLToPath(new URL("./fixtures", import.meta.url));
 export const VALID_DIR = join(FIXTURES_DIR, "valid");
@@ -43,4 +45,30 @@ export function removeTemporaryDirectories(): void {
 /** The action of the demo manifest with that slug. */
 export function actionOf(doc: Doc, slug: string): Doc {
   return doc.actions.find((a: Doc) => a.slug === slug);
+}
+
+/** A broken copy of the demo manifest (`mutate` makes one mistake) and the one problem it must be refused for. */
+export interface BrokenCase {
+  readonly name: string;
+  readonly mutate: (doc: Doc) => void;
+  /** The pointer every problem carries. */
+  readonly pointer: string;
+  /** The action (or trigger) every problem names; absent: none. */
+  readonly action?: string;
+  readonly trigger?: string;
+  /** Matches the problems' messages. */
+  readonly message: RegExp;
+}
+
+/** Checks that the demo manifest broken as `c` says is refused for that mistake alone. */
+export function expectRefused(c: BrokenCase): void {
+  const problems = checkManifestDirectory(brokenDemo(c.mutate)).problems;
+  expect(problems.length, problems.map(formatProblem).join("\n")).toBeGreaterThan(0);
+  for (const p of problems) {
+    expect(p.pointer, formatProblem(p)).toBe(c.pointer);
+    expect(p.action, formatProblem(p)).toBe(c.action);
+    expect(p.trigger, formatProblem(p)).toBe(c.trigger);
+    expect(p.file).toMatch(/demo_app\/manifest\.json$/);
+  }
+  expect(problems.map((p) => p.message).join("\n")).toMatch(c.message);
 }

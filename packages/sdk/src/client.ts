@@ -1,7 +1,7 @@
 import createFetchClient, { type Client } from "openapi-fetch";
 import type { paths } from "./generated/openapi.js";
-import { Paginator } from "./pagination.js";
-import { ok, withCursor, type Context } from "./context.js";
+import type { Paginator } from "./pagination.js";
+import { ok, paged, Resource, type Context } from "./context.js";
 import { Actions, Runs } from "./runs.js";
 import { Events, Subscriptions, Triggers } from "./triggers.js";
 import { Transport, type CallOptions, type RetryOptions } from "./transport.js";
@@ -77,9 +77,7 @@ function via(transport: Transport, call: CallOptions | undefined) {
   return { fetch: (request: Request) => transport.send(request, call) };
 }
 
-class Workspaces {
-  constructor(private readonly ctx: Context) {}
-
+class Workspaces extends Resource {
   /** Creates a workspace (admin token). The answer carries its first API key, shown this once. */
   async create(body: { name: string }, call?: CallOptions): Promise<CreatedWorkspace> {
     return ok(await this.ctx.raw.POST("/v1/workspaces", { body, ...this.ctx.via(call) }));
@@ -94,9 +92,7 @@ class Workspace {
   }
 }
 
-class WorkspaceSettingsResource {
-  constructor(private readonly ctx: Context) {}
-
+class WorkspaceSettingsResource extends Resource {
   async get(call?: CallOptions): Promise<WorkspaceSettings> {
     return ok(await this.ctx.raw.GET("/v1/workspace/settings", this.ctx.via(call))).settings;
   }
@@ -107,9 +103,7 @@ class WorkspaceSettingsResource {
   }
 }
 
-class ApiKeys {
-  constructor(private readonly ctx: Context) {}
-
+class ApiKeys extends Resource {
   /** Creates an API key of this workspace; its secret is in the answer, this once. */
   async create(body: { name: string }, call?: CallOptions): Promise<CreatedApiKey> {
     return ok(await this.ctx.raw.POST("/v1/api-keys", { body, ...this.ctx.via(call) }));
@@ -124,9 +118,7 @@ class ApiKeys {
   }
 }
 
-class Connections {
-  constructor(private readonly ctx: Context) {}
-
+class Connections extends Resource {
   /** Connects an integration; the API checks the key with the upstream first (422 `UpstreamCheckError` if refused). */
   async create(body: CreateConnection, call?: CallOptions): Promise<Connection> {
     return ok(await this.ctx.raw.POST("/v1/connections", { body, ...this.ctx.via(call) })).connection;
@@ -155,16 +147,11 @@ class Connections {
 
   /** The connection's status changes (active, degraded, invalid) with their reasons, newest first, paged lazily. */
   events(id: string, query: ConnectionEventsQuery = {}, call?: CallOptions): Paginator<ConnectionEvent> {
-    return new Paginator(async (cursor) => {
-      const page = ok(await this.ctx.raw.GET("/v1/connections/{id}/events", { params: { path: { id }, query: withCursor(query, cursor) }, ...this.ctx.via(call) }));
-      return { items: page.events, nextCursor: page.next_cursor };
-    });
+    return paged(query, async (q) => ok(await this.ctx.raw.GET("/v1/connections/{id}/events", { params: { path: { id }, query: q }, ...this.ctx.via(call) })), (page) => page.events);
   }
 }
 
-class Integrations {
-  constructor(private readonly ctx: Context) {}
-
+class Integrations extends Resource {
   async list(call?: CallOptions): Promise<IntegrationSummary[]> {
     return ok(await this.ctx.raw.GET("/v1/integrations", this.ctx.via(call))).integrations;
   }

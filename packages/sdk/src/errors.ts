@@ -1,84 +1,16 @@
+import { NagentApiError, NagentError, type ErrorBody } from "./api-error.js";
 import { ERROR_STATUS, type ErrorCode } from "./generated/errors.js";
+import {
+  AuthenticationError, BadRequestError, ConflictError, ERROR_CLASS_BY_STATUS, NagentConnectionError, NagentTimeoutError, NotFoundError, PermissionError,
+  RateLimitError, RequestError, ServerError, UpstreamCheckError, WebhookVerificationError,
+} from "./generated/error-classes.js";
 
-export { ERROR_STATUS, type ErrorCode };
-
-/** The base of every error the SDK throws (an aborted call rethrows the signal's reason instead, as fetch does). */
-export class NagentError extends Error {
-  override readonly name: string = "NagentError";
-}
-
-/** The error body the API answers with: `{error:{code,message,details}, request_id}`. */
-export interface ErrorBody {
-  readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
-  readonly request_id?: string;
-}
-
-/**
- * The API answered with an error. `code` is the API's stable code (see `ERROR_STATUS`); `requestId` names the request
- * in the API's logs (quote it in a support request). A subclass per kind of failure (`NotFoundError`,
- * `ConflictError`, …) lets callers `catch` by class; `NagentApiError.is(error, "NOT_FOUND")` narrows by code.
- */
-export class NagentApiError extends NagentError {
-  override readonly name: string = "NagentApiError";
-  /** The stable code; a string outside `ErrorCode` only when the server is newer than this SDK. */
-  readonly code: ErrorCode | (string & {});
-  readonly status: number;
-  readonly details: unknown;
-  readonly requestId: string | undefined;
-  /** From a Retry-After header, when the server sent one. */
-  readonly retryAfterMs: number | undefined;
-
-  constructor(init: { status: number; code: string; message: string; details?: unknown; requestId?: string | undefined; retryAfterMs?: number | undefined }) {
-    super(`${init.code}: ${init.message}${init.requestId ? ` (request ${init.requestId})` : ""}`);
-    this.status = init.status;
-    this.code = init.code;
-    this.details = init.details;
-    this.requestId = init.requestId;
-    this.retryAfterMs = init.retryAfterMs;
-  }
-
-  /** Whether `error` is an API error with this code (narrows `code`). */
-  static is<C extends ErrorCode>(error: unknown, code: C): error is NagentApiError & { readonly code: C } {
-    return error instanceof NagentApiError && error.code === code;
-  }
-}
-
-/** 400: the request does not match its schema (`details` lists every problem), is malformed, or has a bad cursor. */
-export class BadRequestError extends NagentApiError {
-  override readonly name: string = "BadRequestError";
-}
-/** 401: no API key, or one that is unknown or revoked. */
-export class AuthenticationError extends NagentApiError {
-  override readonly name: string = "AuthenticationError";
-}
-/** 403: refused (console requests without their CSRF token). */
-export class PermissionError extends NagentApiError {
-  override readonly name: string = "PermissionError";
-}
-/** 404: no such resource, or it belongs to another workspace; or no such route. */
-export class NotFoundError extends NagentApiError {
-  override readonly name: string = "NotFoundError";
-}
-/** 409: the request conflicts with the resource's state (name taken, Idempotency-Key reused, connection invalid, …). */
-export class ConflictError extends NagentApiError {
-  override readonly name: string = "ConflictError";
-}
-/** 422: the upstream refused the credentials when they were checked. */
-export class UpstreamCheckError extends NagentApiError {
-  override readonly name: string = "UpstreamCheckError";
-}
-/** 429: too many requests (the SDK has already retried, honouring Retry-After). */
-export class RateLimitError extends NagentApiError {
-  override readonly name: string = "RateLimitError";
-}
-/** Other 4xx: request too large, timed out, unsupported media type, method not allowed, headers too large. */
-export class RequestError extends NagentApiError {
-  override readonly name: string = "RequestError";
-}
-/** 5xx: a failure on the API's side or its dependencies' (the SDK has already retried where that was safe). */
-export class ServerError extends NagentApiError {
-  override readonly name: string = "ServerError";
-}
+export { ERROR_STATUS, NagentApiError, NagentError, type ErrorBody, type ErrorCode };
+// The classes by kind of failure are generated from one table (scripts/error-classes.ts), with their TSDoc.
+export {
+  AuthenticationError, BadRequestError, ConflictError, NagentConnectionError, NagentTimeoutError, NotFoundError, PermissionError, RateLimitError, RequestError,
+  ServerError, UpstreamCheckError, WebhookVerificationError,
+};
 
 type ApiErrorClass = new (init: ConstructorParameters<typeof NagentApiError>[0]) => NagentApiError;
 
@@ -121,27 +53,6 @@ export const ERROR_CLASSES = {
 /** The class for an answer: by code, or by status for a code this SDK does not know. */
 export function errorClassFor(code: string, status: number): ApiErrorClass {
   if (Object.hasOwn(ERROR_CLASSES, code)) return ERROR_CLASSES[code as ErrorCode];
-  if (status === 400) return BadRequestError;
-  if (status === 401) return AuthenticationError;
-  if (status === 403) return PermissionError;
-  if (status === 404) return NotFoundError;
-  if (status === 409) return ConflictError;
-  if (status === 422) return UpstreamCheckError;
-  if (status === 429) return RateLimitError;
+  if (Object.hasOwn(ERROR_CLASS_BY_STATUS, status)) return ERROR_CLASS_BY_STATUS[status as keyof typeof ERROR_CLASS_BY_STATUS];
   return status >= 500 ? ServerError : RequestError;
-}
-
-/** The API could not be reached, or the connection broke before an answer (after the SDK's retries). */
-export class NagentConnectionError extends NagentError {
-  override readonly name: string = "NagentConnectionError";
-}
-
-/** No answer within the call's timeout (after the SDK's retries). */
-export class NagentTimeoutError extends NagentError {
-  override readonly name: string = "NagentTimeoutError";
-}
-
-/** A webhook delivery failed verification: bad or missing signature headers, wrong signature, or too old. */
-export class WebhookVerificationError extends NagentError {
-  override readonly name: string = "WebhookVerificationError";
 }

@@ -1,7 +1,7 @@
 import { NagentError } from "./errors.js";
-import { Paginator } from "./pagination.js";
+import type { Paginator } from "./pagination.js";
 import { parseEventStream } from "./sse.js";
-import { ok, seg, withCursor, type Context } from "./context.js";
+import { ok, paged, seg, Resource, type Context } from "./context.js";
 import type { CallOptions } from "./transport.js";
 import type {
   ActionDetail, ActionInput, ActionOutput, ActionSlug, ActionSummary, ActionsQuery, Envelope, ExecuteResult, QueuedRun, Reconcile, Run, RunEvent,
@@ -23,10 +23,7 @@ export class Actions {
 
   /** The catalogue of actions, paged lazily (`for await (const action of client.actions.list({ q: "batch" }))`). */
   list(query: ActionsQuery = {}, call?: CallOptions): Paginator<ActionSummary> {
-    return new Paginator(async (cursor) => {
-      const page = ok(await this.ctx.raw.GET("/v1/actions", { params: { query: withCursor(query, cursor) }, ...this.ctx.via(call) }));
-      return { items: page.actions, nextCursor: page.next_cursor };
-    });
+    return paged(query, async (q) => ok(await this.ctx.raw.GET("/v1/actions", { params: { query: q }, ...this.ctx.via(call) })), (page) => page.actions);
   }
 
   /** An action with its input and output JSON Schemas. */
@@ -68,15 +65,10 @@ export class Actions {
   }
 }
 
-export class Runs {
-  constructor(private readonly ctx: Context) {}
-
+export class Runs extends Resource {
   /** Runs of the workspace, newest first, paged lazily: `for await (const run of client.runs.list({ status: "failed" }))`. */
   list(query: RunsQuery = {}, call?: CallOptions): Paginator<RunSummary> {
-    return new Paginator(async (cursor) => {
-      const page = ok(await this.ctx.raw.GET("/v1/runs", { params: { query: withCursor(query, cursor) }, ...this.ctx.via(call) }));
-      return { items: page.runs, nextCursor: page.next_cursor };
-    });
+    return paged(query, async (q) => ok(await this.ctx.raw.GET("/v1/runs", { params: { query: q }, ...this.ctx.via(call) })), (page) => page.runs);
   }
 
   async get(id: string, call?: CallOptions): Promise<Run> {

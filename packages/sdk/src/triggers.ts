@@ -1,5 +1,5 @@
-import { Paginator } from "./pagination.js";
-import { ok, withCursor, type Context } from "./context.js";
+import type { Paginator } from "./pagination.js";
+import { ok, paged, Resource } from "./context.js";
 import type { CallOptions } from "./transport.js";
 import type {
   CreatedSubscription, CreateSubscription, EventDetail, EventsQuery, EventSummary, Redeliver, Redelivered, RotatedSecret, RotateSecret,
@@ -7,15 +7,10 @@ import type {
 } from "./types.js";
 
 /** The trigger catalogue: what events can be subscribed to, with their payload schemas, filters and examples. */
-export class Triggers {
-  constructor(private readonly ctx: Context) {}
-
+export class Triggers extends Resource {
   /** Triggers by slug, paged lazily: `for await (const trigger of client.triggers.list({ integration: "scale_ai" }))`. */
   list(query: TriggersQuery = {}, call?: CallOptions): Paginator<TriggerSummary> {
-    return new Paginator(async (cursor) => {
-      const page = ok(await this.ctx.raw.GET("/v1/triggers", { params: { query: withCursor(query, cursor) }, ...this.ctx.via(call) }));
-      return { items: page.triggers, nextCursor: page.next_cursor };
-    });
+    return paged(query, async (q) => ok(await this.ctx.raw.GET("/v1/triggers", { params: { query: q }, ...this.ctx.via(call) })), (page) => page.triggers);
   }
 
   /** A trigger with its payload schema (or that of `version`), filters and examples (typed as the trigger's payload). */
@@ -30,9 +25,7 @@ export class Triggers {
  * Trigger subscriptions: events of a trigger POSTed to a URL, signed per Standard Webhooks (verify them with
  * `verifyWebhook` or `createWebhookHandler` and the subscription's secret).
  */
-export class Subscriptions {
-  constructor(private readonly ctx: Context) {}
-
+export class Subscriptions extends Resource {
   /** Subscribes `target.url` to a trigger. The answer carries the signing secret (`whsec_…`), this once: keep it. */
   async create(body: CreateSubscription, call?: CallOptions): Promise<CreatedSubscription> {
     return ok(await this.ctx.raw.POST("/v1/trigger-subscriptions", { body, ...this.ctx.via(call) }));
@@ -75,15 +68,10 @@ export class Subscriptions {
 }
 
 /** The workspace's trigger events and their deliveries. */
-export class Events {
-  constructor(private readonly ctx: Context) {}
-
+export class Events extends Resource {
   /** Events, newest first, paged lazily: `for await (const event of client.events.list({ trigger: "SCALE_AI_TASK_COMPLETED" }))`. */
   list(query: EventsQuery = {}, call?: CallOptions): Paginator<EventSummary> {
-    return new Paginator(async (cursor) => {
-      const page = ok(await this.ctx.raw.GET("/v1/events", { params: { query: withCursor(query, cursor) }, ...this.ctx.via(call) }));
-      return { items: page.events, nextCursor: page.next_cursor };
-    });
+    return paged(query, async (q) => ok(await this.ctx.raw.GET("/v1/events", { params: { query: q }, ...this.ctx.via(call) })), (page) => page.events);
   }
 
   /** An event with its deliveries and their latest attempts. */

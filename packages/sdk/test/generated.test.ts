@@ -97,7 +97,7 @@ describe("generated types", () => {
 
 function committedFiles(): GeneratedFiles {
   const read = (name: string) => readFileSync(join(GENERATED_DIR, name), "utf8");
-  return { "openapi.ts": read("openapi.ts"), "actions.ts": read("actions.ts"), "triggers.ts": read("triggers.ts"), "errors.ts": read("errors.ts") };
+  return { "openapi.ts": read("openapi.ts"), "actions.ts": read("actions.ts"), "triggers.ts": read("triggers.ts"), "errors.ts": read("errors.ts"), "error-classes.ts": read("error-classes.ts") };
 }
 
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase } from "@nagent/db";
 import { getSchemaVersion, getTriggerSchemaVersion, listSchemaVersions, listTriggerSchemaVersions, loadRegistry, syncSchemaVersions, syncTriggerSchemaVersions } from "@nagent/registry";
 import { createTestDatabase, type TestDatabase } from "../../support/database";
-import { actionOf, brokenDemo, removeTemporaryDirectories, VALID_DIR } from "../../../packages/registry/test/manifest-fixtures";
+import { actionOf, brokenDemo, removeTemporaryDirectories, VALID_DIR } from "@nagent/registry/test-fixtures";
 
 let db: TestDatabase;
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BadRequestError, Nagent, NagentApiError, NotFoundError, type RunEvent, type RunSummary } from "@nagent/sdk";
 import { INTEGRATIONS_DIR, loadRegistry } from "@nagent/registry";
-import { buildOpenApiDocument } from "../../../packages/sdk/scripts/openapi-document";
+import { buildOpenApiDocument } from "@nagent/sdk/openapi-document";
 import { createTestStack, type TestStack } from "../../support/stack";
 import { createProject } from "../../support/scale";
 
