@@ -31,7 +31,7 @@ import { triggerSubscriptionRoutes } from "./routes/trigger-subscriptions/index"
 import { eventRoutes } from "./routes/events/index";
 import { inboundRoutes } from "./routes/inbound/index";
 
-// Re-exported: test support and the SDK's OpenAPI script take it from here.
+// Re-exported for callers outside the app (test support, the SDK's OpenAPI script); routes import ./deps.
 export type { AppDeps } from "./deps";
 
 export interface BuildOptions {

@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { Signer } from "@fastify/cookie";
 import { parseCookie, stringifySetCookie, type SetCookie } from "cookie";
 import type { FastifyRequest } from "fastify";
-import { bearerToken } from "./auth";
+import { bearerToken } from "./bearer-token";
 import { sameSecret } from "../services/api-key-secret";
 
 /** The admin session cookie of the browser pages under /admin (the queue dashboard). */

@@ -6,7 +6,6 @@ import { SAFE_METHODS, type ConsoleSession } from "./console-session";
 import { bearerToken } from "./bearer-token";
 
 // Re-exported for the modules that still take it from here (the admin session, the MCP route).
-export { bearerToken } from "./bearer-token";
 
 /** Who may call a route: the admin token, a workspace API key, or anyone (health, docs, metrics). */
 export type AuthMode = "admin" | "workspace" | "public";

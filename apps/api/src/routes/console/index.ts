@@ -5,7 +5,7 @@ import { Type } from "typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { AppError } from "@nagent/errors";
-import type { AppDeps } from "../../app";
+import type { AppDeps } from "../../deps";
 import type { AdminConsoleSession, ConsoleSession, ConsoleSessionState } from "../../plugins/console-session";
 import { Timestamp, Uuid, errorResponses } from "../../schemas/common";
 import { sameSecret } from "../../services/api-key-secret";

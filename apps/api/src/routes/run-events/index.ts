@@ -3,7 +3,7 @@ import fastifySse from "@fastify/sse";
 import { Type } from "typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { notFound } from "@nagent/errors";
-import type { AppDeps } from "../../app";
+import type { AppDeps } from "../../deps";
 import { endsStream, type RunFollow } from "../../services/run-event-feed";
 import { workspaceOf } from "../../plugins/auth";
 import { IdParams, errorResponses } from "../../schemas/common";
