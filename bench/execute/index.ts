@@ -31,9 +31,10 @@ const IDLE_ROUNDS = 1_000;
 const IDLE_WARMUP = 300;
 const ASYNC_CONCURRENCY = 64;
 const MEASURED_RUNS = 20_000;
-/** (f): rounds of two sync calls (each client) under the flood, once it has run FLOOD_SETTLE_MS. */
+/** (f): rounds of two sync calls (each client) under the flood, once it has run FLOOD_SETTLE_MS; at most FLOOD_MAX_MS. */
 const FLOOD_ROUNDS = 500;
 const FLOOD_SETTLE_MS = 2_000;
+const FLOOD_MAX_MS = 60_000;
 /** (e): the runs after warm-up over which the worker's RSS must stay flat ((d) and (f) count, the rest tops up). */
 const RSS_RUNS = 100_000;
 
@@ -136,7 +137,7 @@ export async function run(): Promise<ExecuteBenchResult> {
         + `ratio to (b): ${(ratio * 100).toFixed(1)} % ${verdict(failures, "(d)", ratio >= TARGET.asyncRatio, `≥ ${TARGET.asyncRatio * 100} %`)}`);
 
       // (f) sync latency with the async flood of (d) running, without end, from the other workspace.
-      const mixed = await sampleUnderFlood((signal) => floodAsync(Infinity, signal), sync.call, { rounds: FLOOD_ROUNDS, warmup: 0, settleMs: FLOOD_SETTLE_MS });
+      const mixed = await sampleUnderFlood((signal) => floodAsync(Infinity, signal), sync.call, { rounds: FLOOD_ROUNDS, warmup: 0, settleMs: FLOOD_SETTLE_MS, maxSampleMs: FLOOD_MAX_MS });
       console.log(`(f) under an async flood (concurrency ${ASYNC_CONCURRENCY}, ${count(mixed.floodRuns)} runs accepted in ${mixed.floodSeconds.toFixed(1)} s = ${count(mixed.floodRuns / mixed.floodSeconds)}/s), sync execute of another workspace, concurrency 1:`);
       const underFlood = {} as ExecuteBenchResult["underFlood"];
       for (const c of CLIENTS) {
@@ -157,7 +158,7 @@ export async function run(): Promise<ExecuteBenchResult> {
       const rssAfter = await idleRssMb(stack.workerPid);
       const drift = rssAfter / rssBefore - 1;
       console.log(`(e) worker RSS: ${rssBefore.toFixed(0)} MB after warm-up → ${rssAfter.toFixed(0)} MB after ${count(runs)} more runs `
-        + `((d) ${count(MEASURED_RUNS)}, (f) ${count(mixed.floodRuns)} async + ${count(FLOOD_ROUNDS * CLIENTS.length)} sync, then ${count(Math.max(0, topUp))} async): `
+        + `((d) ${count(MEASURED_RUNS)}, (f) ${count(mixed.floodRuns)} async + ${count(CLIENTS.reduce((n, c) => n + mixed.latency[c].n, 0))} sync, then ${count(Math.max(0, topUp))} async): `
         + `${drift >= 0 ? "+" : ""}${(drift * 100).toFixed(1)} % ${verdict(failures, "(e)", Math.abs(drift) <= TARGET.rssDrift && runs >= RSS_RUNS, `within ±${TARGET.rssDrift * 100} % over ≥ ${count(RSS_RUNS)} runs`)}`);
 
       const { rows } = await db.query<{ status: string; n: number }>("SELECT status, count(*)::int AS n FROM run GROUP BY status ORDER BY status");

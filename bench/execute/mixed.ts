@@ -10,13 +10,14 @@ export interface UnderFlood<K extends string> {
 /**
  * (f) The latency an agent sees on a busy platform: `flood` (started here, running until its signal is aborted) loads
  * the platform; once it has run `settleMs` (its backlog building, every process busy), `calls` are sampled as
- * `sampleInterleaved` does; then the flood stops. A flood that fails, or ends by itself, fails the measurement: the
+ * `sampleInterleaved` does, for `rounds` or `maxSampleMs`, whichever ends first (the flood's backlog grows meanwhile);
+ * then the flood stops. A flood that fails, or ends by itself, fails the measurement: the
  * samples would otherwise be partly idle ones.
  */
 export async function sampleUnderFlood<K extends string>(
   flood: (signal: AbortSignal) => Promise<number>,
   calls: Readonly<Record<K, Call>>,
-  options: { readonly rounds: number; readonly warmup: number; readonly settleMs: number },
+  options: { readonly rounds: number; readonly warmup: number; readonly settleMs: number; readonly maxSampleMs: number },
 ): Promise<UnderFlood<K>> {
   const stop = new AbortController();
   const started = performance.now();
@@ -24,7 +25,8 @@ export async function sampleUnderFlood<K extends string>(
   const flooding = flood(stop.signal).finally(() => (floodEnded = true));
   try {
     await Promise.race([new Promise((r) => setTimeout(r, options.settleMs)), flooding]);
-    const latency = await sampleInterleaved(calls, options.rounds, options.warmup, () => !floodEnded);
+    const deadline = performance.now() + options.maxSampleMs;
+    const latency = await sampleInterleaved(calls, options.rounds, options.warmup, () => !floodEnded && performance.now() < deadline);
     if (floodEnded) {
       await flooding;
       throw new Error("the flood ended before the sampling did");

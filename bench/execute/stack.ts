@@ -29,8 +29,13 @@ export async function startStack(config: Config, dbUrl: string, prefix: string):
     DATABASE_URL: dbUrl, REDIS_URL: config.redisUrl, NAGENT_QUEUE_PREFIX: prefix,
     NAGENT_ADMIN_TOKEN: adminToken, NAGENT_MASTER_KEYS: `v1:${randomBytes(32).toString("base64")}`,
     NAGENT_SCALE_BASE_URL: sandboxUrl, NAGENT_ALLOW_PRIVATE_EGRESS: "true",
-    // Measure the platform, not its politeness: no rate limit or workspace cap in the way.
-    NAGENT_CONNECTION_RATE_PER_SEC: "10000", NAGENT_WORKSPACE_CONCURRENCY: "10000",
+    // Measure the platform, not its politeness: no rate limit or workspace cap in the way. The cap equals the worker's
+    // concurrency, which one worker's runs can never exceed (a run's slot is given back before its job ends), so it
+    // never holds a run back; yet it keeps the fair ordering on, as deployed: a workspace's runs beyond its cap queue
+    // behind other workspaces' first ones. With a cap of 10,000 (as before issue 17), an agent's sync call waited in
+    // FIFO order behind up to 10,000 runs of a flooding workspace: 20 s and more in (f), on a loaded machine.
+    NAGENT_CONNECTION_RATE_PER_SEC: "10000",
+    NAGENT_WORKER_CONCURRENCY: String(config.workerConcurrency), NAGENT_WORKSPACE_CONCURRENCY: String(config.workerConcurrency),
     HOST: "127.0.0.1", PORT: String(apiPort), SANDBOX_PORT: String(sandboxPort), SANDBOX_KEYS: scaleKey,
   };
   const children: Child[] = [];
