@@ -20,7 +20,7 @@ import { leanFlood } from "../lib/lean-http";
 import { fmtMs, percentile } from "../lib/stats";
 import { clearPrefix, measureBullmqCeiling } from "./bullmq-ceiling";
 import { CLIENTS, openClients, sampleInterleaved, type ClientName, type Latency } from "./clients";
-import { sampleUnderFlood } from "./mixed";
+import { runPhases, sampleUnderFlood } from "./mixed";
 import { basicAuth, idleRssMb, startStack, waitAllFinished, type Stack } from "./stack";
 
 const DB_NAME = "nagent_bench_execute";
@@ -137,6 +137,7 @@ export async function run(): Promise<ExecuteBenchResult> {
         + `ratio to (b): ${(ratio * 100).toFixed(1)} % ${verdict(failures, "(d)", ratio >= TARGET.asyncRatio, `≥ ${TARGET.asyncRatio * 100} %`)}`);
 
       // (f) sync latency with the async flood of (d) running, without end, from the other workspace.
+      const floodStarted = new Date();
       const mixed = await sampleUnderFlood((signal) => floodAsync(Infinity, signal), sync.call, { rounds: FLOOD_ROUNDS, warmup: 0, settleMs: FLOOD_SETTLE_MS, maxSampleMs: FLOOD_MAX_MS });
       console.log(`(f) under an async flood (concurrency ${ASYNC_CONCURRENCY}, ${count(mixed.floodRuns)} runs accepted in ${mixed.floodSeconds.toFixed(1)} s = ${count(mixed.floodRuns / mixed.floodSeconds)}/s), sync execute of another workspace, concurrency 1:`);
       const underFlood = {} as ExecuteBenchResult["underFlood"];
@@ -146,6 +147,7 @@ export async function run(): Promise<ExecuteBenchResult> {
         underFlood[c] = { ...f, p99Ratio };
         console.log(`    ${c}: p50 ${fmtMs(f.p50)}, p99 ${fmtMs(f.p99)} (n=${f.n}); p99 / idle p99 of (c) ${c}: ${p99Ratio.toFixed(2)}× ${verdict(failures, `(f) ${c}`, p99Ratio <= TARGET.floodP99Ratio, `≤ ${TARGET.floodP99Ratio}×`)}`);
       }
+      console.log(`    the agent's runs meanwhile: ${await runPhases(db, "agent", floodStarted)}`);
       await waitAllFinished(db);
 
       // (e) the worker's RSS over RSS_RUNS runs after warm-up: (d)'s, (f)'s, and a flood for the rest.
