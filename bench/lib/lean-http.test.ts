@@ -39,10 +39,26 @@ describe("leanFlood", () => {
       const json = JSON.stringify({ run_id: "r".repeat(seen.length % 7), status: "queued" });
       res.writeHead(202, { "content-type": "application/json", "content-length": Buffer.byteLength(json) }).end(json);
     });
-    await flood(url, 103, 4);
+    expect(await flood(url, 103, 4)).toBe(103);
     expect(seen).toHaveLength(103);
     expect(new Set(seen.map((s) => s.socket)).size).toBe(4);
     expect(seen.every((s) => s.method === "POST" && s.url === "/v1/things/X/execute?x=1" && s.auth === "Bearer k" && s.body === JSON.stringify({ n: "é" }))).toBe(true);
+  });
+
+  it("with a signal, keeps sending until it is aborted and answers how many it sent", async () => {
+    let received = 0;
+    const url = await serve((_req, _body, res) => {
+      received++;
+      res.writeHead(202, { "content-type": "application/json", "content-length": 2 }).end("{}");
+    });
+    const stop = new AbortController();
+    const flooding = leanFlood({ url, method: "POST", headers: {}, body: "{}", total: Infinity, connections: 3, expectStatus: 202, signal: stop.signal });
+    while (received < 50) await new Promise((r) => setTimeout(r, 5));
+    stop.abort();
+    const sent = await flooding;
+    expect(sent).toBe(received);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(received).toBe(sent);
   });
 
   it("fails on a response with another status, showing it", async () => {

@@ -87,13 +87,17 @@ export async function openLeanConnection(request: LeanRequest): Promise<LeanConn
   };
 }
 
-/** Sends `request` `total` times over `connections` connections, each response required to have `expectStatus`. */
-export async function leanFlood(request: LeanRequest & { readonly total: number; readonly connections: number; readonly expectStatus: number }): Promise<void> {
+/**
+ * Sends `request` `total` times over `connections` connections, each response required to have `expectStatus`, and
+ * answers how many were sent. With a `signal`, sending stops once it is aborted (each connection finishes the request
+ * it has in flight): `total: Infinity` with a signal is a flood that runs until stopped.
+ */
+export async function leanFlood(request: LeanRequest & { readonly total: number; readonly connections: number; readonly expectStatus: number; readonly signal?: AbortSignal }): Promise<number> {
   const connections = await Promise.all(Array.from({ length: request.connections }, () => openLeanConnection(request)));
   let sent = 0;
   try {
     await Promise.all(connections.map(async (connection) => {
-      while (sent < request.total) {
+      while (sent < request.total && request.signal?.aborted !== true) {
         sent++;
         const response = await connection.send();
         if (response.status !== request.expectStatus) {
@@ -101,6 +105,7 @@ export async function leanFlood(request: LeanRequest & { readonly total: number;
         }
       }
     }));
+    return sent;
   } finally {
     for (const connection of connections) connection.close();
   }
