@@ -3,8 +3,12 @@ import type { TaskType } from "./task-types";
 
 /** `live_…` keys need a human (here: a control call or a delay) to finish tasks; `test_…` keys finish them at once. */
 export type Mode = "live" | "test";
-export type TaskStatus = "pending" | "completed" | "canceled" | "error";
-export type AuditResult = "accepted" | "rejected" | "fixed" | "commented";
+/** A task's statuses; GET /v1/tasks checks its `status` filter against this list. */
+export const TASK_STATUSES = ["pending", "completed", "canceled", "error"] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+/** A customer audit's verdicts, in the order Scale lists them (after `pending`) when refusing a `customer_review_status`. */
+export const AUDIT_RESULTS = ["accepted", "fixed", "commented", "rejected"] as const;
+export type AuditResult = (typeof AUDIT_RESULTS)[number];
 
 export interface AuditRecord {
   readonly id: string;

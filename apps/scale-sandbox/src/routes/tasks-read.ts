@@ -3,7 +3,7 @@ import { worldOf } from "../auth";
 import { invalidParam } from "../errors";
 import { getTask } from "../lookups";
 import { Query } from "../query";
-import type { TaskRecord } from "../state";
+import { AUDIT_RESULTS, TASK_STATUSES, type TaskRecord } from "../state";
 import { limitedTaskView, taskView } from "../task-view";
 
 /** Every parameter GET /v1/tasks takes (reference action 31); any other answers 400, as on Scale. */
@@ -30,8 +30,8 @@ const LIST_PARAMS = [
   "created_before",
 ] as const;
 
-const STATUSES = ["pending", "completed", "canceled", "error"] as const;
-const REVIEW_STATUSES = ["pending", "accepted", "fixed", "commented", "rejected"];
+/** `pending`: no audit yet. */
+const REVIEW_STATUSES: readonly string[] = ["pending", ...AUDIT_RESULTS];
 
 /** GET_V1_TASK and LIST_TASKS. */
 export function taskReadRoutes(app: FastifyInstance): void {
@@ -82,7 +82,7 @@ function taskFilter(q: Query): (task: TaskRecord) => boolean {
   const type = q.string("type", 64);
   const batch = q.string("batch");
   const project = q.string("project");
-  const status = q.oneOf("status", STATUSES);
+  const status = q.oneOf("status", TASK_STATUSES);
   const review = q.commaList("customer_review_status");
   for (const value of review ?? []) {
     if (!REVIEW_STATUSES.includes(value)) throw invalidParam("customer_review_status", `must be one of [${REVIEW_STATUSES.join(", ")}]`);
