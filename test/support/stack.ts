@@ -8,7 +8,7 @@ import { bearer, createTestApp, type TestApp } from "./app";
 import { freePort } from "./net";
 import { connectedWorkspace, type ConnectedWorkspace, type ConnectedWorkspaceOptions } from "./workspace";
 
-/** Trigger deliveries retried within a second (production waits minutes), so delivery tests run in seconds. */
+/** Trigger deliveries retried within a second (production spreads its retries over about three days), so delivery tests run in seconds. */
 export const FAST_TRIGGER_RETRIES: TriggerWorkerOptions = { schedule: [100, 200, 300, 400], disableAfterMs: 60_000, sweepEveryMs: 500, sweepOverdueMs: 1_000 };
 
 export interface TestStack extends TestApp {
