@@ -1,4 +1,4 @@
-import { expect } from "vitest";
+import { expect, vi } from "vitest";
 import { TERMINAL_STATUSES } from "@nagent/runs";
 import { bearer, type TestApp } from "./app";
 import type { TestStack } from "./stack";
@@ -40,10 +40,16 @@ export async function getRun(s: Pick<TestApp, "app">, apiKey: string, id: string
 
 const TERMINAL = new Set<string>(TERMINAL_STATUSES);
 
-/** Polls a run until it reaches a terminal status (`unknown` included: only a reconciliation moves it on), and returns it. */
+/**
+ * Polls a run until it reaches a terminal status (`unknown` included: only a reconciliation moves it on), and returns
+ * it. `vi.waitFor` rather than `expect.poll`, so that set-up (beforeAll) can wait for a run too.
+ */
 export async function waitForEnd(s: Pick<TestApp, "app">, apiKey: string, id: string, timeout = 20_000): Promise<RunBody> {
-  await expect.poll(async () => (await getRun(s, apiKey, id)).status, { timeout, interval: 50 }).toSatisfy((status: string) => TERMINAL.has(status));
-  return getRun(s, apiKey, id);
+  return vi.waitFor(async () => {
+    const run = await getRun(s, apiKey, id);
+    if (!TERMINAL.has(run.status)) throw new Error(`run ${id} is still ${run.status}`);
+    return run;
+  }, { timeout, interval: 50 });
 }
 
 /** Starts an action in async mode and returns the run id. */
