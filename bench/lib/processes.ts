@@ -1,5 +1,4 @@
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { once } from "node:events";
 
 export interface Child {
@@ -34,14 +33,8 @@ export function startChild(name: string, entry: string, env: NodeJS.ProcessEnv, 
   };
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
-}
+// One loopback-port finder for benchmarks and tests alike (both are dev-only).
+export { freePort } from "../../test/support/net";
 
 /** Polls `check` until it is true; throws after `timeoutMs`. */
 export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string, intervalMs = 200): Promise<void> {

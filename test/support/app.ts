@@ -3,6 +3,7 @@ import { Writable } from "node:stream";
 import { buildApp, type AppDeps } from "../../apps/api/src/app";
 import { closeInfrastructure, createInfrastructure, createServices, type Infrastructure } from "../../apps/api/src/compose";
 import type { Config } from "@nagent/config";
+import type { Database } from "@nagent/db";
 import { createLogger, type Logger } from "@nagent/logger";
 import { createTestDatabase, type TestDatabase } from "./database";
 import { testConfig } from "./config";
@@ -62,4 +63,36 @@ export async function createTestApp(options: { env?: Record<string, string>; red
 
 export function bearer(token: string): { authorization: string } {
   return { authorization: `Bearer ${token}` };
+}
+
+export interface OtherApi {
+  readonly app: FastifyInstance;
+  readonly infra: Infrastructure;
+  /** Closes the app and its infrastructure (a shared database stays open: the test app owns it). */
+  close(): Promise<void>;
+}
+
+/**
+ * Another API process beside the test app (as during a rolling deploy, or one whose Redis is cut): the same
+ * configuration, its own infrastructure with `overrides` (another manifests directory or Redis URL; `db` shares a
+ * database handle instead of opening a pool of its own).
+ */
+export async function startOtherApi(t: Pick<TestApp, "config" | "logger">, overrides: { logger?: Logger; redisUrl?: string; manifestsDir?: string; db?: Database } = {}): Promise<OtherApi> {
+  const { logger = t.logger, ...infraOverrides } = overrides;
+  const infra = await createInfrastructure(t.config, logger, infraOverrides);
+  const app = await buildApp({ config: t.config, db: infra.db, redis: infra.redis, registry: infra.registry, services: createServices(infra) });
+  await app.ready();
+  return {
+    app, infra,
+    async close() {
+      await app.close();
+      await closeInfrastructure(overrides.db ? { ...infra, db: { ...infra.db, close: async () => {} } } : infra);
+    },
+  };
+}
+
+/** A test app and the Bearer header of a workspace on it: the set-up of tests that read the catalogue. */
+export async function createTestAppWithWorkspace(options: Parameters<typeof createTestApp>[0] = {}): Promise<{ t: TestApp; key: { authorization: string } }> {
+  const t = await createTestApp(options);
+  return { t, key: bearer((await t.createWorkspace()).apiKey) };
 }

@@ -3,7 +3,13 @@ import { createRedis } from "@nagent/queue";
 import { createRunner } from "@nagent/runner";
 import { startSandbox, type RunningSandbox } from "../../apps/scale-sandbox/src/index";
 import { startWorkers, type WorkerDeps } from "../../apps/worker/src/worker";
+import type { TriggerWorkerOptions } from "../../apps/worker/src/triggers";
 import { bearer, createTestApp, type TestApp } from "./app";
+import { freePort } from "./net";
+import { connectedWorkspace, type ConnectedWorkspace, type ConnectedWorkspaceOptions } from "./workspace";
+
+/** Trigger deliveries retried within a second (production spreads its retries over about three days), so delivery tests run in seconds. */
+export const FAST_TRIGGER_RETRIES: TriggerWorkerOptions = { schedule: [100, 200, 300, 400], disableAfterMs: 60_000, sweepEveryMs: 500, sweepOverdueMs: 1_000 };
 
 export interface TestStack extends TestApp {
   readonly sandbox: RunningSandbox;
@@ -12,20 +18,36 @@ export interface TestStack extends TestApp {
   /** A `live_…` key the sandbox accepts (tasks stay pending). */
   readonly liveKey: string;
   readonly workers: Awaited<ReturnType<typeof startWorkers>>;
-  /** A workspace with a Scale AI connection to the sandbox, as its default. */
-  connectedWorkspace(name?: string, key?: string): Promise<{ id: string; apiKey: string; connectionId: string }>;
+  /** With `listen`: the API's loopback URL, which is also its public URL (inbound callback URLs point there). */
+  readonly baseUrl: string | undefined;
+  /**
+   * `connectedWorkspace(stack, name, { scaleKey: key })` (./workspace), the stack's own `scaleKey` by default.
+   * Kept for callers outside test/integration's shared set-up (bench/mcp, runs/commit-durability).
+   */
+  connectedWorkspace(name?: string, key?: string): Promise<ConnectedWorkspace>;
   execute(apiKey: string, slug: string, body: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
+}
+
+export interface TestStackOptions {
+  readonly env?: Record<string, string>;
+  readonly worker?: Partial<Pick<WorkerDeps, "backoff" | "sweep" | "triggers" | "probe" | "pacing">>;
+  /** Also listen on a loopback port that is the API's public URL (for Scale's callbacks and HTTP clients). */
+  readonly listen?: boolean;
 }
 
 /**
  * The whole platform in one test process: the API (inject), the worker (BullMQ, its own queue prefix) and the Scale AI
  * sandbox on a loopback port; a fresh database. Options tune retries so tests run in milliseconds.
  */
-export async function createTestStack(options: { env?: Record<string, string>; worker?: Partial<Pick<WorkerDeps, "backoff" | "sweep" | "triggers" | "probe" | "pacing">> } = {}): Promise<TestStack> {
+export async function createTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const scaleKey = `test_${randomBytes(8).toString("hex")}`;
   const liveKey = `live_${randomBytes(8).toString("hex")}`;
   const sandbox = await startSandbox({ keys: [scaleKey, liveKey] });
-  const t = await createTestApp({ env: { NAGENT_SCALE_BASE_URL: sandbox.url, NAGENT_UPSTREAM_TIMEOUT_MS: "3000", NAGENT_SYNC_TIMEOUT_MS: "15000", ...(options.env ?? {}) } });
+  const port = options.listen ? await freePort() : undefined;
+  const baseUrl = port === undefined ? undefined : `http://127.0.0.1:${port}`;
+  const t = await createTestApp({
+    env: { NAGENT_SCALE_BASE_URL: sandbox.url, NAGENT_UPSTREAM_TIMEOUT_MS: "3000", NAGENT_SYNC_TIMEOUT_MS: "15000", ...(baseUrl ? { NAGENT_PUBLIC_URL: baseUrl } : {}), ...(options.env ?? {}) },
+  });
   const redis = createRedis(t.config.redisUrl, "worker");
   const runner = createRunner({ timeoutMs: t.config.upstreamTimeoutMs, egress: t.config.egress });
   const workers = await startWorkers({
@@ -42,15 +64,12 @@ export async function createTestStack(options: { env?: Record<string, string>; w
     return { status: res.statusCode, body: res.json(), headers: res.headers };
   };
 
+  if (port !== undefined) await t.app.listen({ port, host: "127.0.0.1" });
+
   return {
     ...t,
-    sandbox, scaleKey, liveKey, workers, execute,
-    async connectedWorkspace(name = "Acme", key = scaleKey) {
-      const ws = await t.createWorkspace(name);
-      const res = await t.app.inject({ method: "POST", url: "/v1/connections", headers: bearer(ws.apiKey), payload: { integration: "scale_ai", credentials: { api_key: key } } });
-      if (res.statusCode !== 201) throw new Error(`connect: ${res.statusCode} ${res.body}`);
-      return { ...ws, connectionId: (res.json() as { connection: { id: string } }).connection.id };
-    },
+    sandbox, scaleKey, liveKey, workers, execute, baseUrl,
+    connectedWorkspace: (name = "Acme", key = scaleKey) => connectedWorkspace({ ...t, sandbox }, name, { scaleKey: key }),
     async close() {
       await workers.close();
       await runner.close();
@@ -59,4 +78,19 @@ export async function createTestStack(options: { env?: Record<string, string>; w
       await sandbox.close();
     },
   };
+}
+
+/**
+ * A stack and one workspace connected to its sandbox (with the projects its tests need): the set-up of the tests that
+ * execute actions. `workspace.name` defaults to "Acme".
+ */
+export async function createStackWithWorkspace(options: TestStackOptions & { workspace?: ConnectedWorkspaceOptions & { name?: string } } = {}): Promise<{ s: TestStack; ws: ConnectedWorkspace }> {
+  const { workspace: { name = "Acme", ...workspace } = {}, ...stackOptions } = options;
+  const s = await createTestStack(stackOptions);
+  try {
+    return { s, ws: await connectedWorkspace(s, name, workspace) };
+  } catch (error) {
+    await s.close();
+    throw error;
+  }
 }

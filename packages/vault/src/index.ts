@@ -7,3 +7,13 @@ export { SEALED_COLUMNS, type RotationResult, type SealedColumn, type SealedKind
 export type { RewrapOptions, RewrapProgress, RewrapResult } from "./rewrap-all";
 export type { KeyCacheOptions } from "./key-cache";
 export { maskSecret } from "./mask-secret";
+
+import { newKey as newDataKey } from "./aead";
+import { createKeyring } from "./keyring";
+import { wrapDataKey } from "./wrapped-key";
+
+/**
+ * Building blocks below the vault's surface, for tests that stage a state the surface never leaves behind (a data key
+ * wrapped by a rotation that crashed before re-sealing). Not for application code: it goes through `createVault`.
+ */
+export const internalsForTests = { newDataKey, createKeyring, wrapDataKey } as const;

@@ -1,15 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, captureLogger, createTestApp, type TestApp } from "../../support/app";
-import { buildApp } from "../../../apps/api/src/app";
-import { closeInfrastructure, createInfrastructure, createServices } from "../../../apps/api/src/compose";
+import { bearer, captureLogger, createTestApp, startOtherApi, type TestApp } from "../../support/app";
 
 let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+beforeAll(async () => (t = await createTestApp()));
+afterAll(() => t.close());
 
 describe("workspaces and API keys", () => {
   it("creates a workspace with the admin token and shows its first key once", async () => {
@@ -89,18 +83,15 @@ describe("workspaces and API keys", () => {
 
   it("a key revoked through one API process stops working in another that had it cached", async () => {
     // A second API process over the same database: its own cache and its own LISTEN connection.
-    const { logger } = captureLogger("silent");
-    const infra = await createInfrastructure(t.config, logger);
-    const other = await buildApp({ config: t.config, db: infra.db, redis: infra.redis, registry: infra.registry, services: createServices(infra) });
+    const other = await startOtherApi(t, { logger: captureLogger("silent").logger });
     try {
       const ws = await t.createWorkspace();
       const created = (await t.app.inject({ method: "POST", url: "/v1/api-keys", headers: bearer(ws.apiKey), payload: { name: "second" } })).json();
-      expect((await other.inject({ method: "GET", url: "/v1/api-keys", headers: bearer(created.key) })).statusCode).toBe(200); // now cached there
+      expect((await other.app.inject({ method: "GET", url: "/v1/api-keys", headers: bearer(created.key) })).statusCode).toBe(200); // now cached there
       expect((await t.app.inject({ method: "DELETE", url: `/v1/api-keys/${created.api_key.id}`, headers: bearer(ws.apiKey) })).statusCode).toBe(200);
-      await expect.poll(async () => (await other.inject({ method: "GET", url: "/v1/api-keys", headers: bearer(created.key) })).statusCode, { timeout: 2_000, interval: 20 }).toBe(401);
+      await expect.poll(async () => (await other.app.inject({ method: "GET", url: "/v1/api-keys", headers: bearer(created.key) })).statusCode, { timeout: 2_000, interval: 20 }).toBe(401);
     } finally {
       await other.close();
-      await closeInfrastructure(infra);
     }
   });
 });

@@ -7,12 +7,8 @@ import { ERROR_CATALOGUE, ERROR_CODES } from "@nagent/errors";
 import { bearer, createTestApp, type TestApp } from "../../support/app";
 
 let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+beforeAll(async () => (t = await createTestApp()));
+afterAll(() => t.close());
 
 describe("error shapes", () => {
   it("answers unknown routes 404 NOT_FOUND with the envelope and a request id", async () => {

@@ -6,12 +6,8 @@ import { createTestApp, type TestApp } from "../../support/app";
 import { startRedisServer } from "../../support/redis-server";
 
 let t: TestApp;
-beforeAll(async () => {
-  t = await createTestApp();
-});
-afterAll(async () => {
-  await t.close();
-});
+beforeAll(async () => (t = await createTestApp()));
+afterAll(() => t.close());
 
 describe("health", () => {
   it("answers liveness without credentials", async () => {

@@ -4,14 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LightMyRequestResponse } from "fastify";
 import { bearer } from "../../support/app";
 import { framingCases, rawRequest } from "../../support/raw-http";
-import { createTestStack, type TestStack } from "../../support/stack";
+import { createStackWithWorkspace, type TestStack } from "../../support/stack";
+import type { ConnectedWorkspace } from "../../support/workspace";
 
 let s: TestStack;
-let ws: { id: string; apiKey: string; connectionId: string };
+let ws: ConnectedWorkspace;
 let port: number;
 beforeAll(async () => {
-  s = await createTestStack();
-  ws = await s.connectedWorkspace();
+  ({ s, ws } = await createStackWithWorkspace());
   await s.app.listen({ host: "127.0.0.1", port: 0 });
   port = (s.app.server.address() as { port: number }).port;
 });
@@ -45,7 +45,7 @@ describe("strings: no NUL, no lone surrogate", () => {
   });
 
   it("refuses a NUL in a connection's name, on create and on update", async () => {
-    const created = await s.app.inject({ method: "POST", url: "/v1/connections", headers: bearer(ws.apiKey), payload: { integration: "scale_ai", name: "x\u0000", credentials: { api_key: s.scaleKey } } });
+    const created = await s.app.inject({ method: "POST", url: "/v1/connections", headers: bearer(ws.apiKey), payload: { integration: "scale_ai", name: "x\u0000", credentials: { api_key: ws.scaleKey } } });
     expectEnvelope(created, 400, "VALIDATION_FAILED");
     const patched = await s.app.inject({ method: "PATCH", url: `/v1/connections/${ws.connectionId}`, headers: bearer(ws.apiKey), payload: { name: "\u0000" } });
     expectEnvelope(patched, 400, "VALIDATION_FAILED");

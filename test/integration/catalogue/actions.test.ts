@@ -1,17 +1,12 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_PAGE_SIZE, TOOL_FORMATS, toolRuleViolations } from "@nagent/registry";
-import { bearer, createTestApp, type TestApp } from "../../support/app";
+import { createTestAppWithWorkspace, type TestApp } from "../../support/app";
 
 let t: TestApp;
 let key: { authorization: string };
-beforeAll(async () => {
-  t = await createTestApp();
-  key = bearer((await t.createWorkspace()).apiKey);
-});
-afterAll(async () => {
-  await t.close();
-});
+beforeAll(async () => ({ t, key } = await createTestAppWithWorkspace()));
+afterAll(() => t.close());
 
 const get = (url: string) => t.app.inject({ method: "GET", url, headers: key });
 const allSlugs = () => t.deps.registry.getIntegration("scale_ai")!.actions.map((a) => a.slug).sort();

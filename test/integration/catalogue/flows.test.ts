@@ -1,16 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_FLOW_STEPS } from "@nagent/registry";
-import { bearer, createTestApp, type TestApp } from "../../support/app";
+import { createTestAppWithWorkspace, type TestApp } from "../../support/app";
 
 let t: TestApp;
 let key: { authorization: string };
-beforeAll(async () => {
-  t = await createTestApp();
-  key = bearer((await t.createWorkspace()).apiKey);
-});
-afterAll(async () => {
-  await t.close();
-});
+beforeAll(async () => ({ t, key } = await createTestAppWithWorkspace()));
+afterAll(() => t.close());
 
 const check = (payload: unknown) => t.app.inject({ method: "POST", url: "/v1/flows/check", headers: key, payload: payload as object });
 const create = { id: "b1", action: "SCALE_AI_CREATE_BATCH", input: { name: "b", project: "p" } };

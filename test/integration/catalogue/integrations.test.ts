@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, createTestApp, type TestApp } from "../../support/app";
+import { bearer, createTestAppWithWorkspace, type TestApp } from "../../support/app";
 
 interface PageAction {
   slug: string;
@@ -10,13 +10,8 @@ const PRODUCT_PAGE = JSON.parse(readFileSync(new URL("../../fixtures/scale-ai/pr
 
 let t: TestApp;
 let key: { authorization: string };
-beforeAll(async () => {
-  t = await createTestApp();
-  key = bearer((await t.createWorkspace()).apiKey);
-});
-afterAll(async () => {
-  await t.close();
-});
+beforeAll(async () => ({ t, key } = await createTestAppWithWorkspace()));
+afterAll(() => t.close());
 
 describe("GET /v1/integrations", () => {
   it("lists Scale AI with its auth fields (no secret) and action count", async () => {

@@ -1,35 +1,14 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { INTEGRATIONS_DIR } from "@nagent/registry";
-import { buildApp } from "../../../apps/api/src/app";
-import { closeInfrastructure, createInfrastructure, createServices, type Infrastructure } from "../../../apps/api/src/compose";
-import { bearer, createTestApp, type TestApp } from "../../support/app";
+import { createTestAppWithWorkspace, type TestApp } from "../../support/app";
+import { startApiWithChangedManifest, type ManifestDoc as Doc } from "../../support/manifests";
 
 let t: TestApp;
 let key: { authorization: string };
-let dir: string | undefined;
-let changed: { infra: Infrastructure; app: FastifyInstance } | undefined;
-
-beforeAll(async () => {
-  t = await createTestApp();
-  key = bearer((await t.createWorkspace()).apiKey);
-});
-afterAll(async () => {
-  if (changed) {
-    await changed.app.close();
-    await closeInfrastructure({ ...changed.infra, db: { ...changed.infra.db, close: async () => {} } });
-  }
-  await t.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-// Tests reach into the manifest freely; the loader checks its shape.
-type Doc = any;
+beforeAll(async () => ({ t, key } = await createTestAppWithWorkspace()));
+afterAll(() => t.close());
 
 const get = (url: string, app: FastifyInstance = t.app) => app.inject({ method: "GET", url, headers: key });
 const SCALE_TRIGGERS = ["SCALE_AI_BATCH_COMPLETED", "SCALE_AI_TASK_AUDITED", "SCALE_AI_TASK_COMPLETED", "SCALE_AI_TASK_ERRORED", "SCALE_AI_TASK_RECALLED"];
@@ -213,16 +192,5 @@ describe("POST /v1/flows/check with a trigger as the first step", () => {
   });
 });
 
-/** Another API process over the same database, serving a changed Scale AI manifest (as during a rolling deploy). */
-async function startChangedApi(mutate: (doc: Doc) => void): Promise<FastifyInstance> {
-  const doc = JSON.parse(readFileSync(join(INTEGRATIONS_DIR, "scale-ai", "manifest.json"), "utf8"));
-  mutate(doc);
-  dir = mkdtempSync(join(tmpdir(), "nagent-triggers-"));
-  mkdirSync(join(dir, "scale-ai"));
-  writeFileSync(join(dir, "scale-ai", "manifest.json"), JSON.stringify(doc));
-  const infra = await createInfrastructure(t.config, t.logger, { manifestsDir: dir, db: t.db });
-  const app = await buildApp({ config: t.config, db: t.db, redis: infra.redis, registry: infra.registry, services: createServices(infra) });
-  await app.ready();
-  changed = { infra, app };
-  return app;
-}
+/** Another API process over the same database, serving the Scale AI manifest after `mutate` (as during a rolling deploy); closed when the test finishes. */
+const startChangedApi = (mutate: (doc: Doc) => void) => startApiWithChangedManifest(t, mutate);

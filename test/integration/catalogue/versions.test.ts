@@ -1,52 +1,15 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { INTEGRATIONS_DIR } from "@nagent/registry";
-import { buildApp } from "../../../apps/api/src/app";
-import { closeInfrastructure, createInfrastructure, createServices, type Infrastructure } from "../../../apps/api/src/compose";
-import { bearer, createTestApp, type TestApp } from "../../support/app";
+import { createTestAppWithWorkspace, type TestApp } from "../../support/app";
+import { startApiWithChangedManifest, type ManifestDoc as Doc } from "../../support/manifests";
 
 let t: TestApp;
 let key: { authorization: string };
-let dir: string;
-let changed: { infra: Infrastructure; app: FastifyInstance } | undefined;
+beforeAll(async () => ({ t, key } = await createTestAppWithWorkspace()));
+afterAll(() => t.close());
 
-beforeAll(async () => {
-  t = await createTestApp();
-  key = bearer((await t.createWorkspace()).apiKey);
-});
-afterAll(async () => {
-  if (changed) {
-    await changed.app.close();
-    await closeInfrastructure({ ...changed.infra, db: { ...changed.infra.db, close: async () => {} } });
-  }
-  await t.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-// Tests reach into the manifest freely; the loader checks its shape.
-type Doc = any;
-
-/** A copy of the Scale AI manifest after `mutate`, in a temporary integrations directory. */
-function changedManifests(mutate: (doc: Doc) => void): string {
-  const doc = JSON.parse(readFileSync(join(INTEGRATIONS_DIR, "scale-ai", "manifest.json"), "utf8"));
-  mutate(doc);
-  dir = mkdtempSync(join(tmpdir(), "nagent-catalogue-"));
-  mkdirSync(join(dir, "scale-ai"));
-  writeFileSync(join(dir, "scale-ai", "manifest.json"), JSON.stringify(doc));
-  return dir;
-}
-
-/** Another API process over the same database, serving a changed manifest (as during a rolling deploy). */
-async function startChangedApi(manifestsDir: string): Promise<FastifyInstance> {
-  const infra = await createInfrastructure(t.config, t.logger, { manifestsDir, db: t.db });
-  const app = await buildApp({ config: t.config, db: t.db, redis: infra.redis, registry: infra.registry, services: createServices(infra) });
-  await app.ready();
-  changed = { infra, app };
-  return app;
-}
+/** Another API process over the same database, serving the Scale AI manifest after `mutate` (as during a rolling deploy); closed when the test finishes. */
+const startChangedApi = (mutate: (doc: Doc) => void) => startApiWithChangedManifest(t, mutate);
 
 const get = (app: FastifyInstance, url: string) => app.inject({ method: "GET", url, headers: key });
 
@@ -66,7 +29,7 @@ describe("schema versions over HTTP", () => {
 
   it("after a manifest change: newest first with compatibility, and ?version=N answers either version", async () => {
     const other = await startChangedApi(
-      changedManifests((doc) => {
+      (doc) => {
         const create = doc.actions.find((a: Doc) => a.slug === "SCALE_AI_CREATE_BATCH");
         create.input.properties.note = { type: "string", maxLength: 100, description: "A note." };
         create.params.note = { in: "body" };
@@ -75,7 +38,7 @@ describe("schema versions over HTTP", () => {
         finalize.input.required = [...(finalize.input.required ?? []), "force"];
         finalize.params.force = { in: "body" };
         finalize.input.examples = finalize.input.examples.map((e: Doc) => ({ ...e, force: true }));
-      }),
+      },
     );
 
     // Both servers read the same history; each reports the version it validates against.

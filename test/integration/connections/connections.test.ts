@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer } from "../../support/app";
 import { freePort } from "../../support/net";
 import { createTestStack, type TestStack } from "../../support/stack";
+import { connectedWorkspace } from "../../support/workspace";
 
 let s: TestStack;
 beforeAll(async () => {
@@ -91,9 +92,8 @@ describe("connections", () => {
 
   it("tests a connection: a revoked key marks it invalid, runs then fail fast, and a good key makes it active again", async () => {
     const key = `test_${"r".repeat(20)}`;
-    s.sandbox.control.addKey(key);
-    const ws = await s.createWorkspace();
-    const c = (await connect(ws.apiKey, { integration: "scale_ai", credentials: { api_key: key } })).json().connection;
+    const ws = await connectedWorkspace(s, "Acme", { scaleKey: key });
+    const c = ws.connection;
     const ok = await s.app.inject({ method: "POST", url: `/v1/connections/${c.id}/test`, headers: bearer(ws.apiKey) });
     expect(ok.json()).toMatchObject({ connection: { status: "active" }, test: { successful: true, error: null } });
 
@@ -110,7 +110,7 @@ describe("connections", () => {
   });
 
   it("hides a connection of workspace A from workspace B on every route (404)", async () => {
-    const a = await s.connectedWorkspace("A");
+    const a = await connectedWorkspace(s, "A");
     const b = await s.createWorkspace("B");
     const id = a.connectionId;
     expect((await get(b.apiKey, "/v1/connections")).json().connections).toEqual([]);
@@ -141,7 +141,7 @@ describe("connections", () => {
   });
 
   it("crypto-shreds a deleted workspace: its keys stop working and its data keys are gone", async () => {
-    const ws = await s.connectedWorkspace("doomed");
+    const ws = await connectedWorkspace(s, "doomed");
     const res = await s.app.inject({ method: "DELETE", url: `/v1/workspaces/${ws.id}`, headers: bearer(s.config.adminToken) });
     expect(res.statusCode).toBe(204);
     expect((await get(ws.apiKey, "/v1/connections")).statusCode).toBe(401);
@@ -151,7 +151,7 @@ describe("connections", () => {
   });
 
   it("rotates a workspace's data key (admin): its connections keep working under the new version", async () => {
-    const ws = await s.connectedWorkspace("rotating");
+    const ws = await connectedWorkspace(s, "rotating");
     const before = await s.db.pool.query("SELECT version FROM workspace_key WHERE workspace_id = $1", [ws.id]);
     expect(before.rows.map((r) => r.version)).toEqual([1]);
     expect((await s.app.inject({ method: "POST", url: `/v1/workspaces/${ws.id}/rotate-key`, headers: bearer(ws.apiKey) })).statusCode).toBe(401);

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordConnectionTransition } from "@nagent/db";
 import { bearer } from "../../support/app";
 import { createTestStack, type TestStack } from "../../support/stack";
-import { executeAsync, isolatedWorkspace, waitForEnd } from "../../support/execution";
+import { executeAsync, waitForEnd } from "../../support/execution";
+import { connectedWorkspace } from "../../support/workspace";
 
 let s: TestStack;
 beforeAll(async () => {
@@ -31,7 +32,7 @@ const events = async (apiKey: string, id: string, query = "") => {
 
 describe("connection health", () => {
   it("a revoked key: invalid with one event, runs fail fast, and the probe brings it back once the key is valid again", async () => {
-    const ws = await isolatedWorkspace(s, "revoked");
+    const ws = await connectedWorkspace(s, "revoked");
     s.sandbox.control.removeKey(ws.scaleKey);
     // Several runs meet the 401 at about the same time: one transition, one event.
     const ids = await Promise.all(Array.from({ length: 6 }, (_, i) => executeAsync(s, ws.apiKey, "SCALE_AI_LIST_BATCHES", { offset: i })));
@@ -79,7 +80,7 @@ describe("connection health", () => {
   }, 60_000);
 
   it("timeouts/5xx degrade an active connection (its runs still go through); a success makes it active again", async () => {
-    const ws = await isolatedWorkspace(s, "flaky");
+    const ws = await connectedWorkspace(s, "flaky");
     ws.faults([{ route: "GET /v1/batches", error_rate: 1, error_status: 503, times: 3 }]);
     const run = await waitForEnd(s, ws.apiKey, await executeAsync(s, ws.apiKey, "SCALE_AI_LIST_BATCHES", {}));
     // Three 503s, then a success on the fourth attempt (retries).
@@ -91,7 +92,7 @@ describe("connection health", () => {
   }, 30_000);
 
   it("records one event when many callers report the same change at once", async () => {
-    const ws = await isolatedWorkspace(s, "race");
+    const ws = await connectedWorkspace(s, "race");
     const results = await Promise.all(Array.from({ length: 10 }, () =>
       recordConnectionTransition(s.db.pool, { workspaceId: ws.id, connectionId: ws.connectionId, to: "degraded", from: ["active"], reason: "test", firstProbeInMs: 600_000 })));
     expect(results.filter((r) => r !== null)).toHaveLength(1);
@@ -100,12 +101,12 @@ describe("connection health", () => {
     // The same status again is no transition.
     expect(await recordConnectionTransition(s.db.pool, { workspaceId: ws.id, connectionId: ws.connectionId, to: "degraded", reason: "again" })).toBeNull();
     // Another workspace's id matches nothing.
-    const other = await isolatedWorkspace(s, "other");
+    const other = await connectedWorkspace(s, "other");
     expect(await recordConnectionTransition(s.db.pool, { workspaceId: other.id, connectionId: ws.connectionId, to: "invalid", reason: "x" })).toBeNull();
   });
 
   it("pages the events with a cursor, and hides them from another workspace (404)", async () => {
-    const ws = await isolatedWorkspace(s, "pages");
+    const ws = await connectedWorkspace(s, "pages");
     for (const to of ["degraded", "active", "invalid"] as const) {
       await recordConnectionTransition(s.db.pool, { workspaceId: ws.id, connectionId: ws.connectionId, to, reason: `to ${to}`, firstProbeInMs: 600_000 });
     }

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { createTestStack, type TestStack } from "../../support/stack";
-import { isolatedWorkspace, type IsolatedWorkspace } from "../../support/execution";
+import { executeAsync, waitForEnd } from "../../support/execution";
+import { connectedWorkspace, type ConnectedWorkspace } from "../../support/workspace";
 import { seedRuns } from "../runs/seed";
 import { recordConnectionTransition } from "@nagent/db";
 import { startReceiver, waitFor, type Receiver } from "../../support/webhook-receiver";
@@ -29,11 +30,11 @@ describe("operator console in headless Chromium", () => {
   let browser: Browser;
   let page: Page;
   let base: string;
-  let ws: IsolatedWorkspace;
+  let ws: ConnectedWorkspace;
   let retriedRun: string;
   let queuedRun: string;
   let foreignRun: string;
-  let other: IsolatedWorkspace;
+  let other: ConnectedWorkspace;
   let receiver: Receiver;
   let subscriptionId: string;
   let testEventId: string;
@@ -44,14 +45,12 @@ describe("operator console in headless Chromium", () => {
     // The seeded queued run has no job: the stuck-run sweeper must not re-enqueue it (and run it) before the cancel test.
     s = await createTestStack({ worker: { sweep: { queuedForMs: 3_600_000 } } });
     base = await s.app.listen({ host: "127.0.0.1", port: 0 });
-    ws = await isolatedWorkspace(s, "Console Co");
-    other = await isolatedWorkspace(s, "Other Co");
+    ws = await connectedWorkspace(s, "Console Co");
+    other = await connectedWorkspace(s, "Other Co");
     // A real run whose first attempt fails (503) and second succeeds: two attempts on the timeline.
     ws.faults([{ route: "GET /v1/projects", error_rate: 1, error_status: 503, times: 1 }]);
-    retriedRun = (await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {}, mode: "async" })).body.run_id;
-    for (let i = 0; i < 200 && (await s.db.pool.query("SELECT status FROM run WHERE id = $1", [retriedRun])).rows[0]?.status !== "succeeded"; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    retriedRun = await executeAsync(s, ws.apiKey, "SCALE_AI_LIST_PROJECTS", {});
+    await waitForEnd(s, ws.apiKey, retriedRun);
     const now = Date.now();
     const ids = await seedRuns(s.db.pool, [
       ...Array.from({ length: 4 }, (_, i) => ({ workspaceId: ws.id, connectionId: ws.connectionId, status: "failed" as const, action: "SCALE_AI_CREATE_BATCH", createdAt: new Date(now - (i + 2) * 60_000) })),

@@ -2,18 +2,17 @@
 // HTTP → envelope), in one ordered scenario whose inputs build on each other, and each answer is checked against the
 // action's output schema.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestStack, type TestStack } from "../../support/stack";
-import { createProject, scaleRequest } from "../../support/scale";
+import { createStackWithWorkspace, type TestStack } from "../../support/stack";
+import type { ConnectedWorkspace } from "../../support/workspace";
 import { startCallbackReceiver } from "../../support/callback-receiver";
 
 let s: TestStack;
-let ws: { id: string; apiKey: string; connectionId: string };
+let ws: ConnectedWorkspace;
 let receiver: Awaited<ReturnType<typeof startCallbackReceiver>>;
 const covered = new Set<string>();
 
 beforeAll(async () => {
-  s = await createTestStack();
-  ws = await s.connectedWorkspace();
+  ({ s, ws } = await createStackWithWorkspace());
   receiver = await startCallbackReceiver();
   // No action creates projects: they are made on the sandbox directly, one per task type (a project holds one type).
   const projects: [string, string][] = [
@@ -27,8 +26,8 @@ beforeAll(async () => {
     ["traffic_video", "videoannotation"],
     ["traffic_video_playback", "videoplaybackannotation"],
   ];
-  for (const [name, type] of projects) await createProject(s.sandbox.url, s.scaleKey, name, type);
-  const studio = await scaleRequest(s.sandbox.url, s.scaleKey, "POST", "/v1/projects", { type: "imageannotation", name: "studio_kittens", studio: true });
+  for (const [name, type] of projects) await ws.createProject(name, type);
+  const studio = await ws.scale("POST", "/v1/projects", { type: "imageannotation", name: "studio_kittens", studio: true });
   expect(studio.status).toBe(200);
 });
 
@@ -153,7 +152,7 @@ describe("all 40 Scale AI actions, end to end against the sandbox", () => {
     const uuid = resultUrl.pathname.split("/").at(-1)!;
     const frames = await run("SCALE_AI_GET_V1_TASK_RESPONSE_URL", { task_id: lidar.task_id, uuid });
     expect(frames).toEqual([expect.objectContaining({ frame: 0, cuboids: expect.any(Array) }), expect.objectContaining({ frame: 1 })]);
-    const audit = await scaleRequest(s.sandbox.url, s.scaleKey, "POST", `/v1/task/${image.task_id}/audit`, { accepted: true, comments: "Tight boxes." });
+    const audit = await ws.scale("POST", `/v1/task/${image.task_id}/audit`, { accepted: true, comments: "Tight boxes." });
     expect(audit.status).toBe(200);
     const audits = await run("SCALE_AI_GET_FIXLESS_AUDITS", { task_id: image.task_id });
     expect(audits.docs).toHaveLength(1);
@@ -176,7 +175,7 @@ describe("all 40 Scale AI actions, end to end against the sandbox", () => {
     // Team: invite, then accept through the sandbox (Studio assignments need active teammates)
     const invited = await run("SCALE_AI_INVITE_TEAM_MEMBER", { emails: ["ana@example.com", "li@example.com"], team_role: "labeler" });
     expect(invited).toEqual(expect.arrayContaining([expect.objectContaining({ email: "ana@example.com", expiry: expect.any(String) })]));
-    expect(s.sandbox.control.acceptInvitations(s.scaleKey)).toBe(2);
+    expect(s.sandbox.control.acceptInvitations(ws.scaleKey)).toBe(2);
     const team = await run("SCALE_AI_GET_TEAMS", {});
     expect(team.find((m: { email: string }) => m.email === "li@example.com")).not.toHaveProperty("expiry");
 
@@ -198,7 +197,7 @@ describe("all 40 Scale AI actions, end to end against the sandbox", () => {
     expect(reset.map((b: { name: string }) => b.name)).toEqual(["studio_01", "studio_02"]);
 
     // Quality: labelers' training attempts, seeded through the sandbox (Scale documents no shape for them)
-    s.sandbox.control.addQualityAttempts(s.scaleKey, [
+    s.sandbox.control.addQualityAttempts(ws.scaleKey, [
       { labeler_email: "ana@example.com", quality_task_id: "6512a4f0c2b1e3001f9a7c21", score: 0.9 },
       { labeler_email: "li@example.com", quality_task_id: "6512a4f0c2b1e3001f9a7c21", score: 0.7 },
     ]);

@@ -1,18 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer } from "../../support/app";
-import { createTestStack, type TestStack } from "../../support/stack";
-import { createProject } from "../../support/scale";
+import { createStackWithWorkspace, type TestStack } from "../../support/stack";
+import { waitForEnd } from "../../support/execution";
+import { connectedWorkspace, type ConnectedWorkspace } from "../../support/workspace";
 
 let s: TestStack;
-let ws: { id: string; apiKey: string; connectionId: string };
-beforeAll(async () => {
-  s = await createTestStack();
-  ws = await s.connectedWorkspace();
-  await createProject(s.sandbox.url, s.scaleKey, "kitten_labeling");
-});
-afterAll(async () => {
-  await s?.close();
-});
+let ws: ConnectedWorkspace;
+beforeAll(async () => ({ s, ws } = await createStackWithWorkspace({ workspace: { projects: ["kitten_labeling"] } })));
+afterAll(() => s?.close());
 
 describe("execute", () => {
   it("runs SCALE_AI_CREATE_BATCH sync and answers the envelope; the same name again fails with Scale's conflict", async () => {
@@ -53,11 +48,11 @@ describe("execute", () => {
     const res = await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {}, mode: "async" });
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ run_id: expect.any(String), status: "queued" });
-    await expect.poll(async () => (await s.app.inject({ method: "GET", url: `/v1/runs/${res.body.run_id}`, headers: bearer(ws.apiKey) })).json().run.status).toBe("succeeded");
+    expect((await waitForEnd(s, ws.apiKey, res.body.run_id)).status).toBe("succeeded");
   });
 
   it("never shows a run to another workspace", async () => {
-    const other = await s.connectedWorkspace("other");
+    const other = await connectedWorkspace(s, "other");
     const res = await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} });
     const peek = await s.app.inject({ method: "GET", url: `/v1/runs/${res.body.run_id}`, headers: bearer(other.apiKey) });
     expect(peek.statusCode).toBe(404);
@@ -68,7 +63,7 @@ describe("execute", () => {
   });
 
   it("shows the attempt in flight while the run is running, and records it once when it ends", async () => {
-    s.sandbox.control.setFaults(s.scaleKey, [{ route: "GET /v1/teams", latency_ms: 1_500, times: 1 }]);
+    ws.faults([{ route: "GET /v1/teams", latency_ms: 1_500, times: 1 }]);
     const res = await s.execute(ws.apiKey, "SCALE_AI_GET_TEAMS", { input: {}, mode: "async" });
     const get = async () => (await s.app.inject({ method: "GET", url: `/v1/runs/${res.body.run_id}`, headers: bearer(ws.apiKey) })).json().run;
     await expect.poll(async () => (await get()).status, { interval: 20 }).toBe("running");

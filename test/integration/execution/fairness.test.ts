@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer } from "../../support/app";
 import { createTestStack, type TestStack } from "../../support/stack";
-import { getRun, isolatedWorkspace } from "../../support/execution";
+import { getRun, waitForEnd } from "../../support/execution";
+import { connectedWorkspace } from "../../support/workspace";
 
 const CAP = 4;
 const FLOOD = 300;
@@ -26,7 +27,7 @@ const counts = async (workspaceId: string) => {
 
 describe("fairness between workspaces", () => {
   it("cancels a run queued behind the workspace cap", async () => {
-    const ws = await isolatedWorkspace(s, "capped");
+    const ws = await connectedWorkspace(s, "capped");
     // Slow enough that the first CAP runs are still running when the last two arrive, even on a loaded CI machine.
     ws.faults([{ route: "GET /v1/batches", latency_ms: 4_000 }]);
     const ids: string[] = [];
@@ -40,14 +41,14 @@ describe("fairness between workspaces", () => {
     expect(cancel.statusCode, cancel.body).toBe(200);
     expect(cancel.json().run.status).toBe("canceled");
     for (const id of ids.slice(0, -1)) {
-      await expect.poll(async () => (await getRun(s, ws.apiKey, id)).status, { timeout: 20_000 }).toBe("succeeded");
+      expect((await waitForEnd(s, ws.apiKey, id)).status).toBe("succeeded");
     }
     expect((await getRun(s, ws.apiKey, last)).status).toBe("canceled");
   }, 45_000);
 
   it("a workspace flooding the queue does not hold up another workspace's run, and never runs more than its cap at once", async () => {
-    const flooder = await isolatedWorkspace(s, "flooder");
-    const quiet = await isolatedWorkspace(s, "quiet");
+    const flooder = await connectedWorkspace(s, "flooder");
+    const quiet = await connectedWorkspace(s, "quiet");
     flooder.faults([{ route: "GET /v1/batches", latency_ms: 1_000 }]);
 
     // The flood: FLOOD async runs, enqueued as fast as the API takes them.

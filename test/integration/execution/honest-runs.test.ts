@@ -2,21 +2,20 @@
 // be reconciled (and POST /v1/runs/:id/reconcile), the output check with strict mode, and redaction of fields the
 // manifest marks sensitive — each provoked with the Scale sandbox's fault injection, against the real services.
 import { randomBytes } from "node:crypto";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer } from "../../support/app";
 import { createTestStack, type TestStack } from "../../support/stack";
-import { createProject, scaleRequest } from "../../support/scale";
 import { createRunStore } from "@nagent/runs";
-import { executeAsync, getRun, isolatedWorkspace, type IsolatedWorkspace, type RunBody } from "../../support/execution";
+import { executeAsync, getRun, waitForEnd, type RunBody } from "../../support/execution";
+import { followRunEvents } from "../../support/run-events";
+import { connectedWorkspace } from "../../support/workspace";
 
 const TIMEOUT_MS = 1_000;
 
 let s: TestStack;
 beforeAll(async () => {
-  s = await createTestStack({ env: { NAGENT_UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), NAGENT_MAX_ATTEMPTS: "3" } });
+  s = await createTestStack({ listen: true, env: { NAGENT_UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), NAGENT_MAX_ATTEMPTS: "3" } });
 });
 afterAll(async () => {
   await s?.close();
@@ -31,17 +30,10 @@ type HonestRun = RunBody & {
   reconciled_by: string | null;
 };
 
-const ENDED = new Set(["succeeded", "failed", "canceled", "unknown"]);
-async function waitForEnded(apiKey: string, id: string): Promise<HonestRun> {
-  await expect.poll(async () => (await getRun(s, apiKey, id)).status, { timeout: 20_000, interval: 50 }).toSatisfy((status: string) => ENDED.has(status));
-  return (await getRun(s, apiKey, id)) as HonestRun;
-}
+/** The run once it has ended (`unknown` included), with this issue's fields. */
+const waitForEnded = async (apiKey: string, id: string) => (await waitForEnd(s, apiKey, id)) as HonestRun;
 
-async function workspaceWithProject(name: string): Promise<IsolatedWorkspace> {
-  const ws = await isolatedWorkspace(s, name);
-  await createProject(s.sandbox.url, ws.scaleKey, "kitten_labeling");
-  return ws;
-}
+const workspaceWithProject = (name: string) => connectedWorkspace(s, name, { projects: ["kitten_labeling"] });
 
 const post = (apiKey: string, url: string, payload: unknown) => s.app.inject({ method: "POST", url, headers: bearer(apiKey), payload: payload as Record<string, unknown> });
 
@@ -55,14 +47,14 @@ describe("no false failures on creates", () => {
     expect(run.output).toMatchObject({ successful: true, data: { name: "kittens_lost_1", project: "kitten_labeling" } });
     expect(run.attempts.map((a) => [a.outcome, a.error_code])).toEqual([["retry", "UPSTREAM_UNAVAILABLE"], ["succeeded", null]]);
     expect(ws.requests("POST /v1/batches")).toBe(2); // the lost create and the retry that met 409
-    const batches = await scaleRequest(s.sandbox.url, ws.scaleKey, "GET", "/v1/batches?project=kitten_labeling");
+    const batches = await ws.scale("GET", "/v1/batches?project=kitten_labeling");
     expect(batches.body.docs.map((b: { name: string }) => b.name)).toEqual(["kittens_lost_1"]);
   });
 
   it("a 409 for a batch of the same name that is not this request's (another project) stays a failure", async () => {
     const ws = await workspaceWithProject("taken-batch");
-    await createProject(s.sandbox.url, ws.scaleKey, "other_project");
-    expect((await scaleRequest(s.sandbox.url, ws.scaleKey, "POST", "/v1/batches", { name: "kittens_taken", project: "other_project" })).status).toBe(200);
+    await ws.createProject("other_project");
+    expect((await ws.scale("POST", "/v1/batches", { name: "kittens_taken", project: "other_project" })).status).toBe(200);
     // The first attempt is dropped before it is served (it may have reached Scale, as far as we can tell); the retry
     // meets 409, reads the batch and finds that its project differs: not ours.
     ws.faults([{ route: "POST /v1/batches", drop: true, times: 1 }]);
@@ -172,30 +164,16 @@ describe("unknown outcome and reconciliation", () => {
     ws.faults([{ route: "POST /v1/files/import", drop_after: true, times: 1 }]);
     const id = await executeAsync(s, ws.apiKey, "SCALE_AI_IMPORT_FILE", { file_url: "https://example.com/images/kitten_012.jpg" });
     expect((await waitForEnded(ws.apiKey, id)).status).toBe("unknown");
-    await s.app.listen({ host: "127.0.0.1", port: 0 });
-    const url = `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}/v1/runs/${id}/events`;
-    const events: { status: string; output?: { successful: boolean; error: { code: string } | null } | null }[] = [];
-    let ended = false;
-    const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(url, { agent: false, headers: bearer(ws.apiKey) }, resolve).on("error", reject));
-    expect(res.statusCode).toBe(200);
-    let buffer = "";
-    res.setEncoding("utf8");
-    res.on("data", (chunk: string) => {
-      buffer += chunk;
-      for (let i = buffer.indexOf("\n\n"); i >= 0; i = buffer.indexOf("\n\n")) {
-        const data = buffer.slice(0, i).split("\n").find((line) => line.startsWith("data: "));
-        buffer = buffer.slice(i + 2);
-        if (data) events.push(JSON.parse(data.slice(6)));
-      }
-    });
-    res.on("end", () => (ended = true));
+    const stream = await followRunEvents<{ status: string; output?: { successful: boolean; error: { code: string } | null } | null }>(s.baseUrl!, id, ws.apiKey);
+    expect(stream.res.statusCode).toBe(200);
+    const { events } = stream;
     await expect.poll(() => events.length).toBe(1);
     expect(events[0]).toMatchObject({ status: "unknown", output: { successful: false, error: { code: "UPSTREAM_OUTCOME_UNKNOWN" } } });
     await new Promise((r) => setTimeout(r, 200));
-    expect(ended).toBe(false); // waiting for the reconciliation
+    expect(stream.ended()).toBe(false); // waiting for the reconciliation
     const data = { id: "file_sse_1", attachment_url: "scaledata://file_sse_1" };
     expect((await post(ws.apiKey, `/v1/runs/${id}/reconcile`, { status: "succeeded", data })).statusCode).toBe(200);
-    await expect.poll(() => ended, { timeout: 5_000 }).toBe(true);
+    await expect.poll(() => stream.ended(), { timeout: 5_000 }).toBe(true);
     expect(events.map((e) => e.status)).toEqual(["unknown", "succeeded"]);
     expect(events[1]).toMatchObject({ output: { successful: true, data } });
   });

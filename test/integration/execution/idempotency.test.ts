@@ -2,8 +2,8 @@
 // the same run and envelope, even while the run is still going; a different body is refused; keys are per workspace.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestStack, type TestStack } from "../../support/stack";
-import { createProject } from "../../support/scale";
-import { getRun, isolatedWorkspace, type IsolatedWorkspace } from "../../support/execution";
+import { getRun } from "../../support/execution";
+import { connectedWorkspace } from "../../support/workspace";
 
 let s: TestStack;
 beforeAll(async () => {
@@ -13,11 +13,7 @@ afterAll(async () => {
   await s?.close();
 });
 
-async function workspaceWithProject(name: string): Promise<IsolatedWorkspace> {
-  const ws = await isolatedWorkspace(s, name);
-  await createProject(s.sandbox.url, ws.scaleKey, "kitten_labeling");
-  return ws;
-}
+const workspaceWithProject = (name: string) => connectedWorkspace(s, name, { projects: ["kitten_labeling"] });
 
 const batch = (name: string) => ({ input: { name, project: "kitten_labeling" } });
 

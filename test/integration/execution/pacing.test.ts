@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFairness, createRedis } from "@nagent/queue";
 import { bearer } from "../../support/app";
 import { createTestStack, type TestStack } from "../../support/stack";
-import { executeAsync, isolatedWorkspace, waitForEnd } from "../../support/execution";
+import { executeAsync, waitForEnd } from "../../support/execution";
+import { connectedWorkspace } from "../../support/workspace";
 
 const N = 10;
 const RUNS = 250;
@@ -43,7 +44,7 @@ async function attemptsOf(workspaceId: string) {
 
 describe("adaptive pacing per connection", () => {
   it(`a flood against an upstream that answers 429 above ${N} requests/s settles within 20 % of ${N}, with few 429s and no failed run`, async () => {
-    const ws = await isolatedWorkspace(s, "flood");
+    const ws = await connectedWorkspace(s, "flood");
     ws.faults([{ route: "GET /v1/batches", rate_limit: { requests: N, window_ms: 1_000 } }]);
     // The connection's pace, sampled every 100 ms while the flood lasts.
     const paces: { at: number; rps: number }[] = [];
@@ -100,7 +101,7 @@ describe("adaptive pacing per connection", () => {
   }, 180_000);
 
   it("a connection's max_rps caps its pace (a fixed cap when min_rps = max_rps)", async () => {
-    const ws = await isolatedWorkspace(s, "capped");
+    const ws = await connectedWorkspace(s, "capped");
     const patch = await s.app.inject({ method: "PATCH", url: `/v1/connections/${ws.connectionId}`, headers: bearer(ws.apiKey), payload: { rate_limit: { min_rps: 4, max_rps: 4 } } });
     expect(patch.statusCode, patch.body).toBe(200);
     const bad = await s.app.inject({ method: "PATCH", url: `/v1/connections/${ws.connectionId}`, headers: bearer(ws.apiKey), payload: { rate_limit: { min_rps: 5, max_rps: 4 } } });

@@ -4,13 +4,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uuidv7 } from "@nagent/db";
 import { createRunStore, requestHash } from "@nagent/runs";
-import { bearer, captureLogger } from "../../support/app";
+import { bearer, captureLogger, startOtherApi } from "../../support/app";
 import { freePort } from "../../support/net";
-import { buildApp } from "../../../apps/api/src/app";
-import { closeInfrastructure, createInfrastructure, createServices } from "../../../apps/api/src/compose";
 import { createTestStack, type TestStack } from "../../support/stack";
-import { createProject } from "../../support/scale";
-import { executeAsync, getRun, isolatedWorkspace, waitForEnd } from "../../support/execution";
+import { executeAsync, getRun, waitForEnd } from "../../support/execution";
+import { connectedWorkspace } from "../../support/workspace";
 
 /** Two upstream calls a second per connection, with a burst of four (the token bucket's default: twice the rate). */
 const RATE_PER_SEC = 2;
@@ -32,7 +30,7 @@ const jobState = async (runId: string) => (await s.infra.producer.queue.getJob(r
 
 describe("queueing", () => {
   it("the per-connection rate limit delays runs (queued, with a reason, their job delayed) and they all succeed", async () => {
-    const ws = await isolatedWorkspace(s, "rate-limited");
+    const ws = await connectedWorkspace(s, "rate-limited");
     const ids = [];
     for (let i = 0; i < BURST + 4; i++) ids.push(await executeAsync(s, ws.apiKey, "SCALE_AI_LIST_PROJECTS", { offset: i }));
 
@@ -51,7 +49,7 @@ describe("queueing", () => {
   });
 
   it("cancels a run queued behind the rate limit; it never reaches the upstream", async () => {
-    const ws = await isolatedWorkspace(s, "cancel");
+    const ws = await connectedWorkspace(s, "cancel");
     const ids = [];
     for (let i = 0; i < BURST + 6; i++) ids.push(await executeAsync(s, ws.apiKey, "SCALE_AI_LIST_PROJECTS", { offset: i }));
     const last = ids.at(-1)!;
@@ -78,7 +76,7 @@ describe("queueing", () => {
   });
 
   it("cancels a run waiting between attempts (a 429 asked for a minute); no further attempt is made", async () => {
-    const ws = await isolatedWorkspace(s, "cancel-between-attempts");
+    const ws = await connectedWorkspace(s, "cancel-between-attempts");
     ws.faults([{ route: "GET /v1/batches", rate_limit: { requests: 0, window_ms: 60_000, retry_after: true } }]);
     const id = await executeAsync(s, ws.apiKey, "SCALE_AI_LIST_BATCHES", {});
     await expect.poll(async () => (await getRun(s, ws.apiKey, id)).attempts.map((a) => a.outcome), { timeout: 10_000 }).toEqual(["retry"]);
@@ -94,19 +92,16 @@ describe("queueing", () => {
   });
 
   it("a run whose enqueue failed (Redis unreachable for the API) is answered with its id and run later by the sweeper", async () => {
-    const ws = await isolatedWorkspace(s, "redis-down");
-    await createProject(s.sandbox.url, ws.scaleKey, "kitten_labeling");
+    const ws = await connectedWorkspace(s, "redis-down", { projects: ["kitten_labeling"] });
     // A second API process over the same database whose Redis does not answer (a closed port): the run's row is
     // written, its enqueue fails fast.
     const { logger, logs } = captureLogger("warn");
-    const infra = await createInfrastructure(s.config, logger, { redisUrl: `redis://127.0.0.1:${await freePort()}` });
-    const cut = await buildApp({ config: s.config, db: infra.db, redis: infra.redis, registry: infra.registry, services: createServices(infra) });
+    const cut = await startOtherApi(s, { logger, redisUrl: `redis://127.0.0.1:${await freePort()}` });
     let res;
     try {
-      res = await cut.inject({ method: "POST", url: "/v1/actions/SCALE_AI_CREATE_BATCH/execute", headers: bearer(ws.apiKey), payload: { input: { name: "b_later", project: "kitten_labeling" }, mode: "async" } });
+      res = await cut.app.inject({ method: "POST", url: "/v1/actions/SCALE_AI_CREATE_BATCH/execute", headers: bearer(ws.apiKey), payload: { input: { name: "b_later", project: "kitten_labeling" }, mode: "async" } });
     } finally {
       await cut.close();
-      await closeInfrastructure(infra);
     }
     expect(res.statusCode, res.body).toBe(202);
     const runId = res.json().run_id as string;
@@ -120,11 +115,10 @@ describe("queueing", () => {
   });
 
   it("the sweeper enqueues a run whose enqueue was lost after commit, and it runs once", async () => {
-    const ws = await isolatedWorkspace(s, "lost-enqueue");
+    const ws = await connectedWorkspace(s, "lost-enqueue", { projects: ["kitten_labeling"] });
     // The run row as execute writes it, with no job behind it (as when Redis failed right after the commit).
     const id = uuidv7();
     const input = { name: "b_swept", project: "kitten_labeling" };
-    await createProject(s.sandbox.url, ws.scaleKey, "kitten_labeling");
     const inserted = await createRunStore(s.db.pool).insert({
       id, workspaceId: ws.id, connectionId: ws.connectionId, integration: "scale_ai", action: "SCALE_AI_CREATE_BATCH", schemaVersion: 1,
       input, idempotencyKey: null, requestHash: requestHash({ action: "SCALE_AI_CREATE_BATCH", connectionId: ws.connectionId, input }),

@@ -4,9 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer } from "../../support/app";
 import { createTestStack, type TestStack } from "../../support/stack";
-import { createProject } from "../../support/scale";
 import { startLossyProxy } from "../../support/lossy-proxy";
-import { executeAsync, getRun, isolatedWorkspace, waitForEnd, type IsolatedWorkspace } from "../../support/execution";
+import { executeAsync, getRun, waitForEnd } from "../../support/execution";
+import { connectedWorkspace } from "../../support/workspace";
 
 const TIMEOUT_MS = 1_000;
 const MAX_ATTEMPTS = 4;
@@ -23,11 +23,7 @@ afterAll(async () => {
 });
 
 /** A workspace with its own key and a project to put batches and tasks in. */
-async function workspaceWithProject(name: string, baseUrl?: string): Promise<IsolatedWorkspace> {
-  const ws = await isolatedWorkspace(s, name, baseUrl ? { baseUrl } : {});
-  await createProject(s.sandbox.url, ws.scaleKey, "kitten_labeling");
-  return ws;
-}
+const workspaceWithProject = (name: string, baseUrl?: string) => connectedWorkspace(s, name, { projects: ["kitten_labeling"], ...(baseUrl ? { baseUrl } : {}) });
 
 const imageTask = (uniqueId: string) => ({
   project: "kitten_labeling",

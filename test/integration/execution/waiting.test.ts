@@ -2,11 +2,11 @@
 // position?}` in GET /v1/runs/:id, in the run list and in the run's SSE events — for each reason, caused for real
 // through the sandbox's fault injection.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { bearer } from "../../support/app";
+import { followRunEvents } from "../../support/run-events";
 import { createTestStack, type TestStack } from "../../support/stack";
-import { executeAsync, getRun, isolatedWorkspace, waitForEnd } from "../../support/execution";
+import { executeAsync, getRun, waitForEnd } from "../../support/execution";
+import { connectedWorkspace } from "../../support/workspace";
 
 const CAP = 2;
 
@@ -15,9 +15,8 @@ interface Waiting { reason: string; since: string; resume_at?: string; position?
 let s: TestStack;
 let base: string;
 beforeAll(async () => {
-  s = await createTestStack({ env: { NAGENT_WORKSPACE_CONCURRENCY: String(CAP) } });
-  await s.app.listen({ host: "127.0.0.1", port: 0 });
-  base = `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}`;
+  s = await createTestStack({ listen: true, env: { NAGENT_WORKSPACE_CONCURRENCY: String(CAP) } });
+  base = s.baseUrl!;
 });
 afterAll(async () => {
   await s?.close();
@@ -35,32 +34,16 @@ async function waitsFor(apiKey: string, id: string, reason: string, timeout = 10
 const isIso = (value: string | undefined) => typeof value === "string" && !Number.isNaN(Date.parse(value));
 
 /** A run's SSE events over real HTTP, collected as they come. */
-function follow(runId: string, apiKey: string) {
-  const events: { status: string; reason: string | null; waiting: Waiting | null }[] = [];
-  const request = http.get(`${base}/v1/runs/${runId}/events`, { agent: false, headers: bearer(apiKey) }, (res) => {
-    let buffer = "";
-    res.setEncoding("utf8");
-    res.on("data", (chunk: string) => {
-      buffer += chunk;
-      for (let i = buffer.indexOf("\n\n"); i >= 0; i = buffer.indexOf("\n\n")) {
-        const data = buffer.slice(0, i).split("\n").find((line) => line.startsWith("data: "));
-        buffer = buffer.slice(i + 2);
-        if (data) events.push(JSON.parse(data.slice(6)));
-      }
-    });
-  });
-  request.on("error", () => {});
-  return { events, close: () => request.destroy() };
-}
+const follow = (runId: string, apiKey: string) => followRunEvents<{ status: string; reason: string | null; waiting: Waiting | null }>(base, runId, apiKey);
 
 describe("why a run waits", () => {
   it("workspace_cap: with position, in the run, the run list and the run's events; cleared once it runs", async () => {
-    const ws = await isolatedWorkspace(s, "capped");
+    const ws = await connectedWorkspace(s, "capped");
     ws.faults([{ route: "GET /v1/batches", latency_ms: 1_500 }]);
     const ids: string[] = [];
     for (let i = 0; i < CAP + 2; i++) ids.push(await executeAsync(s, ws.apiKey, "SCALE_AI_LIST_BATCHES", { offset: i }));
     const last = ids.at(-1)!;
-    const stream = follow(last, ws.apiKey);
+    const stream = await follow(last, ws.apiKey);
 
     const waiting = await waitsFor(ws.apiKey, last, "workspace_cap");
     expect(isIso(waiting.since)).toBe(true);
@@ -81,7 +64,7 @@ describe("why a run waits", () => {
   }, 40_000);
 
   it("rate_limit: runs beyond the connection's pace wait for it", async () => {
-    const ws = await isolatedWorkspace(s, "paced");
+    const ws = await connectedWorkspace(s, "paced");
     // A fixed, slow pace for this connection (equal bounds), learned by the pacer at its first call.
     const patch = await s.app.inject({ method: "PATCH", url: `/v1/connections/${ws.connectionId}`, headers: bearer(ws.apiKey), payload: { rate_limit: { min_rps: 0.5, max_rps: 0.5 } } });
     expect(patch.statusCode, patch.body).toBe(200);
@@ -96,7 +79,7 @@ describe("why a run waits", () => {
   }, 40_000);
 
   it("retry_backoff for the run the upstream slowed down, connection_paused for the connection's other runs", async () => {
-    const ws = await isolatedWorkspace(s, "slowed");
+    const ws = await connectedWorkspace(s, "slowed");
     // The next request answers 429 with Retry-After (the rest of a 4 s window).
     ws.faults([{ route: "GET /v1/batches", rate_limit: { requests: 0, window_ms: 4_000, retry_after: true }, times: 1 }]);
     const first = await executeAsync(s, ws.apiKey, "SCALE_AI_LIST_BATCHES", {});
@@ -112,7 +95,7 @@ describe("why a run waits", () => {
   }, 40_000);
 
   it("a run that does not wait shows waiting: null", async () => {
-    const ws = await isolatedWorkspace(s, "idle");
+    const ws = await connectedWorkspace(s, "idle");
     const res = await s.execute(ws.apiKey, "SCALE_AI_LIST_BATCHES", { input: {} });
     expect(res.body.successful).toBe(true);
     expect(await waitingOf(ws.apiKey, res.body.run_id)).toBeNull();

@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type RunningSandbox } from "../../../apps/scale-sandbox/src/index";
 import type { RunEvent } from "@nagent/runs";
 import { bearer, createTestApp, type TestApp } from "../../support/app";
-import { baseEnv, startProcess, type RunningProcess } from "../../support/process";
-import { createProject, scaleRequest } from "../../support/scale";
+import { startWorkerProcess, stopProcesses, type RunningProcess } from "../../support/process";
+import { waitForEnd } from "../../support/execution";
 import { startLossyProxy } from "../../support/lossy-proxy";
+import { connectedWorkspace, type ConnectedWorkspace } from "../../support/workspace";
 
 const SCALE_KEY = "test_worker_kill";
 /** Short BullMQ locks, so the dead worker's jobs are taken over in seconds rather than the production 30 s. */
@@ -16,54 +17,32 @@ const LOCK_MS = 2_000;
 let sandbox: RunningSandbox;
 let proxy: Awaited<ReturnType<typeof startLossyProxy>>;
 let t: TestApp;
-let ws: { id: string; apiKey: string; connectionId: string };
+let ws: ConnectedWorkspace;
 const workers: RunningProcess[] = [];
 
 beforeAll(async () => {
   sandbox = await startSandbox({ keys: [SCALE_KEY] });
   proxy = await startLossyProxy(sandbox.url);
   t = await createTestApp({ env: { NAGENT_SCALE_BASE_URL: sandbox.url } });
-  const created = await t.createWorkspace("kill");
   // The connection goes through the proxy, which can hold the upstream's answers while the worker is killed.
-  const res = await t.app.inject({
-    method: "POST", url: "/v1/connections", headers: bearer(created.apiKey),
-    payload: { integration: "scale_ai", credentials: { api_key: SCALE_KEY }, base_url: proxy.url },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  ws = { ...created, connectionId: res.json().connection.id };
-  await createProject(sandbox.url, SCALE_KEY, "kitten_labeling");
+  ws = await connectedWorkspace({ ...t, sandbox }, "kill", { scaleKey: SCALE_KEY, baseUrl: proxy.url, projects: ["kitten_labeling"] });
 });
 
 afterAll(async () => {
-  for (const w of workers) {
-    if (w.child.exitCode === null && w.child.signalCode === null) {
-      w.child.kill("SIGTERM");
-      await w.exited;
-    }
-  }
+  await stopProcesses(workers);
   await t?.close();
   await proxy?.close();
   await sandbox?.close();
 });
 
 /** Starts `npm run worker`'s entry point as its own process, on this test's database, Redis prefix and keys. */
-async function startWorkerProcess(): Promise<RunningProcess> {
-  const c = t.config;
-  const worker = startProcess("apps/worker/src/main.ts", baseEnv({
-    NODE_ENV: "production", // nothing read from .env.local, nothing generated
-    LOG_LEVEL: "info",
-    DATABASE_URL: t.db.url,
-    REDIS_URL: c.redisUrl,
-    NAGENT_QUEUE_PREFIX: c.queuePrefix,
-    NAGENT_ADMIN_TOKEN: c.adminToken,
-    NAGENT_MASTER_KEYS: c.masterKeys.map((k) => `${k.id}:${k.key.toString("base64")}`).join(","),
-    NAGENT_ALLOW_PRIVATE_EGRESS: "true", // the sandbox and the proxy are on loopback
+async function startWorker(): Promise<RunningProcess> {
+  const worker = await startWorkerProcess(t, {
     NAGENT_UPSTREAM_TIMEOUT_MS: "20000",
     NAGENT_WORKER_LOCK_MS: String(LOCK_MS),
     NAGENT_WORKER_CONCURRENCY: "8",
-  }));
+  });
   workers.push(worker);
-  await expect.poll(() => worker.output(), { timeout: 20_000, interval: 100 }).toContain("workers started");
   return worker;
 }
 
@@ -79,7 +58,7 @@ describe("a worker killed with SIGKILL mid-run", () => {
       if (["succeeded", "failed", "canceled"].includes(event.status)) terminal.set(event.id, (terminal.get(event.id) ?? 0) + 1);
     });
 
-    const first = await startWorkerProcess();
+    const first = await startWorker();
     // Scale serves these requests (the task is created) but the answers are held until the worker is dead.
     proxy.rule({ route: "POST /v1/task/imageannotation", delayMs: 60_000 });
     proxy.rule({ route: "GET /v1/batches", delayMs: 60_000, times: 3 });
@@ -103,11 +82,9 @@ describe("a worker killed with SIGKILL mid-run", () => {
 
     first.child.kill("SIGKILL");
     expect(await first.exited).toBe("SIGKILL");
-    await startWorkerProcess();
+    await startWorker();
 
-    for (const id of ids) {
-      await expect.poll(async () => (await run(id)).status, { timeout: 30_000, interval: 100 }).toBe("succeeded");
-    }
+    for (const id of ids) expect((await waitForEnd(t, ws.apiKey, id, 30_000)).status).toBe("succeeded");
     for (const id of ids) {
       const r = await run(id);
       expect(r.attempts.map((a) => [a.number, a.outcome])).toEqual([[1, "lost"], [2, "succeeded"]]);
@@ -115,7 +92,7 @@ describe("a worker killed with SIGKILL mid-run", () => {
     }
 
     // One task in Scale: the retry met the 409 of the reused unique_id and found the first attempt's task.
-    const tasks = await scaleRequest(sandbox.url, SCALE_KEY, "GET", "/v1/tasks?project=kitten_labeling");
+    const tasks = await ws.scale("GET", "/v1/tasks?project=kitten_labeling");
     expect(tasks.body.docs).toHaveLength(1);
     expect((await run(createId)).output.data.task_id).toBe(tasks.body.docs[0].task_id);
     const routes = sandbox.control.requestCounts(SCALE_KEY).routes;

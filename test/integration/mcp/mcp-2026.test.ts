@@ -3,8 +3,9 @@ import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/cli
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { pageTools } from "../../../apps/api/src/routes/mcp/server";
 import { bearer } from "../../support/app";
-import { createTestStack, type TestStack } from "../../support/stack";
-import { createProject } from "../../support/scale";
+import type { TestStack } from "../../support/stack";
+import { connectedWorkspace, type ConnectedWorkspace } from "../../support/workspace";
+import { createMcpStack, createToolset, toolError } from "./helpers";
 
 // The 2026-07-28 generation of the protocol (no initialize; server/discover; every request carries its version and
 // client capabilities), spoken by the v2 client package and by hand over HTTP, on the same URLs the 2025-era tests
@@ -13,16 +14,9 @@ import { createProject } from "../../support/scale";
 const MODERN = "2026-07-28";
 let s: TestStack;
 let base: string;
-let ws: { id: string; apiKey: string; connectionId: string };
-beforeAll(async () => {
-  s = await createTestStack();
-  base = await s.app.listen({ port: 0, host: "127.0.0.1" });
-  ws = await s.connectedWorkspace();
-  await createProject(s.sandbox.url, s.scaleKey, "mcp26_project");
-});
-afterAll(async () => {
-  await s?.close();
-});
+let ws: ConnectedWorkspace;
+beforeAll(async () => ({ s, ws, base } = await createMcpStack("mcp26_project")));
+afterAll(() => s?.close());
 
 /** The v2 client, pinned to 2026-07-28: no fallback to initialize, so a server that only spoke 2025 would fail here. */
 async function connect(apiKey: string, path = "/mcp"): Promise<Client> {
@@ -49,8 +43,7 @@ async function rpc(apiKey: string, method: string, params: Record<string, unknow
   return { status: res.status, contentType: res.headers.get("content-type") ?? "", text, body: JSON.parse(text) as { result?: Record<string, unknown>; error?: { code: number; message: string; data?: unknown }; id: unknown } };
 }
 
-const toolset = async (apiKey: string, body: unknown) => s.app.inject({ method: "POST", url: "/v1/toolsets", headers: bearer(apiKey), payload: body as object });
-const errorOf = (result: Record<string, unknown>) => JSON.parse((result["content"] as { text: string }[])[0]!.text).error;
+const toolset = (apiKey: string, body: unknown) => createToolset(s, apiKey, body);
 
 describe("MCP 2026-07-28", () => {
   it("answers server/discover with the served version, capabilities and server info", async () => {
@@ -106,12 +99,12 @@ describe("MCP 2026-07-28", () => {
 
     const again = await client.callTool({ name: "SCALE_AI_CREATE_BATCH", arguments: { name: "mcp26_batch", project: "mcp26_project" } });
     expect(again.isError).toBe(true);
-    expect(errorOf(again)).toMatchObject({ code: "UPSTREAM_CONFLICT", message: expect.any(String) });
+    expect(toolError(again)).toMatchObject({ code: "UPSTREAM_CONFLICT", message: expect.any(String) });
     expect(again._meta).toMatchObject({ error_code: "UPSTREAM_CONFLICT", run_id: expect.any(String) });
 
     const bad = await client.callTool({ name: "SCALE_AI_CREATE_BATCH", arguments: { project: "mcp26_project" } });
     expect(bad.isError).toBe(true);
-    const error = errorOf(bad);
+    const error = toolError(bad);
     expect(error.code).toBe("VALIDATION_FAILED");
     expect(error.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: "/name", keyword: "required" })]));
     expect(error.message).toContain("/name");
@@ -150,7 +143,7 @@ describe("MCP 2026-07-28", () => {
 
     // Another workspace's tool set is not there, in this generation too.
     const t = (await toolset(ws.apiKey, { name: "private-2026" })).json().toolset;
-    const other = await s.connectedWorkspace("mcp26-other");
+    const other = await connectedWorkspace(s, "mcp26-other");
     const foreign = await rpc(other.apiKey, "tools/list", {}, { path: `/mcp/${t.id}` });
     expect(foreign.status).toBe(404);
     expect(foreign.body.error).toMatchObject({ code: expect.any(Number) });

@@ -3,21 +3,15 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { bearer } from "../../support/app";
-import { createTestStack, type TestStack } from "../../support/stack";
-import { createProject } from "../../support/scale";
+import type { TestStack } from "../../support/stack";
+import { connectedWorkspace, type ConnectedWorkspace } from "../../support/workspace";
+import { createMcpStack, createToolset, toolError } from "./helpers";
 
 let s: TestStack;
 let base: string;
-let ws: { id: string; apiKey: string; connectionId: string };
-beforeAll(async () => {
-  s = await createTestStack();
-  base = await s.app.listen({ port: 0, host: "127.0.0.1" });
-  ws = await s.connectedWorkspace();
-  await createProject(s.sandbox.url, s.scaleKey, "mcp_project");
-});
-afterAll(async () => {
-  await s?.close();
-});
+let ws: ConnectedWorkspace;
+beforeAll(async () => ({ s, ws, base } = await createMcpStack("mcp_project")));
+afterAll(() => s?.close());
 
 /** The SDK's own client over real HTTP. */
 async function connect(apiKey: string, path = "/mcp"): Promise<Client> {
@@ -37,8 +31,7 @@ async function allTools(client: Client) {
   return tools;
 }
 
-const toolset = async (apiKey: string, body: unknown) => s.app.inject({ method: "POST", url: "/v1/toolsets", headers: bearer(apiKey), payload: body as object });
-const errorOf = (result: Record<string, unknown>) => JSON.parse((result["content"] as { text: string }[])[0]!.text).error;
+const toolset = (apiKey: string, body: unknown) => createToolset(s, apiKey, body);
 /** The `tools` array of tools/list as JSON, as the client received it (UTF-8 bytes). */
 const sizeOf = (tools: unknown[]) => {
   const bytes = Buffer.byteLength(JSON.stringify(tools));
@@ -79,11 +72,11 @@ describe("MCP endpoint", () => {
 
     const again = await client.callTool({ name: "SCALE_AI_CREATE_BATCH", arguments: { name: "mcp_batch_1", project: "mcp_project" } });
     expect(again.isError).toBe(true);
-    expect(errorOf(again)).toMatchObject({ code: "UPSTREAM_CONFLICT", message: expect.any(String) });
+    expect(toolError(again)).toMatchObject({ code: "UPSTREAM_CONFLICT", message: expect.any(String) });
 
     const bad = await client.callTool({ name: "SCALE_AI_CREATE_BATCH", arguments: { project: "mcp_project" } });
     expect(bad.isError).toBe(true);
-    const error = errorOf(bad);
+    const error = toolError(bad);
     expect(error.code).toBe("VALIDATION_FAILED");
     expect(error.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: "/name", keyword: "required" })]));
     expect(error.message).toContain("/name");
@@ -115,7 +108,7 @@ describe("tool sets", () => {
     expect(names).toEqual(["SCALE_AI_CREATE_BATCH", "SCALE_AI_FINALIZE_BATCH", "SCALE_AI_GET_BATCH", "SCALE_AI_GET_BATCH_STATUS", "SCALE_AI_LIST_BATCHES", "SCALE_AI_LIST_PROJECTS"]);
     const outside = await client.callTool({ name: "SCALE_AI_GET_TEAMS", arguments: {} });
     expect(outside.isError).toBe(true);
-    expect(errorOf(outside).code).toBe("NOT_FOUND");
+    expect(toolError(outside).code).toBe("NOT_FOUND");
     const listed = await client.callTool({ name: "SCALE_AI_LIST_PROJECTS", arguments: {} });
     expect(listed.isError).toBeFalsy();
     const runs = (await s.app.inject({ method: "GET", url: `/v1/runs?toolset_id=${t.id}`, headers: bearer(ws.apiKey) })).json().runs;
@@ -133,7 +126,7 @@ describe("tool sets", () => {
     const patched = await s.app.inject({ method: "PATCH", url: `/v1/toolsets/${t.id}`, headers: bearer(ws.apiKey), payload: { mode: "search" } });
     expect(patched.json().toolset.mode).toBe("search");
 
-    const other = await s.connectedWorkspace("mcp-other");
+    const other = await connectedWorkspace(s, "mcp-other");
     for (const method of ["GET", "PATCH", "DELETE"] as const) {
       const res = await s.app.inject({ method, url: `/v1/toolsets/${t.id}`, headers: bearer(other.apiKey), ...(method === "PATCH" ? { payload: { name: "x" } } : {}) });
       expect(res.statusCode, method).toBe(404);
@@ -180,7 +173,7 @@ describe("tool search", () => {
     const called = await client.callTool({ name: "call_tool", arguments: { slug: "SCALE_AI_LIST_PROJECTS", arguments: {} } });
     expect(called.isError).toBeFalsy();
     const bad = await client.callTool({ name: "call_tool", arguments: { slug: "SCALE_AI_CREATE_BATCH", arguments: { name: "x" } } });
-    expect(errorOf(bad).details).toEqual(expect.arrayContaining([expect.objectContaining({ path: "/project" })]));
+    expect(toolError(bad).details).toEqual(expect.arrayContaining([expect.objectContaining({ path: "/project" })]));
     await client.close();
   });
 

@@ -1,19 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../../apps/api/src/app";
 import { bearer, createTestApp } from "../../support/app";
-import { createTestStack, type TestStack } from "../../support/stack";
-import { createProject } from "../../support/scale";
+import { createStackWithWorkspace, type TestStack } from "../../support/stack";
+import { connectedWorkspace, type ConnectedWorkspace } from "../../support/workspace";
 
 let s: TestStack;
-let ws: { id: string; apiKey: string; connectionId: string };
-beforeAll(async () => {
-  s = await createTestStack();
-  ws = await s.connectedWorkspace();
-  await createProject(s.sandbox.url, s.scaleKey, "kitten_labeling");
-});
-afterAll(async () => {
-  await s?.close();
-});
+let ws: ConnectedWorkspace;
+beforeAll(async () => ({ s, ws } = await createStackWithWorkspace({ workspace: { projects: ["kitten_labeling"] } })));
+afterAll(() => s?.close());
 
 async function scrape(app = s.app): Promise<string> {
   const res = await app.inject({ method: "GET", url: "/metrics" });
@@ -48,7 +42,7 @@ describe("GET /metrics after real runs", () => {
     const conflict = await s.execute(ws.apiKey, "SCALE_AI_CREATE_BATCH", { input: { name: "m_batch_1", project: "kitten_labeling" } });
     expect(conflict.body.error.code).toBe("UPSTREAM_CONFLICT");
     // One 503 first: the run succeeds on its second attempt.
-    s.sandbox.control.setFaults(s.scaleKey, [{ route: "POST /v1/batches", error_rate: 1, error_status: 503, times: 1 }]);
+    ws.faults([{ route: "POST /v1/batches", error_rate: 1, error_status: 503, times: 1 }]);
     const retried = await s.execute(ws.apiKey, "SCALE_AI_CREATE_BATCH", { input: { name: "m_batch_2", project: "kitten_labeling" } });
     expect(retried.body.successful).toBe(true);
 
@@ -95,7 +89,7 @@ describe("GET /metrics after real runs", () => {
   });
 
   it("never puts an id, a key or an unknown slug in a label", async () => {
-    const other = await s.connectedWorkspace("labels");
+    const other = await connectedWorkspace(s, "labels");
     const run = await s.execute(other.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} });
     expect((await s.execute(other.apiKey, "SCALE_AI_NO_SUCH_ACTION", { input: {} })).status).toBe(404);
     const get = await s.app.inject({ method: "GET", url: `/v1/runs/${run.body.run_id}?x=${other.id}`, headers: bearer(other.apiKey) });
@@ -111,7 +105,7 @@ describe("GET /metrics after real runs", () => {
     for (const value of values) {
       expect(value, "label value").not.toMatch(uuid);
       expect(value).not.toContain("nk_");
-      expect(value).not.toContain(s.scaleKey);
+      for (const key of [ws.scaleKey, other.scaleKey]) expect(value).not.toContain(key);
       expect(value).not.toContain("NO_SUCH_ACTION");
       expect(value).not.toContain("?");
     }

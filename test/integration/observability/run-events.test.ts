@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { buildApp } from "../../../apps/api/src/app";
 import { bearer } from "../../support/app";
-import { createTestStack, type TestStack } from "../../support/stack";
-import { createProject } from "../../support/scale";
+import { followRunEvents } from "../../support/run-events";
+import { createStackWithWorkspace, type TestStack } from "../../support/stack";
+import type { ConnectedWorkspace } from "../../support/workspace";
 
 interface RunUpdate {
   id: string;
@@ -17,61 +17,16 @@ interface RunUpdate {
 
 const MAX_STREAMS = 2;
 let s: TestStack;
-let ws: { id: string; apiKey: string; connectionId: string };
+let ws: ConnectedWorkspace;
 let base: string;
 beforeAll(async () => {
-  s = await createTestStack({ env: { NAGENT_EVENT_STREAMS_MAX: String(MAX_STREAMS) } });
-  ws = await s.connectedWorkspace();
-  await createProject(s.sandbox.url, s.scaleKey, "kitten_labeling");
-  await s.app.listen({ host: "127.0.0.1", port: 0 });
-  base = `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}`;
+  ({ s, ws } = await createStackWithWorkspace({ listen: true, env: { NAGENT_EVENT_STREAMS_MAX: String(MAX_STREAMS) }, workspace: { projects: ["kitten_labeling"] } }));
+  base = s.baseUrl!;
 });
-afterAll(async () => {
-  await s?.close();
-});
+afterAll(() => s?.close());
 
-/**
- * Opens a run's event stream over real HTTP and collects its events as they come. node:http without an agent: one
- * socket per stream, gone when the test closes it (fetch's pool may open a spare socket the server then waits for).
- */
-async function follow(runId: string, apiKey = ws.apiKey, headers: Record<string, string> = {}, origin = base) {
-  const events: RunUpdate[] = [];
-  const frames: string[] = [];
-  let text = "";
-  let ended = false;
-  let request!: http.ClientRequest;
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => {
-    done = () => {
-      ended = true;
-      resolve();
-    };
-  });
-  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-    request = http.get(`${origin}/v1/runs/${runId}/events`, { agent: false, headers: { ...bearer(apiKey), ...headers } }, resolve);
-    request.on("error", reject);
-  });
-  request.on("error", () => {}); // the test's own close
-  let buffer = "";
-  res.setEncoding("utf8");
-  res.on("data", (chunk: string) => {
-    if (res.statusCode !== 200) {
-      text += chunk;
-      return;
-    }
-    buffer += chunk;
-    for (let i = buffer.indexOf("\n\n"); i >= 0; i = buffer.indexOf("\n\n")) {
-      const frame = buffer.slice(0, i);
-      buffer = buffer.slice(i + 2);
-      frames.push(frame);
-      const data = frame.split("\n").find((line) => line.startsWith("data: "));
-      if (data) events.push(JSON.parse(data.slice(6)) as RunUpdate);
-    }
-  });
-  res.on("end", done);
-  res.on("close", done);
-  return { res, events, frames, finished, ended: () => ended, text: () => text, close: () => request.destroy() };
-}
+/** The run's event stream over real HTTP (at `origin`: this app, or a second one). */
+const follow = (runId: string, apiKey = ws.apiKey, headers: Record<string, string> = {}, origin = base) => followRunEvents<RunUpdate>(origin, runId, apiKey, headers);
 
 /** Runs stay queued while the runs queue is paused (in Redis: no worker takes a job). */
 const pauseQueue = () => s.infra.producer.queue.pause();
@@ -111,7 +66,7 @@ describe("GET /v1/runs/:id/events", () => {
   });
 
   it("shows a retry: queued again with the reason, then the next attempt", async () => {
-    s.sandbox.control.setFaults(s.scaleKey, [{ route: "POST /v1/batches", error_rate: 1, error_status: 503, times: 1 }]);
+    ws.faults([{ route: "POST /v1/batches", error_rate: 1, error_status: 503, times: 1 }]);
     await pauseQueue();
     let stream: Awaited<ReturnType<typeof follow>>;
     try {

@@ -5,19 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uuidv7 } from "@nagent/db";
 import { createRunStore, jsonBytes, STORED_INPUT_MAX_BYTES, STORED_OUTPUT_MAX_BYTES, type Envelope } from "@nagent/runs";
 import { bearer } from "../../support/app";
-import { createTestStack, type TestStack } from "../../support/stack";
-import { createProject } from "../../support/scale";
+import { createStackWithWorkspace, type TestStack } from "../../support/stack";
+import type { ConnectedWorkspace } from "../../support/workspace";
 
 let s: TestStack;
-let ws: { id: string; apiKey: string; connectionId: string };
-beforeAll(async () => {
-  s = await createTestStack();
-  ws = await s.connectedWorkspace("compaction");
-  await createProject(s.sandbox.url, s.scaleKey, "kitten_labeling");
-});
-afterAll(async () => {
-  await s?.close();
-});
+let ws: ConnectedWorkspace;
+beforeAll(async () => ({ s, ws } = await createStackWithWorkspace({ workspace: { name: "compaction", projects: ["kitten_labeling"] } })));
+afterAll(() => s?.close());
 
 async function getRun(id: string) {
   const res = await s.app.inject({ method: "GET", url: `/v1/runs/${id}`, headers: bearer(ws.apiKey) });

@@ -2,17 +2,15 @@
 // summaries against GET /v1/runs/:id, and paging while the workspace keeps executing.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer } from "../../support/app";
-import { createTestStack, type TestStack } from "../../support/stack";
-import { createProject } from "../../support/scale";
+import { createStackWithWorkspace, type TestStack } from "../../support/stack";
+import { connectedWorkspace, type ConnectedWorkspace } from "../../support/workspace";
 
 let s: TestStack;
-let ws: { id: string; apiKey: string; connectionId: string };
-let other: { id: string; apiKey: string; connectionId: string };
+let ws: ConnectedWorkspace;
+let other: ConnectedWorkspace;
 beforeAll(async () => {
-  s = await createTestStack();
-  ws = await s.connectedWorkspace("e2e");
-  other = await s.connectedWorkspace("e2e-other");
-  await createProject(s.sandbox.url, s.scaleKey, "kitten_labeling");
+  ({ s, ws } = await createStackWithWorkspace({ workspace: { name: "e2e", projects: ["kitten_labeling"] } }));
+  other = await connectedWorkspace(s, "e2e-other", { scaleKey: ws.scaleKey }); // one sandbox world: batch names conflict across both
 });
 afterAll(async () => {
   await s?.close();

@@ -7,8 +7,7 @@ import {
   BadRequestError, ConflictError, Nagent, NotFoundError, WebhookVerificationError, createWebhookHandler, verifyWebhook, type HeadersLike, type TriggerEvent,
   type TriggerPayload, type WebhookEvent,
 } from "@nagent/sdk";
-import { freePort } from "../../support/net";
-import { createTestStack, type TestStack } from "../../support/stack";
+import { createTestStack, FAST_TRIGGER_RETRIES, type TestStack } from "../../support/stack";
 import { startWebhookReceiver, waitFor } from "./receiver";
 
 const CALLBACK_AUTH_KEY = `cbk_${randomBytes(12).toString("hex")}`;
@@ -37,13 +36,8 @@ function headersOf(d: { headers: Record<string, string | string[] | undefined> }
 
 beforeAll(async () => {
   // The API listens on the port of its public URL, which the inbound callback URL given to Scale is built from.
-  const port = await freePort();
-  s = await createTestStack({
-    env: { NAGENT_PUBLIC_URL: `http://127.0.0.1:${port}`, NAGENT_TRIGGER_DELIVERY_TIMEOUT_MS: "2000" },
-    worker: { triggers: { schedule: [100, 200, 300, 400], disableAfterMs: 60_000, sweepEveryMs: 500, sweepOverdueMs: 1_000 } },
-  });
-  await s.app.listen({ port, host: "127.0.0.1" });
-  baseUrl = `http://127.0.0.1:${port}`;
+  s = await createTestStack({ listen: true, env: { NAGENT_TRIGGER_DELIVERY_TIMEOUT_MS: "2000" }, worker: { triggers: FAST_TRIGGER_RETRIES } });
+  baseUrl = s.baseUrl!;
   receiver = await startWebhookReceiver();
 }, 60_000);
 

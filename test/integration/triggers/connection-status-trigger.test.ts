@@ -7,13 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONNECTION_STATUS_CHANGED_TRIGGER, recordConnectionTransition, uuidv7 } from "@nagent/db";
 import { connectionEventDedupKey, createConnectionStatusCatchUp } from "@nagent/triggers";
 import { bearer } from "../../support/app";
-import { createTestStack, type TestStack } from "../../support/stack";
-import { executeAsync, isolatedWorkspace, waitForEnd, type IsolatedWorkspace } from "../../support/execution";
+import { createTestStack, FAST_TRIGGER_RETRIES, type TestStack } from "../../support/stack";
+import { executeAsync, waitForEnd } from "../../support/execution";
+import { connectedWorkspace, type ConnectedWorkspace } from "../../support/workspace";
 import { startReceiver, waitFor, type Received, type Receiver } from "../../support/webhook-receiver";
 
 let s: TestStack;
 const receivers: Receiver[] = [];
-let ws: IsolatedWorkspace;
+let ws: ConnectedWorkspace;
 let all: { receiver: Receiver; secret: string };
 let toInvalid: { receiver: Receiver; secret: string };
 let stranger: { receiver: Receiver; secret: string };
@@ -49,13 +50,13 @@ beforeAll(async () => {
       // A fast probe: a round every 200 ms, a bad connection's first probe 300 ms after the transition.
       probe: { everyMs: 200, baseMs: 300, capMs: 2_000 },
       // The catch-up is called by the tests (one round at a time), not on its schedule; no grace period.
-      triggers: { schedule: [100, 200, 300, 400], disableAfterMs: 60_000, sweepEveryMs: 500, sweepOverdueMs: 1_000, connectionEventsEveryMs: 600_000, connectionEventsGraceMs: 0 },
+      triggers: { ...FAST_TRIGGER_RETRIES, connectionEventsEveryMs: 600_000, connectionEventsGraceMs: 0 },
     },
   });
-  ws = await isolatedWorkspace(s, "status-trigger");
+  ws = await connectedWorkspace(s, "status-trigger");
   all = await subscribe(ws.apiKey);
   toInvalid = await subscribe(ws.apiKey, { filter: { to: "invalid" } });
-  const other = await isolatedWorkspace(s, "status-trigger-other");
+  const other = await connectedWorkspace(s, "status-trigger-other");
   stranger = await subscribe(other.apiKey);
 }, 60_000);
 
@@ -100,7 +101,7 @@ describe("NAGENT_CONNECTION_STATUS_CHANGED", () => {
   }, 30_000);
 
   it("a transition the API records (a refused connection test) is published too", async () => {
-    const apiWs = await isolatedWorkspace(s, "status-trigger-api");
+    const apiWs = await connectedWorkspace(s, "status-trigger-api");
     const sub = await subscribe(apiWs.apiKey, { filter: { connection_id: apiWs.connectionId } });
     s.sandbox.control.removeKey(apiWs.scaleKey);
     const res = await s.app.inject({ method: "POST", url: `/v1/connections/${apiWs.connectionId}/test`, headers: bearer(apiWs.apiKey) });

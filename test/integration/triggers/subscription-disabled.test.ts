@@ -5,8 +5,8 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SUBSCRIPTION_DISABLED_TRIGGER, subscriptionDisabledDedupKey } from "@nagent/triggers";
 import { bearer } from "../../support/app";
-import { freePort } from "../../support/net";
-import { createTestStack, type TestStack } from "../../support/stack";
+import { createTestStack, FAST_TRIGGER_RETRIES, type TestStack } from "../../support/stack";
+import { connectedWorkspace } from "../../support/workspace";
 import { startReceiver, waitFor, type Received, type Receiver } from "../../support/webhook-receiver";
 
 const CALLBACK_AUTH_KEY = `cbk_${randomBytes(12).toString("hex")}`;
@@ -20,12 +20,7 @@ async function api(apiKey: string, method: "GET" | "POST" | "PATCH" | "DELETE", 
   return { status: res.statusCode, body: res.body ? res.json() : null };
 }
 
-async function connect(name: string) {
-  const w = await s.createWorkspace(name);
-  const res = await api(w.apiKey, "POST", "/v1/connections", { integration: "scale_ai", credentials: { api_key: s.liveKey, callback_auth_key: CALLBACK_AUTH_KEY } });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return w;
-}
+const connect = (name: string) => connectedWorkspace(s, name, { scaleKey: s.liveKey, callbackAuthKey: CALLBACK_AUTH_KEY });
 
 /** A subscription with its own receiver answering `answer`. */
 async function subscribe(apiKey: string, trigger: string, answer: (n: number) => { status: number } = () => ({ status: 200 }), extra: Record<string, unknown> = {}) {
@@ -61,12 +56,7 @@ function verified(sub: { secret: string; receiver: Receiver }, r: Received): any
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  s = await createTestStack({
-    env: { NAGENT_PUBLIC_URL: `http://127.0.0.1:${port}`, NAGENT_TRIGGER_DELIVERY_TIMEOUT_MS: "2000" },
-    worker: { triggers: { schedule: [100, 200, 300, 400], disableAfterMs: 60_000, sweepEveryMs: 500, sweepOverdueMs: 1_000 } },
-  });
-  await s.app.listen({ port, host: "127.0.0.1" });
+  s = await createTestStack({ listen: true, env: { NAGENT_TRIGGER_DELIVERY_TIMEOUT_MS: "2000" }, worker: { triggers: FAST_TRIGGER_RETRIES } });
   s.sandbox.control.updateSettings({ callback_auth_key: CALLBACK_AUTH_KEY });
 }, 60_000);
 

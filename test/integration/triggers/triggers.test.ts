@@ -4,7 +4,8 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer } from "../../support/app";
 import { freePort } from "../../support/net";
-import { createTestStack, type TestStack } from "../../support/stack";
+import { createTestStack, FAST_TRIGGER_RETRIES, type TestStack } from "../../support/stack";
+import { connectedWorkspace } from "../../support/workspace";
 import { startReceiver, waitFor, type Receiver } from "../../support/webhook-receiver";
 import { emitEvent } from "@nagent/triggers";
 
@@ -20,11 +21,9 @@ async function api(apiKey: string, method: "GET" | "POST" | "PATCH" | "DELETE", 
   return { status: res.statusCode, body: res.body ? res.json() : null };
 }
 
-async function connect(name: string, extra: Record<string, unknown> = {}) {
-  const w = await s.createWorkspace(name);
-  const res = await api(w.apiKey, "POST", "/v1/connections", { integration: "scale_ai", credentials: { api_key: s.liveKey, callback_auth_key: CALLBACK_AUTH_KEY }, ...extra });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return { ...w, connectionId: res.body.connection.id as string, inboundUrl: res.body.connection.inbound_url as string };
+async function connect(name: string, fields: Record<string, unknown> = {}) {
+  const w = await connectedWorkspace(s, name, { scaleKey: s.liveKey, callbackAuthKey: CALLBACK_AUTH_KEY, fields });
+  return { ...w, inboundUrl: w.connection.inbound_url! };
 }
 
 async function subscribe(apiKey: string, trigger: string, url: string, extra: Record<string, unknown> = {}) {
@@ -53,12 +52,7 @@ async function eventCount(apiKey: string, query = ""): Promise<number> {
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  s = await createTestStack({
-    env: { NAGENT_PUBLIC_URL: `http://127.0.0.1:${port}`, NAGENT_TRIGGER_DELIVERY_TIMEOUT_MS: "2000" },
-    worker: { triggers: { schedule: [100, 200, 300, 400], disableAfterMs: 60_000, sweepEveryMs: 500, sweepOverdueMs: 1_000 } },
-  });
-  await s.app.listen({ port, host: "127.0.0.1" });
+  s = await createTestStack({ listen: true, env: { NAGENT_TRIGGER_DELIVERY_TIMEOUT_MS: "2000" }, worker: { triggers: FAST_TRIGGER_RETRIES } });
   s.sandbox.control.updateSettings({ callback_auth_key: CALLBACK_AUTH_KEY });
   receiver = await startReceiver();
   ws = await connect("triggers");
@@ -121,11 +115,9 @@ describe("inbound callbacks", () => {
   });
 
   it("refuses a callback to a connection without a callback auth key", async () => {
-    const w = await s.createWorkspace("no-key");
-    const res = await api(w.apiKey, "POST", "/v1/connections", { integration: "scale_ai", credentials: { api_key: s.liveKey } });
-    expect(res.status).toBe(201);
-    expect(res.body.connection.callback_auth_hint).toBeNull();
-    expect((await postCallback(res.body.connection.inbound_url, body("a".repeat(24)), CALLBACK_AUTH_KEY)).status).toBe(401);
+    const w = await connectedWorkspace(s, "no-key", { scaleKey: s.liveKey }); // answered 201
+    expect(w.connection.callback_auth_hint).toBeNull();
+    expect((await postCallback(w.connection.inbound_url!, body("a".repeat(24)), CALLBACK_AUTH_KEY)).status).toBe(401);
     expect(await eventCount(w.apiKey)).toBe(0);
   });
 
@@ -367,11 +359,10 @@ describe("subscriptions", () => {
 
 describe("connections", () => {
   it("give new tasks their inbound URL only once a callback auth key is set; PATCH switches the events mode", async () => {
-    const w = await s.createWorkspace("late-key");
-    const created = await api(w.apiKey, "POST", "/v1/connections", { integration: "scale_ai", credentials: { api_key: s.liveKey } });
-    const id = created.body.connection.id as string;
-    expect(created.body.connection).toMatchObject({ events: "callback", callback_auth_hint: null });
-    expect(created.body.connection.inbound_url).toMatch(/\/v1\/inbound\/scale_ai\/[A-Za-z0-9_-]{43}$/);
+    const w = await connectedWorkspace(s, "late-key", { scaleKey: s.liveKey });
+    const id = w.connectionId;
+    expect(w.connection).toMatchObject({ events: "callback", callback_auth_hint: null });
+    expect(w.connection.inbound_url).toMatch(/\/v1\/inbound\/scale_ai\/[A-Za-z0-9_-]{43}$/);
     const before = await createTask(w.apiKey);
     expect((await s.sandbox.control.callbacks(before))).toEqual([]);
     const withoutUrl = await s.execute(w.apiKey, "SCALE_AI_GET_V1_TASK", { input: { task_id: before } });
@@ -384,7 +375,7 @@ describe("connections", () => {
     expect(patched.body.connection.callback_auth_hint).toMatch(/^cbk_…/);
     const after = await createTask(w.apiKey);
     const withUrl = await s.execute(w.apiKey, "SCALE_AI_GET_V1_TASK", { input: { task_id: after } });
-    expect(withUrl.body.data.callback_url).toBe(created.body.connection.inbound_url);
+    expect(withUrl.body.data.callback_url).toBe(w.connection.inbound_url);
     // the run keeps the input as sent
     const runs = await api(w.apiKey, "GET", "/v1/runs?action=SCALE_AI_CREATE_TEXT_COLLECTION_TASK&limit=1");
     const run = await api(w.apiKey, "GET", `/v1/runs/${runs.body.runs[0].id}`);

@@ -7,8 +7,10 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
+import { startSandbox, type RunningSandbox } from "../../../apps/scale-sandbox/src/index";
 import { bearer, createTestApp, type TestApp } from "../../support/app";
-import { baseEnv, startProcess, type RunningProcess } from "../../support/process";
+import { startWorkerProcess, stopProcesses, type RunningProcess } from "../../support/process";
+import { connectedWorkspace } from "../../support/workspace";
 
 const SCALE_KEY = `live_${randomBytes(8).toString("hex")}`;
 const CALLBACK_KEY = `cbk_${randomBytes(12).toString("hex")}`;
@@ -16,6 +18,7 @@ const CALLBACK_KEY = `cbk_${randomBytes(12).toString("hex")}`;
 const LOCK_MS = 2_000;
 
 let t: TestApp;
+let sandbox: RunningSandbox;
 const workers: RunningProcess[] = [];
 const received: { headers: IncomingHttpHeaders; raw: string }[] = [];
 const held: ServerResponse[] = [];
@@ -37,61 +40,41 @@ beforeAll(async () => {
   await once(server, "listening");
   receiverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
   // The API only stores connections after a live check: a sandbox stands in for Scale.
-  const { startSandbox } = await import("../../../apps/scale-sandbox/src/index");
-  const sandbox = await startSandbox({ keys: [SCALE_KEY] });
+  sandbox = await startSandbox({ keys: [SCALE_KEY] });
   t = await createTestApp({ env: { NAGENT_SCALE_BASE_URL: sandbox.url } });
-  afterAllClose.push(() => sandbox.close());
 });
 
-const afterAllClose: (() => Promise<void>)[] = [];
 afterAll(async () => {
-  for (const w of workers) {
-    if (w.child.exitCode === null && w.child.signalCode === null) {
-      w.child.kill("SIGTERM");
-      await w.exited;
-    }
-  }
+  await stopProcesses(workers);
   for (const res of held) res.destroy();
   server?.closeAllConnections();
   server?.close();
   await t?.close();
-  for (const close of afterAllClose) await close();
+  await sandbox?.close();
 });
 
-async function startWorkerProcess(): Promise<RunningProcess> {
-  const c = t.config;
-  const worker = startProcess("apps/worker/src/main.ts", baseEnv({
-    NODE_ENV: "production",
-    LOG_LEVEL: "info",
-    DATABASE_URL: t.db.url,
-    REDIS_URL: c.redisUrl,
-    NAGENT_QUEUE_PREFIX: c.queuePrefix,
-    NAGENT_ADMIN_TOKEN: c.adminToken,
-    NAGENT_MASTER_KEYS: c.masterKeys.map((k) => `${k.id}:${k.key.toString("base64")}`).join(","),
-    NAGENT_ALLOW_PRIVATE_EGRESS: "true",
+async function startWorker(): Promise<RunningProcess> {
+  const worker = await startWorkerProcess(t, {
     NAGENT_WORKER_LOCK_MS: String(LOCK_MS),
     NAGENT_TRIGGER_DELIVERY_TIMEOUT_MS: "20000",
     NAGENT_UPSTREAM_TIMEOUT_MS: "1000",
-  }));
+  });
   workers.push(worker);
-  await expect.poll(() => worker.output(), { timeout: 20_000, interval: 100 }).toContain("workers started");
   return worker;
 }
 
 describe("a delivery worker killed with SIGKILL mid-send", () => {
   it("has the delivery sent again by another worker, with the same webhook-id, and recorded once", async () => {
-    const ws = await t.createWorkspace("kill");
+    const ws = await connectedWorkspace({ ...t, sandbox }, "kill", { scaleKey: SCALE_KEY, callbackAuthKey: CALLBACK_KEY });
     const h = bearer(ws.apiKey);
-    const conn = await t.app.inject({ method: "POST", url: "/v1/connections", headers: h, payload: { integration: "scale_ai", credentials: { api_key: SCALE_KEY, callback_auth_key: CALLBACK_KEY } } });
-    expect(conn.statusCode, conn.body).toBe(201);
     const sub = await t.app.inject({ method: "POST", url: "/v1/trigger-subscriptions", headers: h, payload: { trigger: "SCALE_AI_TASK_COMPLETED", target: { url: receiverUrl } } });
     expect(sub.statusCode, sub.body).toBe(201);
     const secret = sub.json().secret as string;
 
-    const first = await startWorkerProcess();
+    const first = await startWorker();
     const taskId = randomBytes(12).toString("hex");
     const cb = await t.app.inject({
-      method: "POST", url: new URL(conn.json().connection.inbound_url).pathname, headers: { "scale-callback-auth": CALLBACK_KEY },
+      method: "POST", url: new URL(ws.connection.inbound_url!).pathname, headers: { "scale-callback-auth": CALLBACK_KEY },
       payload: { task_id: taskId, task: { task_id: taskId, status: "completed", completed_at: new Date().toISOString(), type: "textcollection" }, response: {} },
     });
     expect(cb.statusCode, cb.body).toBe(200);
@@ -99,7 +82,7 @@ describe("a delivery worker killed with SIGKILL mid-send", () => {
     await expect.poll(() => received.length, { timeout: 15_000 }).toBe(1);
     first.child.kill("SIGKILL");
     expect(await first.exited).toBe("SIGKILL");
-    await startWorkerProcess();
+    await startWorker();
 
     await expect.poll(() => received.length, { timeout: 30_000, interval: 100 }).toBe(2);
     expect(received[1]!.headers["webhook-id"]).toBe(received[0]!.headers["webhook-id"]);

@@ -1,11 +1,7 @@
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { uuidv7 } from "@nagent/db";
-import { CONNECTION_CREDENTIALS, envelopeKeyVersion, RUN_SENSITIVE_INPUT, TRIGGER_SIGNING_SECRET, type SealedKind, type Vault } from "@nagent/vault";
-// Internals, to stage the state a crashed rotation leaves behind.
-import { newKey } from "../../../packages/vault/src/aead";
-import { createKeyring } from "../../../packages/vault/src/keyring";
-import { wrapDataKey } from "../../../packages/vault/src/wrapped-key";
+import { CONNECTION_CREDENTIALS, envelopeKeyVersion, internalsForTests, RUN_SENSITIVE_INPUT, TRIGGER_SIGNING_SECRET, type SealedKind, type Vault } from "@nagent/vault";
 import { createConnection, createWorkspace, failureCode, openConnection, readCiphertext, type StoredConnection, useTwoVaults } from "./helpers";
 
 const f = useTwoVaults();
@@ -93,10 +89,12 @@ describe("data-key rotation", () => {
 
   it("resumes a rotation that stopped half way, with both versions opening meanwhile", async () => {
     const { ws, connections } = await workspaceWithConnections(4);
-    // Stage what a crash after creating version 2 and before the re-encryption commits leaves behind.
+    // Stage what a crash after creating version 2 and before the re-encryption commits leaves behind (with the
+    // vault's internals: its surface never leaves this state).
+    const { createKeyring, newDataKey, wrapDataKey } = internalsForTests;
     const keyring = createKeyring([f.keys["v1"]!]);
     await f.db.prisma.workspaceKey.create({
-      data: { id: uuidv7(), workspaceId: ws, version: 2, wrappedKey: wrapDataKey(newKey(), ws, 2, keyring.active), masterKeyId: "v1" },
+      data: { id: uuidv7(), workspaceId: ws, version: 2, wrappedKey: wrapDataKey(newDataKey(), ws, 2, keyring.active), masterKeyId: "v1" },
     });
     keyring.wipe();
     for (const c of connections) expect(await openConnection(f.db.prisma, f.cold, c)).toBe(c.secret);

@@ -5,16 +5,16 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONNECTION_CREDENTIALS, envelopeKeyVersion, RUN_SENSITIVE_INPUT, TRIGGER_SIGNING_SECRET } from "@nagent/vault";
 import { bearer } from "../../support/app";
-import { executeAsync, getRun, isolatedWorkspace, waitForEnd } from "../../support/execution";
-import { createProject } from "../../support/scale";
-import { createTestStack, type TestStack } from "../../support/stack";
+import { executeAsync, getRun, waitForEnd } from "../../support/execution";
+import { createTestStack, FAST_TRIGGER_RETRIES, type TestStack } from "../../support/stack";
+import { connectedWorkspace } from "../../support/workspace";
 import { startReceiver, waitFor, type Receiver } from "../../support/webhook-receiver";
 
 let s: TestStack;
 let receiver: Receiver;
 
 beforeAll(async () => {
-  s = await createTestStack({ worker: { triggers: { schedule: [100, 200, 300, 400], disableAfterMs: 60_000, sweepEveryMs: 500, sweepOverdueMs: 1_000 } } });
+  s = await createTestStack({ worker: { triggers: FAST_TRIGGER_RETRIES } });
   receiver = await startReceiver();
 }, 60_000);
 
@@ -30,8 +30,7 @@ async function api(apiKey: string, method: "GET" | "POST", url: string, payload?
 
 describe("a workspace data-key rotation", () => {
   it("re-seals the connection, the subscription's secrets and a queued run's input: deliveries verify and the run succeeds with the real value", async () => {
-    const ws = await isolatedWorkspace(s, "rotation-e2e");
-    await createProject(s.sandbox.url, ws.scaleKey, "kitten_labeling");
+    const ws = await connectedWorkspace(s, "rotation-e2e", { projects: ["kitten_labeling"] });
 
     // A subscription whose secret was rotated: the previous one is in its grace period (deliveries carry both).
     const created = await api(ws.apiKey, "POST", "/v1/trigger-subscriptions", { trigger: "SCALE_AI_TASK_COMPLETED", target: { url: receiver.url } });
