@@ -3,6 +3,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { Client as Client2026, StreamableHTTPClientTransport as Transport2026 } from "@modelcontextprotocol/client";
 import { createTestStack, type TestStack } from "../../test/support/stack";
+import { connectedWorkspace } from "../../test/support/workspace";
 import { percentile, fmtMs } from "../lib/stats";
 
 // MCP_BENCH_SAMPLES / MCP_BENCH_WARMUP shorten a run (e.g. a smoke check); the defaults are the figures' run.
@@ -20,7 +21,7 @@ afterAll(async () => {
 });
 
 it("tools/call overhead over REST execute, for both protocol generations", async () => {
-  const ws = await s.connectedWorkspace();
+  const ws = await connectedWorkspace(s, "Acme", { scaleKey: s.scaleKey });
   const headers = { authorization: `Bearer ${ws.apiKey}` };
   // 2025-11-25: SDK 1.x client (initialize once, then stateless POSTs). 2026-07-28: v2 client pinned to the new
   // protocol (server/discover once, then every request with its envelope).

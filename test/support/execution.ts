@@ -2,7 +2,7 @@ import { expect, vi } from "vitest";
 import { TERMINAL_STATUSES } from "@nagent/runs";
 import { bearer, type TestApp } from "./app";
 import type { TestStack } from "./stack";
-import { connectedWorkspace, type ConnectedWorkspace } from "./workspace";
+import type { ConnectedWorkspace } from "./workspace";
 
 /** A run as `GET /v1/runs/:id` shows it (the fields the execution tests read). */
 export interface RunBody {
@@ -23,12 +23,6 @@ export interface RunBody {
   started_at: string | null;
   finished_at: string | null;
   duration_ms: number | null;
-}
-
-/** Kept for runs/commit-durability.test.ts (another owner's file); new tests call `connectedWorkspace`. */
-export type IsolatedWorkspace = ConnectedWorkspace;
-export async function isolatedWorkspace(s: TestStack, name: string, options: { mode?: "test" | "live"; baseUrl?: string } = {}): Promise<ConnectedWorkspace> {
-  return connectedWorkspace(s, name, options);
 }
 
 /** `GET /v1/runs/:id` as the workspace sees it. */

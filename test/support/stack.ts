@@ -20,11 +20,6 @@ export interface TestStack extends TestApp {
   readonly workers: Awaited<ReturnType<typeof startWorkers>>;
   /** With `listen`: the API's loopback URL, which is also its public URL (inbound callback URLs point there). */
   readonly baseUrl: string | undefined;
-  /**
-   * `connectedWorkspace(stack, name, { scaleKey: key })` (./workspace), the stack's own `scaleKey` by default.
-   * Kept for callers outside test/integration's shared set-up (bench/mcp, runs/commit-durability).
-   */
-  connectedWorkspace(name?: string, key?: string): Promise<ConnectedWorkspace>;
   execute(apiKey: string, slug: string, body: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
 }
 
@@ -69,7 +64,6 @@ export async function createTestStack(options: TestStackOptions = {}): Promise<T
   return {
     ...t,
     sandbox, scaleKey, liveKey, workers, execute, baseUrl,
-    connectedWorkspace: (name = "Acme", key = scaleKey) => connectedWorkspace({ ...t, sandbox }, name, { scaleKey: key }),
     async close() {
       await workers.close();
       await runner.close();

@@ -7,7 +7,8 @@ import pg from "pg";
 import { uuidv7 } from "@nagent/db";
 import { claimRuns, createRunStore, insertRuns, type InsertItem } from "@nagent/runs";
 import { createTestStack, type TestStack } from "../../support/stack";
-import { executeAsync, isolatedWorkspace, waitForEnd } from "../../support/execution";
+import { executeAsync, waitForEnd } from "../../support/execution";
+import { connectedWorkspace } from "../../support/workspace";
 
 let s: TestStack;
 let ws: { id: string; apiKey: string; connectionId: string };
@@ -15,7 +16,7 @@ let ws: { id: string; apiKey: string; connectionId: string };
 let session: pg.Pool;
 beforeAll(async () => {
   s = await createTestStack({ env: { NAGENT_SYNC_TIMEOUT_MS: "300", NAGENT_UPSTREAM_TIMEOUT_MS: "2000", NAGENT_MAX_ATTEMPTS: "1" } });
-  ws = await s.connectedWorkspace("durability");
+  ws = await connectedWorkspace(s, "durability", { scaleKey: s.scaleKey });
   session = new pg.Pool({ connectionString: s.config.databaseUrl, max: 1 });
 });
 afterAll(async () => {
@@ -78,7 +79,7 @@ describe("commit durability of the hot path", () => {
   });
 
   it("a sync execute past its bound whose run is gone (as a database crash would lose it) answers 503, not a dead run id", async () => {
-    const hung = await isolatedWorkspace(s, "durability-lost");
+    const hung = await connectedWorkspace(s, "durability-lost");
     hung.faults([{ route: "GET /v1/projects", hang: true, times: 1 }]);
     const pending = s.execute(hung.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {}, mode: "sync" });
     let runId: string | undefined;
@@ -93,7 +94,7 @@ describe("commit durability of the hot path", () => {
   });
 
   it("a sync execute past its bound answers 202 with a run that exists and then ends", async () => {
-    const hung = await isolatedWorkspace(s, "durability-hang");
+    const hung = await connectedWorkspace(s, "durability-hang");
     hung.faults([{ route: "GET /v1/projects", hang: true, times: 1 }]);
     const res = await s.execute(hung.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {}, mode: "sync" });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
