@@ -44,7 +44,7 @@ export async function startWorkerProcess(t: Pick<TestApp, "config" | "db">, env:
     ...env,
   }));
   try {
-    await expect.poll(() => worker.output(), { timeout: 20_000, interval: 100 }).toContain("workers started");
+    await expect.poll(() => worker.output(), { timeout: 60_000, interval: 100 }).toContain("workers started");
   } catch (error) {
     worker.child.kill("SIGKILL"); // never left running behind a failed start
     throw error;

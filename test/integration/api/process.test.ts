@@ -38,9 +38,9 @@ describe("the API process", () => {
       NODE_ENV: "production", DATABASE_URL: db.url, REDIS_URL: config.redisUrl, PORT: String(port),
       NAGENT_ADMIN_TOKEN: config.adminToken, NAGENT_MASTER_KEYS: `v1:${config.masterKeys[0]!.key.toString("base64")}`, LOG_LEVEL: "info",
     }));
-    await expect.poll(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status, { timeout: 20_000, interval: 200 }).toBe(200);
+    await expect.poll(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status, { timeout: 60_000, interval: 200 }).toBe(200);
     p.child.kill("SIGTERM");
     expect(await p.exited).toBe(0);
     expect(p.output()).not.toContain(config.adminToken);
-  });
+  }, 120_000); // a child process: its start alone takes 10–30 s on a loaded machine
 });

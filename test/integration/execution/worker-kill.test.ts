@@ -105,5 +105,5 @@ describe("a worker killed with SIGKILL mid-run", () => {
     expect(counts).toEqual({ active: 0, wait: 0, delayed: 0, prioritized: 0, failed: 0 });
     const stuck = await t.db.pool.query("SELECT count(*)::int AS n FROM run WHERE status IN ('queued', 'running')");
     expect(stuck.rows[0].n).toBe(0);
-  }, 60_000);
+  }, 120_000);
 });

@@ -102,5 +102,5 @@ describe("a delivery worker killed with SIGKILL mid-send", () => {
     }, { timeout: 10_000 }).toEqual([[received[0]!.headers["webhook-id"], "succeeded", 1, ["succeeded"]]]);
     await new Promise((r) => setTimeout(r, 1_000));
     expect(received).toHaveLength(2);
-  }, 90_000);
+  }, 120_000);
 });

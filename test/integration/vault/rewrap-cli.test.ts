@@ -63,7 +63,7 @@ describe("npm run vault:rewrap", () => {
     } finally {
       v2only.close();
     }
-  });
+  }, 120_000); // child processes: each tsx start takes 10–30 s on a loaded machine
 
   it("exits 1 with a clear message when the keyring lacks a master key still in use, or is malformed", async () => {
     const missing = await rewrapCli(spec(keys["v1"]!));
@@ -78,5 +78,5 @@ describe("npm run vault:rewrap", () => {
     const badBatch = await rewrapCli(spec(keys["v2"]!), "--batch-size=0");
     expect(badBatch.code).toBe(1);
     expect(badBatch.stderr).toContain("--batch-size must be an integer");
-  });
+  }, 120_000); // child processes: each tsx start takes 10–30 s on a loaded machine
 });
