@@ -61,6 +61,11 @@ export interface ClaimRow extends Pick<ClaimedRun, "id" | "workspace_id" | "conn
  * The claim's commit does not wait for the disk (see commitMode): a claim lost with a PostgreSQL crash leaves the run
  * queued (or running its previous attempt), the worker's finish then matches nothing, and the run is taken up again, as
  * after a worker crash. Its finish, durable, flushes the claim with it.
+ *
+ * The rows are found by id alone (`= ANY(ARRAY(…))`) and their status is checked after the lock: a generic plan that
+ * also filters on status, or joins unnest as a semi-join, picks the status index when most rows are queued (a
+ * backlog) and reads all of them — measured on bench/execute's 214,000-run table, 153,000 queued: 131 ms for the
+ * semi-join, 45 ms for `id = ANY($1) AND status IN (…)` (the form before issue 18), 0.17 ms by id alone (5 runs).
  */
 export const CLAIM_RUNS: HotStatement<string> = {
   name: "run-claim",
@@ -69,12 +74,12 @@ export const CLAIM_RUNS: HotStatement<string> = {
   text: (rows) =>
     `WITH ${commitMode("'off'")}, prev AS (
        SELECT id, status, attempts_count, attempt_started_at FROM run
-       WHERE id IN (SELECT v.id FROM ${rows}) AND status IN ('queued', 'running')
+       WHERE id = ANY(ARRAY(SELECT v.id FROM ${rows}))
        FOR UPDATE
      ), claimed AS (
        UPDATE run r SET status = 'running', attempts_count = r.attempts_count + 1, started_at = COALESCE(r.started_at, now()),
               attempt_started_at = now(), updated_at = now(), status_reason = NULL, next_attempt_at = NULL, waiting = NULL
-       FROM prev WHERE r.id = prev.id
+       FROM prev WHERE r.id = prev.id AND prev.status IN ('queued', 'running')
        RETURNING r.id, r.workspace_id, r.connection_id, r.integration, r.action, r.input, r.attempts_count, r.status, r.error_code, r.waiting, r.sealed_input,
                  prev.status AS prev_status, prev.attempts_count AS prev_attempt, prev.attempt_started_at AS prev_started_at
      ), lost AS (
