@@ -5,7 +5,7 @@ import { pageTools } from "../../../apps/api/src/routes/mcp/server";
 import { bearer } from "../../support/app";
 import type { TestStack } from "../../support/stack";
 import { connectedWorkspace, type ConnectedWorkspace } from "../../support/workspace";
-import { createMcpStack, createToolset, toolError } from "./helpers";
+import { createMcpStack, createToolset, expectBatchToolErrors } from "./helpers";
 
 // The 2026-07-28 generation of the protocol (no initialize; server/discover; every request carries its version and
 // client capabilities), spoken by the v2 client package and by hand over HTTP, on the same URLs the 2025-era tests
@@ -97,17 +97,8 @@ describe("MCP 2026-07-28", () => {
     expect(replay.isError).toBeFalsy();
     expect((replay._meta as { run_id: string }).run_id).toBe(runId);
 
-    const again = await client.callTool({ name: "SCALE_AI_CREATE_BATCH", arguments: { name: "mcp26_batch", project: "mcp26_project" } });
-    expect(again.isError).toBe(true);
-    expect(toolError(again)).toMatchObject({ code: "UPSTREAM_CONFLICT", message: expect.any(String) });
-    expect(again._meta).toMatchObject({ error_code: "UPSTREAM_CONFLICT", run_id: expect.any(String) });
-
-    const bad = await client.callTool({ name: "SCALE_AI_CREATE_BATCH", arguments: { project: "mcp26_project" } });
-    expect(bad.isError).toBe(true);
-    const error = toolError(bad);
-    expect(error.code).toBe("VALIDATION_FAILED");
-    expect(error.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: "/name", keyword: "required" })]));
-    expect(error.message).toContain("/name");
+    const again = await expectBatchToolErrors(client, { name: "mcp26_batch", project: "mcp26_project" });
+    expect(again["_meta"]).toMatchObject({ error_code: "UPSTREAM_CONFLICT", run_id: expect.any(String) });
     await client.close();
   });
 

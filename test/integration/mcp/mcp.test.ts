@@ -5,7 +5,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import { bearer } from "../../support/app";
 import type { TestStack } from "../../support/stack";
 import { connectedWorkspace, type ConnectedWorkspace } from "../../support/workspace";
-import { createMcpStack, createToolset, toolError } from "./helpers";
+import { createMcpStack, createToolset, expectBatchToolErrors, toolError } from "./helpers";
 
 let s: TestStack;
 let base: string;
@@ -70,16 +70,7 @@ describe("MCP endpoint", () => {
     const run = (await s.app.inject({ method: "GET", url: `/v1/runs/${runId}`, headers: bearer(ws.apiKey) })).json().run;
     expect(run).toMatchObject({ source: "mcp", toolset_id: null, action: "SCALE_AI_CREATE_BATCH", status: "succeeded", connection_id: ws.connectionId });
 
-    const again = await client.callTool({ name: "SCALE_AI_CREATE_BATCH", arguments: { name: "mcp_batch_1", project: "mcp_project" } });
-    expect(again.isError).toBe(true);
-    expect(toolError(again)).toMatchObject({ code: "UPSTREAM_CONFLICT", message: expect.any(String) });
-
-    const bad = await client.callTool({ name: "SCALE_AI_CREATE_BATCH", arguments: { project: "mcp_project" } });
-    expect(bad.isError).toBe(true);
-    const error = toolError(bad);
-    expect(error.code).toBe("VALIDATION_FAILED");
-    expect(error.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: "/name", keyword: "required" })]));
-    expect(error.message).toContain("/name");
+    await expectBatchToolErrors(client, { name: "mcp_batch_1", project: "mcp_project" });
     await client.close();
   });
 
