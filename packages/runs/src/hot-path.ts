@@ -1,4 +1,4 @@
-import type { ClaimedRun, NewRun, RunRow } from "./types";
+import type { ClaimedRun, InsertedRun, NewRun, RunRow } from "./types";
 import { hotStatement, type HotStatement } from "./hot-statement";
 import { commitMode, notify, SMALL_OUTPUT } from "./sql-fragments";
 
@@ -147,6 +147,6 @@ export const FINISH_RUNS: HotStatement<FinishItem> = {
      FROM fin`,
 };
 
-export const insertRuns = hotStatement<InsertItem, RunRow>(INSERT_RUNS);
+export const insertRuns = hotStatement<InsertItem, InsertedRun>(INSERT_RUNS);
 export const claimRuns = hotStatement<string, ClaimRow>(CLAIM_RUNS);
 export const finishRuns = hotStatement<FinishItem, { id: string; duration_ms: number }>(FINISH_RUNS);

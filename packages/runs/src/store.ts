@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { AttemptOutcome, ClaimedRun, Envelope, InsertOutcome, NewRun, OutputCheck, RunRow } from "./types";
+import type { AttemptOutcome, ClaimedRun, Envelope, InsertedRun, InsertOutcome, NewRun, OutputCheck, RunRow } from "./types";
 import { createBatcher } from "@nagent/batch";
 import { claimRuns, finishRuns, insertRuns, type ClaimRow, type FinishItem, type InsertItem } from "./hot-path";
 import { compactJson, STORED_INPUT_MAX_BYTES, STORED_OUTPUT_MAX_BYTES } from "./compact";
@@ -22,7 +22,7 @@ export function createRunStore(pool: pg.Pool) {
   // One batch of each kind in flight at a time (maxConcurrent: 1); calls that arrive meanwhile join the next one (see
   // batcher.ts). So the hot path holds at most one pool connection per kind, and the rest of the pool stays free.
   const batching = { maxBatch: 100, maxConcurrent: 1 };
-  const insertBatcher = createBatcher<InsertItem, RunRow | null>(async (items) => matchById(items.map((i) => i.id), await insertRuns(pool, items)), batching);
+  const insertBatcher = createBatcher<InsertItem, InsertedRun | null>(async (items) => matchById(items.map((i) => i.id), await insertRuns(pool, items)), batching);
   const claimBatcher = createBatcher<string, ClaimRow | null>(async (ids) => matchById(ids, await claimRuns(pool, ids)), batching);
   const finishBatcher = createBatcher<FinishItem, { duration_ms: number } | null>(async (items) => matchById(items.map((i) => i.id), await finishRuns(pool, items)), batching);
 

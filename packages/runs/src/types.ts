@@ -179,8 +179,11 @@ export interface ClaimedRun {
  * compares request hashes); or inserted nothing because no usable connection matched (the caller finds out why, off
  * the hot path).
  */
+/** A run as its insert returns it: bound to the connection the statement resolved. */
+export type InsertedRun = RunRow & { readonly connection_id: string };
+
 export type InsertOutcome =
-  | { readonly kind: "created"; readonly run: RunRow }
+  | { readonly kind: "created"; readonly run: InsertedRun }
   | { readonly kind: "existing"; readonly run: RunRow }
   | { readonly kind: "no_connection" };
 

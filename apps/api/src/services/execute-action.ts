@@ -98,10 +98,10 @@ export function createExecuteAction(deps: ExecuteDeps) {
    * the hot path, to throw the precise error (404, 409 CONNECTION_REQUIRED / CONNECTION_INVALID, 400); when it finds
    * one (it became usable in between), the insert is tried once more.
    */
-  async function insertRun(run: NewRun, integration: string): Promise<Exclude<InsertOutcome, { kind: "no_connection" }>> {
+  async function insertRun(run: NewRun): Promise<Exclude<InsertOutcome, { kind: "no_connection" }>> {
     const first = await store.insert(run);
     if (first.kind !== "no_connection") return first;
-    await deps.connections.resolveForRun(run.workspaceId, integration, run.connectionId ?? undefined);
+    await deps.connections.resolveForRun(run.workspaceId, run.integration, run.connectionId ?? undefined);
     const second = await store.insert(run);
     if (second.kind === "no_connection") throw new AppError("CONNECTION_REQUIRED", "No usable connection for this run; check GET /v1/connections.");
     return second;
@@ -112,13 +112,13 @@ export function createExecuteAction(deps: ExecuteDeps) {
    * so the two round trips overlap; it is given back when no run was written. A sync run is watched before its job
    * exists: it may end before this request gets to wait for it.
    */
-  async function insertAndEnqueue(run: NewRun, integration: string, mode: Mode): Promise<Queued> {
+  async function insertAndEnqueue(run: NewRun, mode: Mode): Promise<Queued> {
     const { workspaceId } = run;
     // null: Redis did not answer (the enqueue below is then skipped and logged).
     const turn = producer.reserve(workspaceId).catch(() => null);
     let inserted: Awaited<ReturnType<typeof insertRun>> | undefined;
     try {
-      inserted = await insertRun(run, integration);
+      inserted = await insertRun(run);
     } finally {
       if (inserted?.kind !== "created" && (await turn) !== null) await producer.unreserve(workspaceId).catch(() => {});
     }
@@ -128,11 +128,10 @@ export function createExecuteAction(deps: ExecuteDeps) {
     if (watch) await deps.events.ready();
     // The run is committed: when Redis fails now, the sweeper enqueues it, and the caller still gets its run id.
     const priority = await turn;
-    // A created run has its connection: the insert resolved it (connection_id is null only after a delete).
-    const enqueued = priority === null
-      ? new Error("the queue turn could not be reserved")
-      : await producer.enqueue({ runId: run.id, workspaceId, connectionId: created.connection_id ?? "" }, priority).catch((error: Error) => error);
-    if (enqueued instanceof Error) logger.warn({ runId: run.id, err: { message: enqueued.message } }, "enqueue failed after commit; the sweeper will pick the run up");
+    const failure = priority === null
+      ? "the queue turn could not be reserved"
+      : await producer.enqueue({ runId: run.id, workspaceId, connectionId: created.connection_id }, priority).then(() => null, (error: Error) => error.message);
+    if (failure !== null) logger.warn({ runId: run.id, err: { message: failure } }, "enqueue failed after commit; the sweeper will pick the run up");
     return { kind: "created", run: created, watch };
   }
 
@@ -154,7 +153,7 @@ export function createExecuteAction(deps: ExecuteDeps) {
       platformAssigned: input.assigned, sealedInput: input.sealed,
       source: request.source ?? "api", toolsetId: request.toolset_id ?? null,
       durable: mode === "async", // see Durability above
-    }, action.integration, mode);
+    }, mode);
     if (queued.kind === "existing") return replay(queued.run, hash, mode); // another request with the same key won the insert
     deps.onRunStarted?.({ integration: action.integration, action: slug });
     return queued.watch ? waitForEnd(workspaceId, queued.run, queued.watch, { checkNow: false, replayed: false }) : answerOf(queued.run, false);
