@@ -3,7 +3,8 @@ import type { Logger } from "@nagent/logger";
 import { restoreSensitive, type ActionRunSpec, type Registry } from "@nagent/registry";
 import type { ExecuteCall } from "@nagent/runner";
 import { RUN_SENSITIVE_INPUT, type ClaimedRun } from "@nagent/runs";
-import { CONNECTION_CREDENTIALS, isVaultError, type SecretContext, type Vault } from "@nagent/vault";
+import { readConnectionCiphertext } from "@nagent/db";
+import { CONNECTION_CREDENTIALS, isVaultError, type Vault } from "@nagent/vault";
 import { failed, unknownOutcome, type RunEnding } from "./run-endings";
 
 export interface PrepareCallDeps {
@@ -43,29 +44,17 @@ type Runnable = { readonly kind: "runnable"; readonly spec: ActionRunSpec; reado
 export function createCallPreparer(deps: PrepareCallDeps) {
   const { vault, logger } = deps;
 
-  /**
-   * Opens a sealed value read with the claim. A data-key rotation that committed since then re-sealed it under a new
-   * key version (`KEY_VERSION_RETIRED`): read the column again and open that.
-   */
-  async function openSealed(workspaceId: string, context: SecretContext, sealed: Buffer, reread: () => Promise<Buffer | null>): Promise<Buffer> {
-    try {
-      return await vault.open(workspaceId, sealed, context);
-    } catch (error) {
-      if (!isVaultError(error, "KEY_VERSION_RETIRED")) throw error;
-    }
-    return vault.open(workspaceId, (await reread()) ?? sealed, context);
-  }
-
-  async function column(sql: string, run: ClaimedRun, id: string): Promise<Buffer | null> {
-    const { rows } = await deps.pool.query<{ value: Buffer | null }>(sql, [id, run.workspace_id]);
-    return rows[0]?.value ?? null;
+  /** The run's sealed input as stored now (a data-key rotation may have re-sealed it since the claim read it). */
+  async function readSealedInput(run: ClaimedRun): Promise<Buffer | null> {
+    const { rows } = await deps.pool.query<{ sealed_input: Buffer | null }>(`SELECT sealed_input FROM run WHERE id = $1 AND workspace_id = $2`, [run.id, run.workspace_id]);
+    return rows[0]?.sealed_input ?? null;
   }
 
   async function openCredentials(run: ClaimedRun, connection: UsableConnection): Promise<Opened<Record<string, string>>> {
     let secret: Buffer;
     try {
-      secret = await openSealed(run.workspace_id, { connectionId: connection.id, purpose: CONNECTION_CREDENTIALS }, connection.ciphertext,
-        () => column(`SELECT ciphertext AS value FROM connection WHERE id = $1 AND workspace_id = $2`, run, connection.id));
+      secret = await vault.openLatest(run.workspace_id, { connectionId: connection.id, purpose: CONNECTION_CREDENTIALS }, connection.ciphertext,
+        () => readConnectionCiphertext(deps.pool, run.workspace_id, connection.id));
     } catch (error) {
       // Never log the error's detail: only its code.
       logger.warn({ runId: run.id, connectionId: connection.id, code: isVaultError(error) ? error.code : "UNKNOWN" }, "connection secret could not be opened");
@@ -83,8 +72,7 @@ export function createCallPreparer(deps: PrepareCallDeps) {
     if (!run.sealed_input) return { kind: "opened", value: { input: run.input, sensitive: [] } };
     let opened: Buffer;
     try {
-      opened = await openSealed(run.workspace_id, { connectionId: run.id, purpose: RUN_SENSITIVE_INPUT }, run.sealed_input,
-        () => column(`SELECT sealed_input AS value FROM run WHERE id = $1 AND workspace_id = $2`, run, run.id));
+      opened = await vault.openLatest(run.workspace_id, { connectionId: run.id, purpose: RUN_SENSITIVE_INPUT }, run.sealed_input, () => readSealedInput(run));
     } catch (error) {
       logger.warn({ runId: run.id, code: isVaultError(error) ? error.code : "UNKNOWN" }, "sealed input could not be opened");
       return failed("INPUT_UNREADABLE", "The run's sensitive input values cannot be opened (the workspace's keys were destroyed, or the sealed value was altered, since it was queued); execute it again.");

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { recordConnectionTransition, type ConnectionTransition } from "@nagent/db";
+import { readConnectionCiphertext, recordConnectionTransition, type ConnectionTransition } from "@nagent/db";
 import type { Logger } from "@nagent/logger";
 import type { Registry } from "@nagent/registry";
 import type { Runner } from "@nagent/runner";
@@ -42,7 +42,7 @@ export function createConnectionProber(deps: { pool: pg.Pool; registry: Registry
       if (!auth) continue;
       let credentials: Record<string, string>;
       try {
-        const secret = await deps.vault.openLatest(row.workspace_id, { connectionId: row.id, purpose: CONNECTION_CREDENTIALS }, async () => row.ciphertext);
+        const secret = await deps.vault.openLatest(row.workspace_id, { connectionId: row.id, purpose: CONNECTION_CREDENTIALS }, row.ciphertext, () => readConnectionCiphertext(pool, row.workspace_id, row.id));
         try {
           credentials = JSON.parse(secret.toString("utf8")) as Record<string, string>;
         } finally {

@@ -9,3 +9,4 @@ export {
   recordConnectionTransition, listConnectionEvents, connectionStatusChangedPayload, CONNECTION_STATUSES, CONNECTION_STATUS_CHANGED_TRIGGER,
   type ConnectionStatus, type ConnectionTransition, type ConnectionEventRow, type TransitionRequest,
 } from "./connection-health";
+export { readConnectionCiphertext } from "./connection-ciphertext";

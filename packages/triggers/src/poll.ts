@@ -1,3 +1,4 @@
+import { readConnectionCiphertext } from "@nagent/db";
 import type pg from "pg";
 import type { Runner, ExecuteCall } from "@nagent/runner";
 import { CONNECTION_CREDENTIALS, type Vault } from "@nagent/vault";
@@ -36,7 +37,7 @@ export function createConnectionPoller(deps: PollDeps) {
   async function pollOne(row: PollRow): Promise<{ events: number }> {
     const spec = deps.runSpec(LIST_TASKS_ACTION);
     if (!spec) return { events: 0 };
-    const plain = await deps.vault.openLatest(row.workspace_id, { connectionId: row.id, purpose: CONNECTION_CREDENTIALS }, async () => row.ciphertext);
+    const plain = await deps.vault.openLatest(row.workspace_id, { connectionId: row.id, purpose: CONNECTION_CREDENTIALS }, row.ciphertext, () => readConnectionCiphertext(deps.pool, row.workspace_id, row.id));
     let credentials: Record<string, string>;
     try {
       credentials = JSON.parse(plain.toString("utf8")) as Record<string, string>;

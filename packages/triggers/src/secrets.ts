@@ -18,10 +18,9 @@ export async function sealSubscriptionSecret(vault: Vault, workspaceId: string, 
  */
 export async function openSubscriptionSecret(vault: Vault, workspaceId: string, subscriptionId: string, envelope: Uint8Array, reread?: () => Promise<Uint8Array>): Promise<string> {
   const context = { connectionId: subscriptionId, purpose: TRIGGER_SIGNING_SECRET };
-  let reads = 0;
   const plain = reread === undefined
     ? await vault.open(workspaceId, envelope, context)
-    : await vault.openLatest(workspaceId, context, async () => (reads++ === 0 ? envelope : reread()));
+    : await vault.openLatest(workspaceId, context, envelope, reread);
   try {
     return plain.toString("utf8");
   } finally {

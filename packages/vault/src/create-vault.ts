@@ -37,11 +37,11 @@ export interface Vault {
    */
   open(workspaceId: string, envelope: Uint8Array, context: SecretContext): Promise<Buffer>;
   /**
-   * `read()` then `open`; if a data-key rotation retired the version the envelope names between the read and the
-   * open (`KEY_VERSION_RETIRED`), reads once more and opens the re-encrypted envelope. Use it where the envelope
-   * comes from a row that a rotation rewrites (connection credentials).
+   * Opens `held`, an envelope read from a row that a data-key rotation rewrites (connection credentials, a run's
+   * sealed input, a subscription's secret). If a rotation retired the version it names since it was read
+   * (`KEY_VERSION_RETIRED`), opens what `reread()` reads now (the re-sealed envelope); a row gone (null) keeps the error.
    */
-  openLatest(workspaceId: string, context: SecretContext, read: () => Promise<Uint8Array>): Promise<Buffer>;
+  openLatest(workspaceId: string, context: SecretContext, held: Uint8Array, reread: () => Promise<Uint8Array | null>): Promise<Buffer>;
   /** Creates the workspace's first data key unless it has one; idempotent and safe under concurrency. */
   ensureWorkspaceKey(workspaceId: string): Promise<EnsureResult>;
   /** Data-key rotation: a new version, every sealed column (`SEALED_COLUMNS`) re-encrypted under it, the old version deleted. */
@@ -93,13 +93,15 @@ export async function createVault(options: VaultOptions): Promise<Vault> {
       return resolver.withActiveKey(ws, (key, version) => sealWithKey(key, version, ws, ctx, bytes));
     },
     open,
-    async openLatest(workspaceId, context, read) {
+    async openLatest(workspaceId, context, held, reread) {
       try {
-        return await open(workspaceId, await read(), context);
+        return await open(workspaceId, held, context);
       } catch (error) {
         if (!isVaultError(error, "KEY_VERSION_RETIRED")) throw error;
+        const fresh = await reread();
+        if (fresh === null) throw error;
+        return open(workspaceId, fresh, context);
       }
-      return open(workspaceId, await read(), context);
     },
     async ensureWorkspaceKey(workspaceId) {
       live();

@@ -41,7 +41,7 @@ export async function readCiphertext(prisma: PrismaClient, c: { id: string; work
 
 /** Opens a connection's stored credentials the way a run will: read the row, open with its context. */
 export async function openConnection(prisma: PrismaClient, vault: Vault, c: { id: string; workspaceId: string }): Promise<string> {
-  const plain = await vault.openLatest(c.workspaceId, { connectionId: c.id, purpose: CONNECTION_CREDENTIALS }, () => readCiphertext(prisma, c));
+  const plain = await vault.openLatest(c.workspaceId, { connectionId: c.id, purpose: CONNECTION_CREDENTIALS }, await readCiphertext(prisma, c), () => readCiphertext(prisma, c));
   return plain.toString("utf8");
 }
 

@@ -1,5 +1,6 @@
 import { AppError, notFound } from "@nagent/errors";
-import type { scopeToWorkspace } from "@nagent/db";
+import type pg from "pg";
+import { readConnectionCiphertext, type scopeToWorkspace } from "@nagent/db";
 import type { Registry } from "@nagent/registry";
 import { checkOutboundUrl, type EgressPolicy, type Runner } from "@nagent/runner";
 import { CONNECTION_CREDENTIALS, envelopeKeyVersion, isVaultError, maskSecret, type Vault } from "@nagent/vault";
@@ -16,6 +17,8 @@ export const CALLBACK_AUTH_KEY = "callback_auth_key";
 export type ScopedTx = Parameters<Parameters<ReturnType<typeof scopeToWorkspace>["$transaction"]>[0]>[0];
 
 export interface ConnectionCredentialDeps {
+  /** Reads the credentials again when a data-key rotation re-sealed them after they were read. */
+  readonly pool: pg.Pool;
   readonly registry: Registry;
   readonly vault: Vault;
   readonly runner: Runner;
@@ -105,7 +108,7 @@ export function createConnectionCredentials(deps: ConnectionCredentialDeps) {
     async open(workspaceId: string, row: { id: string; ciphertext: Uint8Array }): Promise<Record<string, string>> {
       let plaintext: Buffer;
       try {
-        plaintext = await vault.openLatest(workspaceId, { connectionId: row.id, purpose: CONNECTION_CREDENTIALS }, async () => row.ciphertext);
+        plaintext = await vault.openLatest(workspaceId, { connectionId: row.id, purpose: CONNECTION_CREDENTIALS }, row.ciphertext, () => readConnectionCiphertext(deps.pool, workspaceId, row.id));
       } catch (error) {
         if (!isVaultError(error)) throw error;
         // The vault's code says why; its message never holds key material, but keep the API's own wording.

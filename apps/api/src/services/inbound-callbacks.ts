@@ -1,3 +1,4 @@
+import { readConnectionCiphertext } from "@nagent/db";
 import type pg from "pg";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { AppError, notFound } from "@nagent/errors";
@@ -30,7 +31,7 @@ export function createInboundCallbackService(deps: { pool: pg.Pool; registry: Re
       if (!row) throw notFound("Inbound URL");
       let expected: string | undefined;
       try {
-        const plain = await deps.vault.openLatest(row.workspace_id, { connectionId: row.id, purpose: CONNECTION_CREDENTIALS }, async () => row.ciphertext);
+        const plain = await deps.vault.openLatest(row.workspace_id, { connectionId: row.id, purpose: CONNECTION_CREDENTIALS }, row.ciphertext, () => readConnectionCiphertext(deps.pool, row.workspace_id, row.id));
         try {
           expected = (JSON.parse(plain.toString("utf8")) as Record<string, string>)[CALLBACK_AUTH_KEY];
         } finally {
