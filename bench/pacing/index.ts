@@ -1,7 +1,7 @@
 // Pacing benchmark: `npx tsx bench/pacing/index.ts`, or `npm run bench -- pacing`.
 //
 // A flood against the Scale sandbox set to answer 429 above N requests/s (its fixed-window rate-limit fault, no
-// Retry-After), paced by the platform's fairness scripts (packages/queue/src/fairness.ts) on the real Redis: 64
+// Retry-After), paced by the platform's fairness scripts (packages/queue/src/fairness-scripts.ts, through fairness.ts) on the real Redis: 64
 // concurrent "workers" admit a run, call GET /v1/batches, and release it with how the call went (a 429 is retried
 // after a short backoff, as the worker does). For each N it measures the adaptive pace (the default: AIMD from
 // NAGENT_CONNECTION_RATE_PER_SEC's 20/s) and, as the baseline in the same run, the fixed cap the platform used before
