@@ -66,6 +66,9 @@ export interface ClaimRow extends Pick<ClaimedRun, "id" | "workspace_id" | "conn
  * also filters on status, or joins unnest as a semi-join, picks the status index when most rows are queued (a
  * backlog) and reads all of them — measured on bench/execute's 214,000-run table, 153,000 queued: 131 ms for the
  * semi-join, 45 ms for `id = ANY($1) AND status IN (…)` (the form before issue 18), 0.17 ms by id alone (5 runs).
+ * They are locked in id order, whatever the plan (an index scan takes them in id order, a bitmap heap scan in the
+ * order of the table): two workers' claims that share runs (a stalled job handed to a second worker while the first,
+ * its event loop blocked past the lock, still holds it) then wait for each other rather than deadlock.
  */
 export const CLAIM_RUNS: HotStatement<string> = {
   name: "run-claim",
@@ -75,6 +78,7 @@ export const CLAIM_RUNS: HotStatement<string> = {
     `WITH ${commitMode("'off'")}, prev AS (
        SELECT id, status, attempts_count, attempt_started_at FROM run
        WHERE id = ANY(ARRAY(SELECT v.id FROM ${rows}))
+       ORDER BY id
        FOR UPDATE
      ), claimed AS (
        UPDATE run r SET status = 'running', attempts_count = r.attempts_count + 1, started_at = COALESCE(r.started_at, now()),

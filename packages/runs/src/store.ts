@@ -24,7 +24,10 @@ export function createRunStore(pool: pg.Pool) {
   const batching = { maxBatch: 100, maxConcurrent: 1 };
   const insertBatcher = createBatcher<InsertItem, InsertedRun | null>(async (items) => matchById(items.map((i) => i.id), await insertRuns(pool, items)), batching);
   const claimBatcher = createBatcher<string, ClaimRow | null>(async (ids) => matchById(ids, await claimRuns(pool, ids)), batching);
-  const finishBatcher = createBatcher<FinishItem, { duration_ms: number } | null>(async (items) => matchById(items.map((i) => i.id), await finishRuns(pool, items)), batching);
+  // Sorted by id, as the claim locks its rows: the usual plan (a nested loop over the items) then updates them in id
+  // order, and two finishes that share runs wait for each other rather than deadlock.
+  const finishBatcher = createBatcher<FinishItem, { duration_ms: number } | null>(async (items) =>
+    matchById(items.map((i) => i.id), await finishRuns(pool, [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)))), batching);
 
   return {
     /**
@@ -102,8 +105,16 @@ export function createRunStore(pool: pg.Pool) {
 
 export type RunStore = ReturnType<typeof createRunStore>;
 
-/** One result per id, in order: the row with that id, or null when the statement left the run out (see hot-path.ts). */
+/**
+ * One result per id, in order: the row with that id, or null when the statement left the run out (see hot-path.ts).
+ * A row answers one caller only, the first that asked for its id: should two jobs of one run meet in one batch, the
+ * second must not be told it claimed (or ended) the run too, or both would call the upstream for one attempt.
+ */
 function matchById<R extends { readonly id: string }>(ids: readonly string[], rows: readonly R[]): (R | null)[] {
   const byId = new Map(rows.map((r) => [r.id, r]));
-  return ids.map((id) => byId.get(id) ?? null);
+  return ids.map((id) => {
+    const row = byId.get(id) ?? null;
+    byId.delete(id);
+    return row;
+  });
 }
