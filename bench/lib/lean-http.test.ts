@@ -61,6 +61,20 @@ describe("leanFlood", () => {
     expect(received).toBe(sent);
   });
 
+  it("with ratePerSec, holds the sends to that rate: request k leaves no earlier than k / rate s after the start", async () => {
+    const at: number[] = [];
+    const url = await serve((_req, _body, res) => {
+      at.push(performance.now());
+      res.writeHead(202, { "content-type": "application/json", "content-length": 2 }).end("{}");
+    });
+    const started = performance.now();
+    const sent = await leanFlood({ url, method: "POST", headers: {}, body: "{}", total: 40, connections: 4, expectStatus: 202, ratePerSec: 200 });
+    expect(sent).toBe(40);
+    expect(at).toHaveLength(40);
+    // The 40th request (k = 39) may not leave before 195 ms; unpaced, 40 loopback requests take a few ms.
+    expect(at[39]! - started).toBeGreaterThanOrEqual(190);
+  });
+
   it("fails on a response with another status, showing it", async () => {
     const url = await serve((_req, _body, res) => res.writeHead(400, { "content-type": "application/json", "content-length": 16 }).end('{"error":"nope"}'));
     await expect(flood(url, 10)).rejects.toThrow('unexpected response: 400 {"error":"nope"}');

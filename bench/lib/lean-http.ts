@@ -90,15 +90,28 @@ export async function openLeanConnection(request: LeanRequest): Promise<LeanConn
 /**
  * Sends `request` `total` times over `connections` connections, each response required to have `expectStatus`, and
  * answers how many were sent. With a `signal`, sending stops once it is aborted (each connection finishes the request
- * it has in flight): `total: Infinity` with a signal is a flood that runs until stopped.
+ * it has in flight): `total: Infinity` with a signal is a flood that runs until stopped. With `ratePerSec`, sends are
+ * held to that rate overall (request k is sent no earlier than k / ratePerSec s after the start; a connection whose
+ * answer comes late sends at once, so the rate is kept up to what the connections can carry); without, each
+ * connection sends its next request as soon as its answer arrives.
  */
-export async function leanFlood(request: LeanRequest & { readonly total: number; readonly connections: number; readonly expectStatus: number; readonly signal?: AbortSignal }): Promise<number> {
+export async function leanFlood(request: LeanRequest & { readonly total: number; readonly connections: number; readonly expectStatus: number; readonly signal?: AbortSignal; readonly ratePerSec?: number }): Promise<number> {
   const connections = await Promise.all(Array.from({ length: request.connections }, () => openLeanConnection(request)));
   let sent = 0;
+  const started = performance.now();
+  const aborted = () => request.signal?.aborted === true;
   try {
     await Promise.all(connections.map(async (connection) => {
-      while (sent < request.total && request.signal?.aborted !== true) {
-        sent++;
+      while (sent < request.total && !aborted()) {
+        const index = sent++;
+        if (request.ratePerSec !== undefined) {
+          const wait = started + (index * 1000) / request.ratePerSec - performance.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          if (aborted()) {
+            sent--; // reserved, never sent
+            break;
+          }
+        }
         const response = await connection.send();
         if (response.status !== request.expectStatus) {
           throw new Error(`unexpected response: ${response.status} ${response.body.subarray(0, 500).toString()}`);
