@@ -4,7 +4,7 @@ import type { Logger } from "@nagent/logger";
 import type { Registry } from "@nagent/registry";
 import type { BackoffOptions, CallResult, Runner } from "@nagent/runner";
 import type { ClaimedRun, RunStore } from "@nagent/runs";
-import type { Admission, Fairness, PaceLimits, PaceOutcome, RunJobData, WaitReason } from "@nagent/queue";
+import type { Admission, Fairness, Lane, PaceLimits, PaceOutcome, RunJobData, WaitReason } from "@nagent/queue";
 import type { Vault } from "@nagent/vault";
 import { isUpstreamTrouble, type ConnectionHealth } from "./connection-status";
 import { createCallPreparer } from "./prepare-call";
@@ -57,6 +57,9 @@ interface AttemptResult {
 }
 
 const NOTHING_DONE: AttemptResult = { endedRun: false, pace: null, limits: null, retryInMs: null };
+
+/** A run a sync execute waits on takes the express lane of every batched step (see Lane in @nagent/batch). */
+const laneOf = (job: RunJobData): Lane => (job.sync ? "express" : "bulk");
 
 /** How long a run waits before asking again for a workspace slot (jittered so waiting runs spread out). */
 const SLOT_RETRY_MS = 250;
@@ -140,7 +143,7 @@ export function createRunProcessor(deps: ProcessRunDeps) {
 
   /** Claim → call → finish (or retry later), for a run admitted to a slot. */
   async function attempt(job: RunJobData): Promise<AttemptResult> {
-    const run = await store.claim(job.runId);
+    const run = await store.claim(job.runId, laneOf(job));
     if (!run) return NOTHING_DONE; // canceled, or ended by an earlier job
     const prepared = await prepareCall(run);
     if (prepared.kind === "end") return { ...NOTHING_DONE, endedRun: await finish(run, prepared) };
@@ -167,7 +170,7 @@ export function createRunProcessor(deps: ProcessRunDeps) {
 
   return async function processRun(job: Job<RunJobData>, token?: string): Promise<void> {
     const { runId, workspaceId, connectionId } = job.data;
-    const admission = await fairness.admit(workspaceId, runId, connectionId);
+    const admission = await fairness.admit(workspaceId, runId, connectionId, laneOf(job.data));
     if (!admission.admitted) {
       const ms = waitMs(admission);
       await store.noteWaiting(runId, admission.reason, WAIT_TEXT[admission.reason], ms).catch(() => {});
@@ -178,7 +181,7 @@ export function createRunProcessor(deps: ProcessRunDeps) {
     try {
       result = await attempt(job.data);
     } finally {
-      await fairness.release(workspaceId, runId, result.endedRun, { connectionId, pace: result.pace, limits: result.limits }).catch(() => {});
+      await fairness.release(workspaceId, runId, result.endedRun, { connectionId, pace: result.pace, limits: result.limits }, laneOf(job.data)).catch(() => {});
     }
     if (result.retryInMs !== null) await delayJob(job, token, result.retryInMs);
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createBatcher } from "./batcher";
+import { createBatcher, createLanedBatcher } from "./batcher";
 
 describe("createBatcher", () => {
   it("runs a lone call at once, and batches the calls that arrive while a batch is in flight", async () => {
@@ -33,5 +33,21 @@ describe("createBatcher", () => {
     await expect(call(1)).rejects.toThrow("boom");
     fail = false;
     expect(await call(2)).toBe(2);
+  });
+
+  it("laned: an express call runs at once while a bulk batch is in flight, and each lane batches its own calls", async () => {
+    const batches: string[][] = [];
+    let release: () => void = () => {};
+    const call = createLanedBatcher<string, string>(async (items) => {
+      batches.push(items);
+      if (items[0] === "bulk-1") await new Promise<void>((r) => (release = r));
+      return items;
+    }, { maxBatch: 10, maxConcurrent: 1 });
+    const bulk = ["bulk-1", "bulk-2", "bulk-3"].map((item) => call(item));
+    expect(await call("express-1", "express")).toBe("express-1"); // not behind bulk-1's batch, still in flight
+    expect(batches).toEqual([["bulk-1"], ["express-1"]]);
+    release();
+    expect(await Promise.all(bulk)).toEqual(["bulk-1", "bulk-2", "bulk-3"]);
+    expect(batches).toEqual([["bulk-1"], ["express-1"], ["bulk-2", "bulk-3"]]);
   });
 });

@@ -34,3 +34,17 @@ export function createBatcher<I, O>(execute: (items: I[]) => Promise<O[]>, optio
       pump();
     });
 }
+
+/**
+ * Which batches a call joins. `express`: a call someone waits on (a sync execute's run, at every step); `bulk`: the
+ * rest (async runs). Each lane has its own batches, so under an async flood a sync run's statement neither waits for
+ * the flood's batch in flight nor rides in the next one (with its durable commit and its size), and every lane still
+ * batches its own calls.
+ */
+export type Lane = "express" | "bulk";
+
+/** A batcher per lane (see `Lane`), the same `execute` and options for both; a call goes to `bulk` unless told. */
+export function createLanedBatcher<I, O>(execute: (items: I[]) => Promise<O[]>, options: { maxBatch: number; maxConcurrent: number }) {
+  const lanes: Record<Lane, (item: I) => Promise<O>> = { express: createBatcher(execute, options), bulk: createBatcher(execute, options) };
+  return (item: I, lane: Lane = "bulk"): Promise<O> => lanes[lane](item);
+}

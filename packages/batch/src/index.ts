@@ -1,1 +1,1 @@
-export { createBatcher } from "./batcher";
+export { createBatcher, createLanedBatcher, type Lane } from "./batcher";

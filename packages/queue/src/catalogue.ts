@@ -26,6 +26,8 @@ export interface RunJobData {
   readonly workspaceId: string;
   /** For the connection's rate limit, checked before the run is claimed. */
   readonly connectionId: string;
+  /** A sync execute waits on the run: its steps take the express lane of every batch (see Lane in @nagent/batch). */
+  readonly sync?: true;
 }
 /** Planned retries (upstream 429/5xx/timeouts) and waits (rate limit, workspace cap) move the job to the delayed set. */
 export const RUN_JOB_OPTIONS: JobsOptions = processorRetries(1_000);

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { createBatcher } from "@nagent/batch";
+import { createBatcher, createLanedBatcher, type Lane } from "@nagent/batch";
 import { ADMIT, ADMIT_ANSWERS, COUNT_PENDING, defineScripts, RELEASE, runScript, UNCOUNT_PENDING } from "./fairness-scripts";
 import { deploymentPacing, type PaceLimits, type PaceOutcome, type PacingOptions } from "./pacing";
 
@@ -72,7 +72,7 @@ export function createFairness(redis: Redis, options: FairnessOptions) {
 
   // Concurrent jobs of a worker share round trips: one script admits (or releases) every run that asked meanwhile.
   const batching = { maxBatch: 100, maxConcurrent: 1 };
-  const admitBatcher = createBatcher<{ workspaceId: string; runId: string; connectionId: string }, Admission>(async (runs) => {
+  const admitBatcher = createLanedBatcher<{ workspaceId: string; runId: string; connectionId: string }, Admission>(async (runs) => {
     const now = Date.now();
     const answers = await runScript(redis, ADMIT, {
       cap: options.workspaceConcurrency, now, leaseExpiry: now + options.leaseMs, startRps, minRps: pacing.minRps, maxRps: pacing.maxRps,
@@ -84,7 +84,7 @@ export function createFairness(redis: Redis, options: FairnessOptions) {
     return (answers as [number, number][]).map(([answer, waitMs]): Admission =>
       answer === ADMIT_ANSWERS.ADMITTED ? { admitted: true } : { admitted: false, reason: WAIT_REASONS[answer] ?? "rate_limit", waitMs, reserved: answer === TURN_RESERVED });
   }, batching);
-  const releaseBatcher = createBatcher<{ workspaceId: string; runId: string; ended: boolean; pacing: ReleasePacing | undefined }, void>(async (runs) => {
+  const releaseBatcher = createLanedBatcher<{ workspaceId: string; runId: string; ended: boolean; pacing: ReleasePacing | undefined }, void>(async (runs) => {
     const bound = (rps: number | null | undefined) => (rps === null || rps === undefined ? "" : String(rps));
     await runScript(redis, RELEASE, {
       now: Date.now(), startRps, minRps: pacing.minRps, maxRps: pacing.maxRps, increasePerSec: pacing.increasePerSec,
@@ -114,15 +114,15 @@ export function createFairness(redis: Redis, options: FairnessOptions) {
      * Admits one attempt of a run: a slot of the workspace's cap and a turn of the connection's pace, in one round
      * trip. `{ admitted: true }` holds the slot until `release`; otherwise nothing is held and the run waits.
      */
-    admit(workspaceId: string, runId: string, connectionId: string): Promise<Admission> {
-      return admitBatcher({ workspaceId, runId, connectionId });
+    admit(workspaceId: string, runId: string, connectionId: string, lane: Lane = "bulk"): Promise<Admission> {
+      return admitBatcher({ workspaceId, runId, connectionId }, lane);
     },
     /**
      * Gives back the run's workspace slot and, when the run ended, its pending count; `pace` (how the attempt went)
      * adapts the connection's pace, within the connection's own `limits` when it has some. Batched with concurrent calls.
      */
-    release(workspaceId: string, runId: string, ended: boolean, pacing?: ReleasePacing): Promise<void> {
-      return releaseBatcher({ workspaceId, runId, ended, pacing });
+    release(workspaceId: string, runId: string, ended: boolean, pacing?: ReleasePacing, lane: Lane = "bulk"): Promise<void> {
+      return releaseBatcher({ workspaceId, runId, ended, pacing }, lane);
     },
     /** The upstream said "slow down" with a Retry-After: pause every run of this connection until then. */
     async pauseConnection(connectionId: string, forMs: number): Promise<void> {

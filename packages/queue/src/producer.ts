@@ -1,5 +1,5 @@
 import { Queue } from "bullmq";
-import { createBatcher } from "@nagent/batch";
+import { createLanedBatcher, type Lane } from "@nagent/batch";
 import type { Redis } from "ioredis";
 import { RUN_JOB_NAME, RUN_JOB_OPTIONS, RUNS_QUEUE, type RunJobData } from "./catalogue";
 import type { Fairness } from "./fairness";
@@ -11,8 +11,8 @@ import type { Fairness } from "./fairness";
 export function createRunProducer(deps: { redis: Redis; prefix: string; fairness: Fairness }) {
   const queue = new Queue<RunJobData>(RUNS_QUEUE, { connection: deps.redis, prefix: deps.prefix });
   // Concurrent calls share round trips: one script ranks every run that asked meanwhile, one addBulk adds them.
-  const rankBatcher = createBatcher<string, number>((workspaceIds) => deps.fairness.prioritiesFor(workspaceIds), { maxBatch: 200, maxConcurrent: 1 });
-  const addBatcher = createBatcher<{ run: RunJobData; priority: number }, void>(async (items) => {
+  const rankBatcher = createLanedBatcher<string, number>((workspaceIds) => deps.fairness.prioritiesFor(workspaceIds), { maxBatch: 200, maxConcurrent: 1 });
+  const addBatcher = createLanedBatcher<{ run: RunJobData; priority: number }, void>(async (items) => {
     // A lone job goes through add(), which costs less than addBulk's MULTI (the usual case at low load).
     if (items.length === 1) {
       const { run, priority } = items[0]!;
@@ -28,8 +28,8 @@ export function createRunProducer(deps: { redis: Redis; prefix: string; fairness
      * Counts a new pending run of the workspace and answers its queue priority. Call it while the run's row is being
      * written (it needs no row), then `enqueue` with the answer once the row is committed: the two round trips overlap.
      */
-    reserve(workspaceId: string): Promise<number> {
-      return rankBatcher(workspaceId);
+    reserve(workspaceId: string, lane: Lane = "bulk"): Promise<number> {
+      return rankBatcher(workspaceId, lane);
     },
     /** Gives back a reservation whose run was not created after all (a replay, no usable connection). */
     async unreserve(workspaceId: string): Promise<void> {
@@ -37,7 +37,7 @@ export function createRunProducer(deps: { redis: Redis; prefix: string; fairness
     },
     /** Adds the run's job (job id = run id). Call only after the run's row is committed. */
     enqueue(run: RunJobData, priority: number): Promise<void> {
-      return addBatcher({ run, priority });
+      return addBatcher({ run, priority }, run.sync ? "express" : "bulk");
     },
     /**
      * Enqueues again a run whose job may be lost. Does nothing while its job exists (waiting, delayed or active); a

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { AttemptOutcome, ClaimedRun, Envelope, InsertedRun, InsertOutcome, NewRun, OutputCheck, RunRow } from "./types";
-import { createBatcher } from "@nagent/batch";
+import { createLanedBatcher, type Lane } from "@nagent/batch";
 import { claimRuns, finishRuns, insertRuns, type ClaimRow, type FinishItem, type InsertItem } from "./hot-path";
 import { compactJson, STORED_INPUT_MAX_BYTES, STORED_OUTPUT_MAX_BYTES } from "./compact";
 import { namedQuery } from "./named-query";
@@ -19,14 +19,15 @@ import { createRunSweep } from "./store-sweep";
 export function createRunStore(pool: pg.Pool) {
   const query = namedQuery(pool);
 
-  // One batch of each kind in flight at a time (maxConcurrent: 1); calls that arrive meanwhile join the next one (see
-  // batcher.ts). So the hot path holds at most one pool connection per kind, and the rest of the pool stays free.
+  // One batch of each kind and lane in flight at a time (maxConcurrent: 1); calls that arrive meanwhile join the next
+  // one (see batcher.ts). So the hot path holds at most two pool connections per kind (the express lane, for runs a
+  // sync execute waits on, and the bulk lane), and the rest of the pool stays free.
   const batching = { maxBatch: 100, maxConcurrent: 1 };
-  const insertBatcher = createBatcher<InsertItem, InsertedRun | null>(async (items) => matchById(items.map((i) => i.id), await insertRuns(pool, items)), batching);
-  const claimBatcher = createBatcher<string, ClaimRow | null>(async (ids) => matchById(ids, await claimRuns(pool, ids)), batching);
+  const insertBatcher = createLanedBatcher<InsertItem, InsertedRun | null>(async (items) => matchById(items.map((i) => i.id), await insertRuns(pool, items)), batching);
+  const claimBatcher = createLanedBatcher<string, ClaimRow | null>(async (ids) => matchById(ids, await claimRuns(pool, ids)), batching);
   // Sorted by id, as the claim locks its rows: the usual plan (a nested loop over the items) then updates them in id
   // order, and two finishes that share runs wait for each other rather than deadlock.
-  const finishBatcher = createBatcher<FinishItem, { duration_ms: number } | null>(async (items) =>
+  const finishBatcher = createLanedBatcher<FinishItem, { duration_ms: number } | null>(async (items) =>
     matchById(items.map((i) => i.id), await finishRuns(pool, [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)))), batching);
 
   return {
@@ -38,7 +39,7 @@ export function createRunStore(pool: pg.Pool) {
      * caller's retry after resolving the connection then inserts the run.
      */
     async insert(run: NewRun): Promise<InsertOutcome> {
-      const inserted = await insertBatcher({ ...run, input: JSON.stringify(run.input), platformAssigned: run.platformAssigned ?? [], sealedInput: run.sealedInput ?? null });
+      const inserted = await insertBatcher({ ...run, input: JSON.stringify(run.input), platformAssigned: run.platformAssigned ?? [], sealedInput: run.sealedInput ?? null }, run.durable === false ? "express" : "bulk");
       if (inserted) return { kind: "created", run: inserted };
       if (run.idempotencyKey !== null) {
         const { rows } = await query<RunRow>("run-by-idempotency-key-any", `SELECT * FROM run WHERE workspace_id = $1 AND idempotency_key = $2`, [run.workspaceId, run.idempotencyKey]);
@@ -59,10 +60,11 @@ export function createRunStore(pool: pg.Pool) {
     /**
      * Takes a run for an attempt: queued (or running, when the worker of the previous attempt died) → running, the
      * attempt counted and recorded as started, an unfinished earlier attempt marked lost. Returns null when the run
-     * is gone, canceled or already ended (its job then has nothing to do).
+     * is gone, canceled or already ended (its job then has nothing to do). `lane`: "express" for a run a sync execute
+     * waits on; the claimed run keeps it for its finish.
      */
-    async claim(id: string): Promise<ClaimedRun | null> {
-      const row = await claimBatcher(id);
+    async claim(id: string, lane: Lane = "bulk"): Promise<ClaimedRun | null> {
+      const row = await claimBatcher(id, lane);
       if (!row) return null;
       return {
         id: row.id,
@@ -76,6 +78,7 @@ export function createRunStore(pool: pg.Pool) {
         previousLost: row.previous_lost,
         outputCheckMode: row.output_check_mode === "strict" ? "strict" : "record",
         connection: row.ciphertext ? { ciphertext: row.ciphertext, base_url: row.base_url, status: row.connection_status ?? "active", rate_min_rps: row.rate_min_rps, rate_max_rps: row.rate_max_rps } : null,
+        lane,
       };
     },
 
@@ -85,7 +88,7 @@ export function createRunStore(pool: pg.Pool) {
      * nothing needs them whole. Returns null when the guard did not match, else the run's duration (first attempt's
      * start to now).
      */
-    async finish(run: { id: string; attempt: number; input: unknown }, outcome: AttemptOutcome & { status: "succeeded" | "failed" | "unknown"; envelope: Envelope; outputCheck?: OutputCheck | null }): Promise<{ durationMs: number } | null> {
+    async finish(run: { id: string; attempt: number; input: unknown; lane?: Lane }, outcome: AttemptOutcome & { status: "succeeded" | "failed" | "unknown"; envelope: Envelope; outputCheck?: OutputCheck | null }): Promise<{ durationMs: number } | null> {
       const output = compactJson(outcome.envelope, STORED_OUTPUT_MAX_BYTES);
       const input = compactJson(run.input, STORED_INPUT_MAX_BYTES);
       const ended = await finishBatcher({
@@ -93,7 +96,7 @@ export function createRunStore(pool: pg.Pool) {
         errorCode: outcome.errorCode, errorMessage: outcome.errorMessage, status: outcome.status,
         output: output.json, outputTruncated: output.truncated, compactedInput: input.truncated ? input.json : null,
         outputCheck: outcome.outputCheck ? JSON.stringify(outcome.outputCheck) : null,
-      });
+      }, run.lane ?? "bulk");
       return ended ? { durationMs: ended.duration_ms } : null;
     },
 

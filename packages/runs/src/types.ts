@@ -172,6 +172,8 @@ export interface ClaimedRun {
   /** The workspace's choice for answers that do not match the output schema. */
   readonly outputCheckMode: OutputCheckMode;
   readonly connection: { readonly ciphertext: Buffer; readonly base_url: string | null; readonly status: string; readonly rate_min_rps: number | null; readonly rate_max_rps: number | null } | null;
+  /** The batch lane of the claim, kept for the finish ("express": a sync execute waits on the run). */
+  readonly lane: "express" | "bulk";
 }
 
 /**

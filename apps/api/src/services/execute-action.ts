@@ -115,7 +115,7 @@ export function createExecuteAction(deps: ExecuteDeps) {
   async function insertAndEnqueue(run: NewRun, mode: Mode): Promise<Queued> {
     const { workspaceId } = run;
     // null: Redis did not answer (the enqueue below is then skipped and logged).
-    const turn = producer.reserve(workspaceId).catch(() => null);
+    const turn = producer.reserve(workspaceId, mode === "sync" ? "express" : "bulk").catch(() => null);
     let inserted: Awaited<ReturnType<typeof insertRun>> | undefined;
     try {
       inserted = await insertRun(run);
@@ -130,7 +130,7 @@ export function createExecuteAction(deps: ExecuteDeps) {
     const priority = await turn;
     const failure = priority === null
       ? "the queue turn could not be reserved"
-      : await producer.enqueue({ runId: run.id, workspaceId, connectionId: created.connection_id }, priority).then(() => null, (error: Error) => error.message);
+      : await producer.enqueue({ runId: run.id, workspaceId, connectionId: created.connection_id, ...(mode === "sync" ? { sync: true as const } : {}) }, priority).then(() => null, (error: Error) => error.message);
     if (failure !== null) logger.warn({ runId: run.id, err: { message: failure } }, "enqueue failed after commit; the sweeper will pick the run up");
     return { kind: "created", run: created, watch };
   }
