@@ -75,6 +75,10 @@ export function createRunEventHub(options: { listener: PgListener }) {
         terminal(timeoutMs, check, options = {}) {
           return new Promise<RunEvent | null | "ended">((resolve) => {
             let done = false;
+            // Declared before `finish` can run: the run may have ended before this wait began (its event is then
+            // already here, and `finish` runs at once, before any timer exists).
+            let timer: NodeJS.Timeout | undefined;
+            let poll: NodeJS.Timeout | undefined;
             const finish = (value: RunEvent | null | "ended") => {
               if (done) return;
               done = true;
@@ -90,8 +94,8 @@ export function createRunEventHub(options: { listener: PgListener }) {
                 if (status === null || isTerminal(status)) finish("ended");
               }, () => {});
             };
-            const timer = setTimeout(() => finish(null), timeoutMs);
-            const poll = setInterval(recheck, 1_000);
+            timer = setTimeout(() => finish(null), timeoutMs);
+            poll = setInterval(recheck, 1_000);
             if (options.checkNow) recheck();
           });
         },
