@@ -38,9 +38,11 @@ const MAX_PRIORITY = 2_097_151;
 /**
  * Fairness between workspaces and politeness towards upstreams, kept in Redis so every worker shares them:
  *
- * - **Fair ordering.** Each workspace's pending runs are counted; a workspace's first `fastLane` pending runs enqueue
- *   without priority (BullMQ serves those first, FIFO), later ones with priority = their rank among that workspace's
- *   pending runs. A flooding workspace's 5,000th run therefore waits behind another workspace's 1st.
+ * - **Fair ordering.** A run a sync execute waits on enqueues without priority: BullMQ serves those first, FIFO, ahead
+ *   of every async run (a caller waits on each; an async flood's backlog must not). Async runs are ordered fairly: each
+ *   workspace's pending runs are counted; a workspace's first `fastLane` pending runs enqueue with priority 1, later
+ *   ones with priority = their rank among that workspace's pending runs. A flooding workspace's 5,000th run therefore
+ *   waits behind another workspace's 1st.
  * - **Workspace concurrency cap.** A lease per running run (a sorted set of run ids scored by expiry); beyond the cap
  *   the run is delayed, not held in a worker. Leases expire on their own, so a dead worker cannot leak capacity.
  * - **Adaptive pacing per connection.** A pace per connection (GCRA turns, see ADMIT in fairness-scripts.ts) whose
@@ -101,10 +103,14 @@ export function createFairness(redis: Redis, options: FairnessOptions) {
   }, batching);
 
   return {
-    /** Counts new pending runs of their workspaces and returns the BullMQ priority of each (0 = fast lane). */
-    async prioritiesFor(workspaceIds: readonly string[]): Promise<number[]> {
+    /**
+     * Counts new pending runs of their workspaces and returns the BullMQ priority of each: 0 (served first) for a sync
+     * execute's run (`express`), else 1 within the workspace's fast lane and the run's rank beyond it.
+     */
+    async prioritiesFor(workspaceIds: readonly string[], lane: Lane = "bulk"): Promise<number[]> {
       const ranks = (await runScript(redis, COUNT_PENDING, {}, workspaceIds.map((id) => ({ pendingKey: keys.pending(id) })))) as number[];
-      return ranks.map((rank) => (rank <= fastLane ? 0 : Math.min(rank, MAX_PRIORITY)));
+      if (lane === "express") return ranks.map(() => 0);
+      return ranks.map((rank) => (rank <= fastLane ? 1 : Math.min(rank, MAX_PRIORITY)));
     },
     /** A pending run left without running (canceled, or its reservation given back); an ended run goes by `release`. */
     donePending(workspaceId: string): Promise<void> {
