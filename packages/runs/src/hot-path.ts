@@ -36,7 +36,7 @@ export const INSERT_RUNS: HotStatement<InsertItem> = {
      JOIN connection c ON c.workspace_id = v.workspace_id AND c.integration = v.integration AND c.status <> 'invalid'
           AND CASE WHEN v.connection_id IS NULL THEN c.is_default ELSE c.id = v.connection_id END
      ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
-     RETURNING *`,
+     RETURNING id, workspace_id, status, output, connection_id`,
 };
 
 /** A claimed run's row as the claim returns it; the store shapes it into a ClaimedRun. */

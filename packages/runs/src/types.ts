@@ -181,8 +181,12 @@ export interface ClaimedRun {
  * compares request hashes); or inserted nothing because no usable connection matched (the caller finds out why, off
  * the hot path).
  */
-/** A run as its insert returns it: bound to the connection the statement resolved. */
-export type InsertedRun = RunRow & { readonly connection_id: string };
+/**
+ * A run as its insert returns it: what execute answers and enqueues (id, status, the connection the statement
+ * resolved), not the row. The input went in as JSON; returning it would send it back and parse it again (up to
+ * 12 MiB for a file upload), for nobody.
+ */
+export type InsertedRun = Pick<RunRow, "id" | "workspace_id" | "status" | "output"> & { readonly connection_id: string };
 
 export type InsertOutcome =
   | { readonly kind: "created"; readonly run: InsertedRun }

@@ -4,7 +4,7 @@ import type { Logger } from "@nagent/logger";
 import type { Registry } from "@nagent/registry";
 import type { Vault } from "@nagent/vault";
 import type { RunProducer } from "@nagent/queue";
-import { isTerminal, requestHash, type Envelope, type InsertOutcome, type NewRun, type RunEventHub, type RunRow, type RunStore, type RunWatch } from "@nagent/runs";
+import { isTerminal, requestHash, type Envelope, type InsertedRun, type InsertOutcome, type NewRun, type RunEventHub, type RunRow, type RunStore, type RunWatch } from "@nagent/runs";
 import type { EgressPolicy } from "@nagent/runner";
 import type { ConnectionService } from "./connections";
 import { checkExecuteInput, prepareRunInput } from "./execute-input";
@@ -41,7 +41,7 @@ export interface ExecuteDeps {
 
 type Mode = "sync" | "async";
 /** A run written by this call (watched, in sync mode, since before it was enqueued), or the run another call wrote. */
-type Queued = { readonly kind: "created"; readonly run: RunRow; readonly watch: RunWatch | null } | Extract<InsertOutcome, { kind: "existing" }>;
+type Queued = { readonly kind: "created"; readonly run: InsertedRun; readonly watch: RunWatch | null } | Extract<InsertOutcome, { kind: "existing" }>;
 
 /**
  * One execute call, in five steps:
@@ -64,7 +64,7 @@ export function createExecuteAction(deps: ExecuteDeps) {
 
   const finished = (runId: string, envelope: Envelope, replayed: boolean): ExecuteResult => ({ kind: "finished", runId, envelope, replayed });
   /** The answer a run's row gives now: its envelope once it ended, else its status. */
-  const answerOf = (run: RunRow, replayed: boolean): ExecuteResult =>
+  const answerOf = (run: Pick<RunRow, "id" | "status" | "output">, replayed: boolean): ExecuteResult =>
     isTerminal(run.status) && run.output ? finished(run.id, run.output, replayed) : { kind: "pending", runId: run.id, status: run.status, replayed };
 
   function findAction(slug: string): NonNullable<ReturnType<Registry["getAction"]>> {
@@ -74,7 +74,7 @@ export function createExecuteAction(deps: ExecuteDeps) {
   }
 
   /** Waits for a sync run's end; past the bound (or when it ended unseen), answers what its durable row says. */
-  async function waitForEnd(workspaceId: string, run: RunRow, watch: RunWatch, options: { checkNow: boolean; replayed: boolean }): Promise<ExecuteResult> {
+  async function waitForEnd(workspaceId: string, run: Pick<RunRow, "id">, watch: RunWatch, options: { checkNow: boolean; replayed: boolean }): Promise<ExecuteResult> {
     const event = await watch.terminal(deps.syncTimeoutMs, async () => (await store.get(workspaceId, run.id))?.status ?? null, { checkNow: options.checkNow });
     // A terminal event carries small envelopes, sparing a read.
     if (event && event !== "ended" && event.output) return finished(run.id, event.output, options.replayed);
