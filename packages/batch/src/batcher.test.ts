@@ -38,7 +38,8 @@ describe("createBatcher", () => {
   it("laned: an express call runs at once while a bulk batch is in flight, and each lane batches its own calls", async () => {
     const batches: string[][] = [];
     let release: () => void = () => {};
-    const call = createLanedBatcher<string, string>(async (items) => {
+    const call = createLanedBatcher<string, string>(async (items, lane) => {
+      expect(items.every((item) => item.startsWith(lane))).toBe(true);
       batches.push(items);
       if (items[0] === "bulk-1") await new Promise<void>((r) => (release = r));
       return items;

@@ -43,8 +43,14 @@ export function createBatcher<I, O>(execute: (items: I[]) => Promise<O[]>, optio
  */
 export type Lane = "express" | "bulk";
 
-/** A batcher per lane (see `Lane`), the same `execute` and options for both; a call goes to `bulk` unless told. */
-export function createLanedBatcher<I, O>(execute: (items: I[]) => Promise<O[]>, options: { maxBatch: number; maxConcurrent: number }) {
-  const lanes: Record<Lane, (item: I) => Promise<O>> = { express: createBatcher(execute, options), bulk: createBatcher(execute, options) };
+/**
+ * A batcher per lane (see `Lane`), with the same options; `execute` is told the lane of its batch (every call of a
+ * batch has the same one). A call goes to `bulk` unless told.
+ */
+export function createLanedBatcher<I, O>(execute: (items: I[], lane: Lane) => Promise<O[]>, options: { maxBatch: number; maxConcurrent: number }) {
+  const lanes: Record<Lane, (item: I) => Promise<O>> = {
+    express: createBatcher((items) => execute(items, "express"), options),
+    bulk: createBatcher((items) => execute(items, "bulk"), options),
+  };
   return (item: I, lane: Lane = "bulk"): Promise<O> => lanes[lane](item);
 }

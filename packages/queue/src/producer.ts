@@ -1,5 +1,5 @@
 import { Queue } from "bullmq";
-import { createBatcher, createLanedBatcher, type Lane } from "@nagent/batch";
+import { createLanedBatcher, type Lane } from "@nagent/batch";
 import type { Redis } from "ioredis";
 import { RUN_JOB_NAME, RUN_JOB_OPTIONS, RUNS_QUEUE, type RunJobData } from "./catalogue";
 import type { Fairness } from "./fairness";
@@ -11,9 +11,8 @@ import type { Fairness } from "./fairness";
 export function createRunProducer(deps: { redis: Redis; prefix: string; fairness: Fairness }) {
   const queue = new Queue<RunJobData>(RUNS_QUEUE, { connection: deps.redis, prefix: deps.prefix });
   // Concurrent calls share round trips: one script ranks every run that asked meanwhile, one addBulk adds them.
-  // A lane's batch has one lane: its calls all get the express priority, or all the fair one (see prioritiesFor).
-  const rankBatcher = { express: createBatcher<string, number>((ids) => deps.fairness.prioritiesFor(ids, "express"), { maxBatch: 200, maxConcurrent: 1 }),
-    bulk: createBatcher<string, number>((ids) => deps.fairness.prioritiesFor(ids, "bulk"), { maxBatch: 200, maxConcurrent: 1 }) };
+  // A batch has one lane: its runs all get the express priority, or all the fair one (see prioritiesFor).
+  const rankBatcher = createLanedBatcher<string, number>((workspaceIds, lane) => deps.fairness.prioritiesFor(workspaceIds, lane), { maxBatch: 200, maxConcurrent: 1 });
   const addBatcher = createLanedBatcher<{ run: RunJobData; priority: number }, void>(async (items) => {
     // A lone job goes through add(), which costs less than addBulk's MULTI (the usual case at low load).
     if (items.length === 1) {
@@ -31,7 +30,7 @@ export function createRunProducer(deps: { redis: Redis; prefix: string; fairness
      * written (it needs no row), then `enqueue` with the answer once the row is committed: the two round trips overlap.
      */
     reserve(workspaceId: string, lane: Lane = "bulk"): Promise<number> {
-      return rankBatcher[lane](workspaceId);
+      return rankBatcher(workspaceId, lane);
     },
     /** Gives back a reservation whose run was not created after all (a replay, no usable connection). */
     async unreserve(workspaceId: string): Promise<void> {
