@@ -39,6 +39,7 @@ export function createRunStore(pool: pg.Pool) {
      * caller's retry after resolving the connection then inserts the run.
      */
     async insert(run: NewRun): Promise<InsertOutcome> {
+      // Only a sync execute inserts a run not durable (execute-action.ts, "Durability"): it takes the express lane.
       const inserted = await insertBatcher({ ...run, input: JSON.stringify(run.input), platformAssigned: run.platformAssigned ?? [], sealedInput: run.sealedInput ?? null }, run.durable === false ? "express" : "bulk");
       if (inserted) return { kind: "created", run: inserted };
       if (run.idempotencyKey !== null) {

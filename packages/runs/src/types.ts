@@ -1,3 +1,5 @@
+import type { Lane } from "@nagent/batch";
+
 /**
  * Run status: queued → running → succeeded | failed | unknown; queued → canceled; running → queued between attempts;
  * unknown → succeeded | failed when the caller reconciles it (POST /v1/runs/:id/reconcile). `unknown`: a write that
@@ -173,7 +175,7 @@ export interface ClaimedRun {
   readonly outputCheckMode: OutputCheckMode;
   readonly connection: { readonly ciphertext: Buffer; readonly base_url: string | null; readonly status: string; readonly rate_min_rps: number | null; readonly rate_max_rps: number | null } | null;
   /** The batch lane of the claim, kept for the finish ("express": a sync execute waits on the run). */
-  readonly lane: "express" | "bulk";
+  readonly lane: Lane;
 }
 
 /**
