@@ -8,27 +8,37 @@ import { randomBytes } from "node:crypto";
 import { configFromProcess } from "@nagent/config";
 import { migrate, MIGRATIONS_DIR } from "@nagent/db";
 import { dropDatabase, withDatabase } from "../lib/database";
-import { openClients, sampleInterleaved } from "./clients";
-import { startStack, basicAuth } from "./stack";
 import { clearPrefix } from "./bullmq-ceiling";
-const [dirA, dirB] = [process.env.A!, process.env.B!];
+import { sampleInterleaved, type ClientCalls } from "./clients";
+import { openDirectAndSync, startStack, type Stack } from "./stack";
+
+const dirs = [process.env["A"], process.env["B"]];
+if (!dirs[0] || !dirs[1]) throw new Error("set A and B to the two checkouts' directories");
 const { config } = configFromProcess({ generate: false, secrets: false });
-const stacks = [];
-for (const [i, dir] of [dirA, dirB].entries()) {
-  const url = withDatabase(config.databaseUrl, `nagent_bench_ab${i}`);
-  await dropDatabase(url);
-  await migrate({ url, dir: MIGRATIONS_DIR });
-  process.chdir(dir);
-  const prefix = `nbench${randomBytes(4).toString("hex")}`;
-  const stack = await startStack(config, url, prefix);
-  const key = await stack.workspace("agent");
-  const sync = await openClients({ url: `${stack.api}/v1/actions/SCALE_AI_LIST_PROJECTS/execute`, method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ input: {}, mode: "sync" }) }, (s) => (s === 200 ? null : `status ${s}`));
-  const direct = await openClients({ url: `${stack.sandboxUrl}/v1/projects`, method: "GET", headers: basicAuth(stack.scaleKey) }, (s) => (s === 200 ? null : `status ${s}`));
-  stacks.push({ stack, sync, direct, url, prefix });
+
+interface Side { readonly dir: string; readonly url: string; readonly prefix: string; stack?: Stack; calls?: { direct: ClientCalls; sync: ClientCalls } }
+const sides: Side[] = dirs.map((dir, i) => ({ dir: dir!, url: withDatabase(config.databaseUrl, `nagent_bench_ab${i}`), prefix: `nbench${randomBytes(4).toString("hex")}` }));
+try {
+  for (const side of sides) {
+    await dropDatabase(side.url);
+    await migrate({ url: side.url, dir: MIGRATIONS_DIR });
+    process.chdir(side.dir); // startStack starts the API, worker and sandbox from the current directory
+    side.stack = await startStack(config, side.url, side.prefix);
+    side.calls = await openDirectAndSync(side.stack, await side.stack.workspace("agent"));
+  }
+  const [a, b] = sides.map((side) => side.calls!);
+  const r = await sampleInterleaved({ directA: a!.direct.call.lean, syncA: a!.sync.call.lean, directB: b!.direct.call.lean, syncB: b!.sync.call.lean }, Number(process.env["ROUNDS"] ?? 1500), 300);
+  const f = (ms: number) => `${ms.toFixed(2)} ms`;
+  for (const [name, sync, direct] of [["A", r.syncA, r.directA], ["B", r.syncB, r.directB]] as const) {
+    const dir = name === "A" ? dirs[0] : dirs[1];
+    console.log(`${name} ${dir}: sync p50 ${f(sync.p50)} p99 ${f(sync.p99)}; direct p50 ${f(direct.p50)}; overhead p50 ${f(sync.p50 - direct.p50)} p99 ${f(sync.p99 - direct.p99)}`);
+  }
+} finally {
+  for (const side of sides) {
+    side.calls?.sync.close();
+    side.calls?.direct.close();
+    await side.stack?.stop();
+    await dropDatabase(side.url);
+    await clearPrefix(config.redisUrl, side.prefix);
+  }
 }
-const [a, b] = stacks as any[];
-const r = await sampleInterleaved({ directA: a.direct.call.lean, syncA: a.sync.call.lean, directB: b.direct.call.lean, syncB: b.sync.call.lean }, Number(process.env.ROUNDS ?? 1500), 300);
-const f = (x: number) => x.toFixed(2);
-console.log(`A ${dirA}: sync p50 ${f(r.syncA.p50)} p99 ${f(r.syncA.p99)}; direct p50 ${f(r.directA.p50)}; overhead p50 ${f(r.syncA.p50 - r.directA.p50)} p99 ${f(r.syncA.p99 - r.directA.p99)}`);
-console.log(`B ${dirB}: sync p50 ${f(r.syncB.p50)} p99 ${f(r.syncB.p99)}; direct p50 ${f(r.directB.p50)}; overhead p50 ${f(r.syncB.p50 - r.directB.p50)} p99 ${f(r.syncB.p99 - r.directB.p99)}`);
-for (const s of stacks as any[]) { s.sync.close(); s.direct.close(); await s.stack.stop(); await dropDatabase(s.url); await clearPrefix(config.redisUrl, s.prefix); }

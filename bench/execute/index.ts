@@ -19,9 +19,9 @@ import { dropDatabase, withDatabase } from "../lib/database";
 import { leanFlood } from "../lib/lean-http";
 import { fmtMs, percentile } from "../lib/stats";
 import { clearPrefix, measureBullmqCeiling } from "./bullmq-ceiling";
-import { CLIENTS, openClients, sampleInterleaved, type ClientName, type Latency } from "./clients";
+import { CLIENTS, sampleInterleaved, type ClientName, type Latency } from "./clients";
 import { runPhases, sampleUnderFlood } from "./mixed";
-import { basicAuth, idleRssMb, startStack, waitAllFinished, type Stack } from "./stack";
+import { BENCH_ACTION, idleRssMb, openDirectAndSync, startStack, waitAllFinished, type Stack } from "./stack";
 
 const DB_NAME = "nagent_bench_execute";
 const CEILING_ROUNDS = 3;
@@ -88,12 +88,8 @@ export async function run(): Promise<ExecuteBenchResult> {
     // (f) is the same call as (c) with another tenant busy: what one agent sees on a busy platform.
     const floodKey = await stack.workspace("flood");
     const agentKey = await stack.workspace("agent");
-    const url = `${stack.api}/v1/actions/SCALE_AI_LIST_PROJECTS/execute`;
-    // (a) the same upstream call the action makes (GET /v1/projects), straight to the sandbox.
-    const direct = await openClients({ url: `${stack.sandboxUrl}/v1/projects`, method: "GET", headers: basicAuth(stack.scaleKey) },
-      (status) => (status === 200 ? null : `status ${status}`));
-    const sync = await openClients({ url, method: "POST", headers: { authorization: `Bearer ${agentKey}`, "content-type": "application/json" }, body: JSON.stringify({ input: {}, mode: "sync" }) },
-      (status, body) => (status === 200 && (body as { successful?: unknown }).successful === true ? null : `status ${status} ${JSON.stringify(body)}`));
+    const url = `${stack.api}/v1/actions/${BENCH_ACTION}/execute`;
+    const { direct, sync } = await openDirectAndSync(stack, agentKey);
     // The async floods check only their 202 (the runs' outcomes are checked in PostgreSQL at the end); they use the
     // lean client, so the load generator takes as little of the 2 cores as it can.
     const floodAsync = (total: number, signal?: AbortSignal, ratePerSec?: number) => leanFlood({

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Config } from "@nagent/config";
 import { freePort, startChild, waitFor, type Child } from "../lib/processes";
+import { openClients, type ClientCalls } from "./clients";
 import { percentile } from "../lib/stats";
 import { workerNodeArgs } from "../../apps/worker/src/node-args";
 
@@ -102,4 +103,19 @@ function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? "0");
   return kb / 1024;
+}
+
+/** The action every figure calls: SCALE_AI_LIST_PROJECTS, which the sandbox answers with GET /v1/projects. */
+export const BENCH_ACTION = "SCALE_AI_LIST_PROJECTS";
+
+/**
+ * The two calls (a) and (c) compare, each with both clients: (a) the same upstream call the action makes
+ * (GET /v1/projects), straight to the sandbox; (c) a sync execute of the action with workspace key `apiKey`.
+ */
+export async function openDirectAndSync(stack: Stack, apiKey: string): Promise<{ direct: ClientCalls; sync: ClientCalls }> {
+  const direct = await openClients({ url: `${stack.sandboxUrl}/v1/projects`, method: "GET", headers: basicAuth(stack.scaleKey) },
+    (status) => (status === 200 ? null : `status ${status}`));
+  const sync = await openClients({ url: `${stack.api}/v1/actions/${BENCH_ACTION}/execute`, method: "POST", headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" }, body: JSON.stringify({ input: {}, mode: "sync" }) },
+    (status, body) => (status === 200 && (body as { successful?: unknown }).successful === true ? null : `status ${status} ${JSON.stringify(body)}`));
+  return { direct, sync };
 }
