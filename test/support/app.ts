@@ -54,6 +54,7 @@ export async function createTestApp(options: { env?: Record<string, string>; red
     },
     async close() {
       await app.close();
+      await deps.services.executeAction.settle();
       await closeInfrastructure({ ...infra, db: { ...db, close: async () => {} } });
       await db.drop();
       await deleteKeysWithPrefix(config.redisUrl, config.queuePrefix);

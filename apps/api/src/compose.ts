@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Config } from "@nagent/config";
-import { createDatabase, createPgListener, type Database, type PgListener } from "@nagent/db";
+import { createDatabase, createPgListener, type ConnectionTransition, type Database, type PgListener } from "@nagent/db";
 import type { Logger } from "@nagent/logger";
 import { createFairness, createRedis, createRunProducer, type Fairness, type RunProducer } from "@nagent/queue";
 import { loadRegistry, syncSchemaVersions, INTEGRATIONS_DIR, type Registry } from "@nagent/registry";
@@ -21,6 +21,7 @@ import { createConnectionStatusEmitter, createDeliveryProducer, type ConnectionS
 import { createTriggerSubscriptionService } from "./services/trigger-subscriptions";
 import { createTriggerEventService } from "./services/trigger-events";
 import { createInboundCallbackService } from "./services/inbound-callbacks";
+import { createConnectionHealth, createRunAttempts } from "@nagent/attempts";
 
 /** The infrastructure the API runs on, built once per process (or per test). */
 export interface Infrastructure {
@@ -109,21 +110,28 @@ export function createServices(infra: Infrastructure) {
   const apiKeys = createApiKeyService({ prisma, pool: db.pool, listener: infra.listener });
   const defaultBaseUrl = (integration: string) =>
     integration === "scale_ai" ? config.scaleBaseUrl : (registry.getRunSpec(registry.getIntegration(integration)?.actions[0]?.slug ?? "")?.base_url ?? "");
+  const onTransition = (t: ConnectionTransition) => {
+    void infra.runMetrics.connectionTransition(t).catch((error: Error) => logger.warn({ err: { message: error.message } }, "could not record a connection metric"));
+    void infra.connectionStatus(t);
+  };
   const connections = createConnectionService({
-    prisma, pool: db.pool, registry, vault, runner, egress: config.egress, defaultBaseUrl, publicUrl: config.publicUrl,
-    onTransition: (t) => {
-      void infra.runMetrics.connectionTransition(t).catch((error: Error) => logger.warn({ err: { message: error.message } }, "could not record a connection metric"));
-      void infra.connectionStatus(t);
-    },
+    prisma, pool: db.pool, registry, vault, runner, egress: config.egress, defaultBaseUrl, publicUrl: config.publicUrl, onTransition,
   });
   // Cluster-wide run metrics in Redis (rendered by GET /metrics); best effort, never on a request's critical path.
   const runMetrics = infra.runMetrics;
   const metricsFailed = (error: Error) => logger.warn({ err: { message: error.message } }, "could not record a run metric");
+  // A sync execute's first attempt runs in this process (execute-action.ts, "Inline attempt"), with the worker's steps.
+  const attempts = createRunAttempts({
+    pool: db.pool, store, registry, vault, runner, fairness, logger, maxAttempts: config.maxAttempts, publicUrl: config.publicUrl,
+    health: createConnectionHealth({ pool: db.pool, redis: infra.redis, prefix: config.queuePrefix, logger, onTransition }),
+    onRunFinished: (run) => void runMetrics.runFinished(run).catch(metricsFailed),
+    onOutputChecked: (check) => void runMetrics.outputChecked(check).catch(metricsFailed),
+  });
   return {
     workspaces: createWorkspaceService({ prisma, vault, forgetWorkspace: (id) => apiKeys.forgetWorkspace(id) }),
     apiKeys,
     connections,
-    executeAction: createExecuteAction({ registry, connections, store, producer, events, egress: config.egress, logger, vault, syncTimeoutMs: config.syncTimeoutMs,
+    executeAction: createExecuteAction({ registry, connections, store, producer, events, egress: config.egress, logger, vault, syncTimeoutMs: config.syncTimeoutMs, attempts,
       onRunStarted: (run) => void runMetrics.runStarted(run).catch(metricsFailed) }),
     runs: countFinishedOnCancel(createRunService({ store, lister: createRunLister(db.pool), producer, fairness, registry }), (run) => void runMetrics.runFinished(run).catch(metricsFailed)),
     runStats: createRunStats({ pool: db.pool }),

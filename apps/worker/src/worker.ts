@@ -4,18 +4,18 @@ import { createFairness, createRunProducer, MAINTENANCE_QUEUE, MAINTENANCE_SCHED
 import type { ConnectionTransition } from "@nagent/db";
 import { createRunMetricsRecorder } from "@nagent/metrics";
 import { createConnectionStatusEmitter, createDeliveryProducer } from "@nagent/triggers";
-import { createRunProcessor, type ProcessRunDeps } from "./process-run";
+import { createConnectionHealth, createRunAttempts, type AttemptDeps } from "@nagent/attempts";
+import { createRunProcessor } from "./process-run";
 import { createStuckRunSweeper } from "./sweep-stuck-runs";
 import { maintenanceJob, startMaintenance, type MaintenanceJob } from "./maintenance";
 import { startTriggerWorkers, type TriggerWorkerOptions, type WorkerServices } from "./triggers";
-import { createConnectionHealth } from "./connection-status";
 import { createConnectionProber, DEFAULT_PROBE_OPTIONS, type ProbeOptions } from "./probe-connections";
 
 export interface WorkerDeps extends WorkerServices {
   /** Called once per run ended here, besides recording the run metrics (which every worker does). */
-  readonly onRunFinished?: ProcessRunDeps["onRunFinished"];
+  readonly onRunFinished?: AttemptDeps["onRunFinished"];
   /** Overrides for tests (e.g. short backoff). */
-  readonly backoff?: ProcessRunDeps["backoff"];
+  readonly backoff?: AttemptDeps["backoff"];
   readonly sweep?: Partial<{ queuedForMs: number; runningForMs: number; everyMs: number }>;
   /** Trigger delivery and polling overrides (tests). */
   readonly triggers?: TriggerWorkerOptions;
@@ -50,7 +50,7 @@ export async function startWorkers(deps: WorkerDeps) {
   const producer = createRunProducer({ redis: deps.redis, prefix, fairness });
   // Cluster-wide run metrics in Redis, rendered by the API's GET /metrics. Best effort: the run is already recorded.
   const runMetrics = createRunMetricsRecorder(deps.redis, { prefix });
-  const onRunFinished: NonNullable<ProcessRunDeps["onRunFinished"]> = (run) => {
+  const onRunFinished: NonNullable<AttemptDeps["onRunFinished"]> = (run) => {
     runMetrics.runFinished(run).catch((err: Error) => logger.warn({ err: { message: err.message } }, "could not record run metrics"));
     deps.onRunFinished?.(run);
   };
@@ -70,14 +70,14 @@ export async function startWorkers(deps: WorkerDeps) {
     pool: deps.pool, registry: deps.registry, runner: deps.runner, vault: deps.vault, logger, options: probeOptions,
     defaultBaseUrl: () => config.scaleBaseUrl, onTransition,
   });
-  const processRun = createRunProcessor({
+  const processRun = createRunProcessor(createRunAttempts({
     pool: deps.pool, store, registry: deps.registry, vault: deps.vault, runner: deps.runner, fairness, health, logger,
     maxAttempts: config.maxAttempts,
     publicUrl: config.publicUrl,
     ...(deps.backoff ? { backoff: deps.backoff } : {}),
     onRunFinished,
     onOutputChecked: (c) => void runMetrics.outputChecked(c).catch((err: Error) => logger.warn({ err: { message: err.message } }, "could not record run metrics")),
-  });
+  }));
 
   // BullMQ renews the lock every lockDuration/2 while the job runs. By default it also outlives one attempt (the
   // upstream timeout), so even a worker whose renewals stall keeps its run; a shorter NAGENT_WORKER_LOCK_MS trades

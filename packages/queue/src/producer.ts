@@ -13,13 +13,14 @@ export function createRunProducer(deps: { redis: Redis; prefix: string; fairness
   // Concurrent calls share round trips: one script ranks every run that asked meanwhile, one addBulk adds them.
   // A batch has one lane: its runs all get the express priority, or all the fair one (see prioritiesFor).
   const rankBatcher = createLanedBatcher<string, number>((workspaceIds, lane) => deps.fairness.prioritiesFor(workspaceIds, lane), { maxBatch: 200, maxConcurrent: 1 });
-  const addBatcher = createLanedBatcher<{ run: RunJobData; priority: number }, void>(async (items) => {
+  const options = (run: RunJobData, priority: number, delayMs: number) => ({ ...RUN_JOB_OPTIONS, jobId: run.runId, priority, ...(delayMs > 0 ? { delay: delayMs } : {}) });
+  const addBatcher = createLanedBatcher<{ run: RunJobData; priority: number; delayMs: number }, void>(async (items) => {
     // A lone job goes through add(), which costs less than addBulk's MULTI (the usual case at low load).
     if (items.length === 1) {
-      const { run, priority } = items[0]!;
-      await queue.add(RUN_JOB_NAME, run, { ...RUN_JOB_OPTIONS, jobId: run.runId, priority });
+      const { run, priority, delayMs } = items[0]!;
+      await queue.add(RUN_JOB_NAME, run, options(run, priority, delayMs));
     } else {
-      await queue.addBulk(items.map(({ run, priority }) => ({ name: RUN_JOB_NAME, data: run, opts: { ...RUN_JOB_OPTIONS, jobId: run.runId, priority } })));
+      await queue.addBulk(items.map(({ run, priority, delayMs }) => ({ name: RUN_JOB_NAME, data: run, opts: options(run, priority, delayMs) })));
     }
     return items.map(() => undefined);
   }, { maxBatch: 200, maxConcurrent: 1 });
@@ -36,9 +37,12 @@ export function createRunProducer(deps: { redis: Redis; prefix: string; fairness
     async unreserve(workspaceId: string): Promise<void> {
       await deps.fairness.donePending(workspaceId);
     },
-    /** Adds the run's job (job id = run id). Call only after the run's row is committed. */
-    enqueue(run: RunJobData, priority: number): Promise<void> {
-      return addBatcher({ run, priority }, run.sync ? "express" : "bulk");
+    /**
+     * Adds the run's job (job id = run id). Call only after the run's row is committed. `delayMs`: the job waits that
+     * long first (a sync execute's run whose inline attempt asked for a retry).
+     */
+    enqueue(run: RunJobData, priority: number, delayMs = 0): Promise<void> {
+      return addBatcher({ run, priority, delayMs }, run.sync ? "express" : "bulk");
     },
     /**
      * Enqueues again a run whose job may be lost. Does nothing while its job exists (waiting, delayed or active); a

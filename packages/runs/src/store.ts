@@ -87,9 +87,9 @@ export function createRunStore(pool: pg.Pool) {
      * Ends a run (succeeded or failed) with its envelope, closing its current attempt, in one statement. Guarded by the
      * attempt number, so a worker whose attempt was taken over cannot end the run. Large inputs are compacted now that
      * nothing needs them whole. Returns null when the guard did not match, else the run's duration (first attempt's
-     * start to now).
+     * start to now) and its envelope as stored (compacted when it was too large to keep whole).
      */
-    async finish(run: { id: string; attempt: number; input: unknown; lane?: Lane }, outcome: AttemptOutcome & { status: "succeeded" | "failed" | "unknown"; envelope: Envelope; outputCheck?: OutputCheck | null }): Promise<{ durationMs: number } | null> {
+    async finish(run: { id: string; attempt: number; input: unknown; lane?: Lane }, outcome: AttemptOutcome & { status: "succeeded" | "failed" | "unknown"; envelope: Envelope; outputCheck?: OutputCheck | null }): Promise<{ durationMs: number; envelope: Envelope } | null> {
       const output = compactJson(outcome.envelope, STORED_OUTPUT_MAX_BYTES);
       const input = compactJson(run.input, STORED_INPUT_MAX_BYTES);
       const ended = await finishBatcher({
@@ -98,7 +98,7 @@ export function createRunStore(pool: pg.Pool) {
         output: output.json, outputTruncated: output.truncated, compactedInput: input.truncated ? input.json : null,
         outputCheck: outcome.outputCheck ? JSON.stringify(outcome.outputCheck) : null,
       }, run.lane ?? "bulk");
-      return ended ? { durationMs: ended.duration_ms } : null;
+      return ended ? { durationMs: ended.duration_ms, envelope: output.value as Envelope } : null;
     },
 
     ...createRunReads(query),

@@ -74,6 +74,9 @@ describe("fairness between workspaces", () => {
 
     const quietRun = await s.execute(quiet.apiKey, "SCALE_AI_LIST_BATCHES", { input: {} });
     const flooderAtThatTime = await counts(flooder.id);
+    // The quiet run may end before the sampler's first round (a sync execute runs inline when a slot is free): the
+    // sampling goes on until a flooder run was seen waiting for the cap.
+    await expect.poll(() => sawCapReason, { timeout: 10_000 }).toBe(true);
     sampling = false;
     await sampler;
 

@@ -3,7 +3,8 @@ import { uuidv7 } from "@nagent/db";
 import type { Logger } from "@nagent/logger";
 import type { Registry } from "@nagent/registry";
 import type { Vault } from "@nagent/vault";
-import type { RunProducer } from "@nagent/queue";
+import type { RunJobData, RunProducer } from "@nagent/queue";
+import type { RunAttempts } from "@nagent/attempts";
 import { isTerminal, requestHash, type Envelope, type InsertedRun, type InsertOutcome, type NewRun, type RunEventHub, type RunRow, type RunStore, type RunWatch } from "@nagent/runs";
 import type { EgressPolicy } from "@nagent/runner";
 import type { ConnectionService } from "./connections";
@@ -37,11 +38,19 @@ export interface ExecuteDeps {
   readonly syncTimeoutMs: number;
   /** Called once per run created (not for replays), right after its row is written (for metrics). */
   readonly onRunStarted?: (run: { readonly integration: string; readonly action: string }) => void;
+  /** Runs a sync execute's first attempt in this process, when a slot is free at once (see "Inline attempt" below). */
+  readonly attempts: Pick<RunAttempts, "admit" | "run">;
 }
 
 type Mode = "sync" | "async";
-/** A run written by this call (watched, in sync mode, since before it was enqueued), or the run another call wrote. */
-type Queued = { readonly kind: "created"; readonly run: InsertedRun; readonly watch: RunWatch | null } | Extract<InsertOutcome, { kind: "existing" }>;
+/** A run written by this call, with its job and reserved queue turn (null: Redis did not answer). */
+interface Created { readonly kind: "created"; readonly run: InsertedRun; readonly job: RunJobData; readonly priority: number | null }
+/** How a sync execute's inline attempt went: the run ended; or it goes to the queue (after `delayMs`); or it is elsewhere. */
+type Inline =
+  | { readonly kind: "ended"; readonly envelope: Envelope }
+  | { readonly kind: "queue"; readonly delayMs: number }
+  /** Not ended by this attempt (canceled, taken over) or still running past the sync bound: its row tells. */
+  | { readonly kind: "read" };
 
 /**
  * One execute call, in five steps:
@@ -49,8 +58,18 @@ type Queued = { readonly kind: "created"; readonly run: InsertedRun; readonly wa
  *   validate     the input against the action's current schema and the input rules, before anything is stored
  *   idempotency  an Idempotency-Key seen before answers its run (a replay)
  *   insert       one statement resolves the connection and writes the run; the queue turn is reserved meanwhile
- *   enqueue      the run's job, on that turn, after the row is committed
- *   wait         sync mode: for the run's terminal event, bounded by NAGENT_SYNC_TIMEOUT_MS; async: answer at once
+ *   run          async mode: the run's job is enqueued on that turn, after the row is committed; answer at once.
+ *                sync mode: the first attempt runs here (below); the answer is its envelope, or, when the run went
+ *                to the queue, its terminal event, bounded by NAGENT_SYNC_TIMEOUT_MS
+ *
+ * Inline attempt (sync mode). A caller waits on every sync execute, so when the workspace has a slot and the
+ * connection a turn right now (the usual case), this request runs the run's first attempt itself, with the worker's
+ * own steps (@nagent/attempts: admit, claim, call, finish): no queue hand-off to a worker and no wait for the run's
+ * event, which take about as long as the rest of the call (README, "Sync executes run inline"). Refused admission,
+ * Redis down, a retry planned or an attempt that failed: the run's job is enqueued, the worker takes it from there and
+ * the request waits for the run's event as before. If this process dies during the attempt, the run stays `running`
+ * and the stuck-run sweeper queues it again, as for a worker that died. An attempt still running at the sync bound
+ * goes on in the background (the answer is 202 with its status) and is awaited by `settle()` at shutdown.
  *
  * A step that refuses the request throws an `AppError` (rendered by the error handler); nothing else throws.
  *
@@ -74,8 +93,8 @@ export function createExecuteAction(deps: ExecuteDeps) {
   }
 
   /** Waits for a sync run's end; past the bound (or when it ended unseen), answers what its durable row says. */
-  async function waitForEnd(workspaceId: string, run: Pick<RunRow, "id">, watch: RunWatch, options: { checkNow: boolean; replayed: boolean }): Promise<ExecuteResult> {
-    const event = await watch.terminal(deps.syncTimeoutMs, async () => (await store.get(workspaceId, run.id))?.status ?? null, { checkNow: options.checkNow });
+  async function waitForEnd(workspaceId: string, run: Pick<RunRow, "id">, watch: RunWatch, options: { checkNow: boolean; replayed: boolean; timeoutMs?: number }): Promise<ExecuteResult> {
+    const event = await watch.terminal(options.timeoutMs ?? deps.syncTimeoutMs, async () => (await store.get(workspaceId, run.id))?.status ?? null, { checkNow: options.checkNow });
     // A terminal event carries small envelopes, sparing a read.
     if (event && event !== "ended" && event.output) return finished(run.id, event.output, options.replayed);
     await store.flushCommits(); // see Durability above
@@ -108,13 +127,12 @@ export function createExecuteAction(deps: ExecuteDeps) {
   }
 
   /**
-   * Insert, then enqueue. The queue turn (the job's priority) is reserved in Redis while PostgreSQL writes the row,
-   * so the two round trips overlap; it is given back when no run was written. A sync run is watched before its job
-   * exists: it may end before this request gets to wait for it.
+   * Writes the run. Its queue turn (the job's priority) is reserved in Redis while PostgreSQL writes the row, so the
+   * two round trips overlap; it is given back when no run was written.
    */
-  async function insertAndEnqueue(run: NewRun, mode: Mode): Promise<Queued> {
+  async function insert(run: NewRun, mode: Mode): Promise<Created | Extract<InsertOutcome, { kind: "existing" }>> {
     const { workspaceId } = run;
-    // null: Redis did not answer (the enqueue below is then skipped and logged).
+    // null: Redis did not answer (the enqueue is then skipped and logged).
     const turn = producer.reserve(workspaceId, mode === "sync" ? "express" : "bulk").catch(() => null);
     let inserted: Awaited<ReturnType<typeof insertRun>> | undefined;
     try {
@@ -123,19 +141,61 @@ export function createExecuteAction(deps: ExecuteDeps) {
       if (inserted?.kind !== "created" && (await turn) !== null) await producer.unreserve(workspaceId).catch(() => {});
     }
     if (inserted.kind === "existing") return inserted;
-    const created = inserted.run;
-    const watch = mode === "sync" ? deps.events.watch(run.id) : null;
-    if (watch) await deps.events.ready();
-    // The run is committed: when Redis fails now, the sweeper enqueues it, and the caller still gets its run id.
-    const priority = await turn;
-    const failure = priority === null
-      ? "the queue turn could not be reserved"
-      : await producer.enqueue({ runId: run.id, workspaceId, connectionId: created.connection_id, ...(mode === "sync" ? { sync: true as const } : {}) }, priority).then(() => null, (error: Error) => error.message);
-    if (failure !== null) logger.warn({ runId: run.id, err: { message: failure } }, "enqueue failed after commit; the sweeper will pick the run up");
-    return { kind: "created", run: created, watch };
+    const job: RunJobData = { runId: run.id, workspaceId, connectionId: inserted.run.connection_id, ...(mode === "sync" ? { sync: true as const } : {}) };
+    return { kind: "created", run: inserted.run, job, priority: await turn };
   }
 
-  return async function executeAction(workspaceId: string, slug: string, request: ExecuteRequest, idempotencyKey: string | undefined): Promise<ExecuteResult> {
+  /** Adds the run's job on its reserved turn. The run is committed: when Redis fails now, the sweeper enqueues it. */
+  async function enqueue(created: Created, delayMs = 0): Promise<void> {
+    const failure = created.priority === null
+      ? "the queue turn could not be reserved"
+      : await producer.enqueue(created.job, created.priority, delayMs).then(() => null, (error: Error) => error.message);
+    if (failure !== null) logger.warn({ runId: created.job.runId, err: { message: failure } }, "enqueue failed after commit; the sweeper will pick the run up");
+  }
+
+  /** Inline attempts that outlived their request's sync bound (awaited by `settle`). */
+  const background = new Set<Promise<unknown>>();
+
+  /** The sync execute's first attempt, here (see "Inline attempt" above), bounded by `timeoutMs`. */
+  async function attemptInline(created: Created, timeoutMs: number): Promise<Inline> {
+    const { job } = created;
+    const admission = await deps.attempts.admit(job).catch(() => null);
+    if (!admission?.admitted) return { kind: "queue", delayMs: 0 }; // the worker asks again, and records why it waits
+    const attempt = deps.attempts.run(job, { releaseLater: true }).then(
+      (outcome): Inline => outcome.envelope ? { kind: "ended", envelope: outcome.envelope } : outcome.retryInMs !== null ? { kind: "queue", delayMs: outcome.retryInMs } : { kind: "read" },
+      (error: Error): Inline => {
+        // As when a worker's processor throws (BullMQ retries its job): the worker takes the run over from here.
+        logger.warn({ runId: job.runId, err: { message: error.message } }, "inline attempt failed; the run goes to the queue");
+        return { kind: "queue", delayMs: 0 };
+      });
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<"timeout">((resolve) => { timer = setTimeout(() => resolve("timeout"), timeoutMs); });
+    const first = await Promise.race([attempt, bound]);
+    clearTimeout(timer);
+    if (first !== "timeout") return first;
+    // Past the bound the request answers what the run's row says; the attempt goes on, and queues the run if it must.
+    const late: Promise<void> = attempt.then((inline) => (inline.kind === "queue" ? enqueue(created, inline.delayMs) : undefined)).finally(() => background.delete(late));
+    background.add(late);
+    return { kind: "read" };
+  }
+
+  /** Sync mode: the first attempt inline; then the answer, from that attempt or from the run's end (see above). */
+  async function runSync(created: Created): Promise<ExecuteResult> {
+    const { run } = created;
+    const started = Date.now();
+    const watch = deps.events.watch(run.id); // before the run can end elsewhere (a worker's attempt)
+    await deps.events.ready();
+    const inline: Inline = created.priority === null ? { kind: "queue", delayMs: 0 } : await attemptInline(created, deps.syncTimeoutMs);
+    if (inline.kind === "ended") {
+      watch.cancel();
+      return finished(run.id, inline.envelope, false);
+    }
+    if (inline.kind === "queue") await enqueue(created, inline.delayMs);
+    const timeoutMs = Math.max(0, deps.syncTimeoutMs - (Date.now() - started));
+    return waitForEnd(run.workspace_id, run, watch, { checkNow: inline.kind === "read", replayed: false, timeoutMs });
+  }
+
+  async function executeAction(workspaceId: string, slug: string, request: ExecuteRequest, idempotencyKey: string | undefined): Promise<ExecuteResult> {
     const action = findAction(slug);
     checkExecuteInput(registry, deps.egress, slug, request.input);
     const mode = request.mode ?? "sync";
@@ -147,7 +207,7 @@ export function createExecuteAction(deps: ExecuteDeps) {
 
     const id = uuidv7();
     const input = await prepareRunInput(registry, deps.vault, workspaceId, id, slug, request.input);
-    const queued = await insertAndEnqueue({
+    const queued = await insert({
       id, workspaceId, connectionId: request.connection_id ?? null, integration: action.integration, action: slug,
       schemaVersion: action.schema_version ?? 1, input: input.input, idempotencyKey: idempotencyKey ?? null, requestHash: hash,
       platformAssigned: input.assigned, sealedInput: input.sealed,
@@ -156,8 +216,17 @@ export function createExecuteAction(deps: ExecuteDeps) {
     }, mode);
     if (queued.kind === "existing") return replay(queued.run, hash, mode); // another request with the same key won the insert
     deps.onRunStarted?.({ integration: action.integration, action: slug });
-    return queued.watch ? waitForEnd(workspaceId, queued.run, queued.watch, { checkNow: false, replayed: false }) : answerOf(queued.run, false);
-  };
+    if (mode === "sync") return runSync(queued);
+    await enqueue(queued);
+    return answerOf(queued.run, false);
+  }
+
+  return Object.assign(executeAction, {
+    /** Waits for the inline attempts still running in the background (call at shutdown, after the last request). */
+    async settle(): Promise<void> {
+      await Promise.allSettled([...background]);
+    },
+  });
 }
 
 export type ExecuteAction = ReturnType<typeof createExecuteAction>;
