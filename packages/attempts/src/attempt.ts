@@ -152,9 +152,9 @@ export function createRunAttempts(deps: AttemptDeps) {
     if (code === "UPSTREAM_RATE_LIMITED" && result.retryAfterMs !== undefined) await fairness.pauseConnection(connectionId, result.retryAfterMs).catch(() => {});
   }
 
-  /** Claim → call → finish (or retry later), for a run admitted to a slot. */
-  async function attempt(job: RunJobData): Promise<AttemptResult> {
-    const run = await store.claim(job.runId, laneOf(job));
+  /** Claim (unless the run came claimed) → call → finish (or retry later), for a run admitted to a slot. */
+  async function attempt(job: RunJobData, claimed: ClaimedRun | undefined): Promise<AttemptResult> {
+    const run = claimed ?? await store.claim(job.runId, laneOf(job));
     if (!run) return NOTHING_DONE; // canceled, or ended by an earlier job
     const prepared = await prepareCall(run);
     if (prepared.kind === "end") return { ...NOTHING_DONE, ...ended(await finish(run, prepared)) };
@@ -186,15 +186,21 @@ export function createRunAttempts(deps: AttemptDeps) {
       return ms;
     },
 
+    /** Gives back an admission that no attempt used (a sync execute's run was not claimed with it). */
+    async giveBack(job: RunJobData): Promise<void> {
+      await fairness.release(job.workspaceId, job.runId, false, undefined, laneOf(job)).catch(() => {});
+    },
+
     /**
      * One attempt of an admitted run: claim, call, finish (or retry later); then the slot is given back, with how the
-     * attempt went, whatever happens. `releaseLater`: answer without waiting for that release (a sync execute; the
-     * release is a best-effort round trip that nobody waits on, and a lost one expires with its lease).
+     * attempt went, whatever happens. `claimed`: the run was claimed already (a sync execute's insert claims it,
+     * `store.insertClaimed`). `releaseLater`: answer without waiting for that release (a sync execute; the release is
+     * a best-effort round trip that nobody waits on, and a lost one expires with its lease).
      */
-    async run(job: RunJobData, options: { releaseLater?: boolean } = {}): Promise<AttemptOutcome> {
+    async run(job: RunJobData, options: { claimed?: ClaimedRun | undefined; releaseLater?: boolean } = {}): Promise<AttemptOutcome> {
       let result = NOTHING_DONE;
       try {
-        result = await attempt(job);
+        result = await attempt(job, options.claimed);
       } finally {
         const release = fairness.release(job.workspaceId, job.runId, result.endedRun, { connectionId: job.connectionId, pace: result.pace, limits: result.limits }, laneOf(job)).catch(() => {});
         if (!options.releaseLater) await release;

@@ -1,6 +1,6 @@
 import type { ClaimedRun, InsertedRun, NewRun, RunRow } from "./types";
 import { hotStatement, type HotStatement } from "./hot-statement";
-import { commitMode, notify, SMALL_OUTPUT } from "./sql-fragments";
+import { commitMode, EVENT_COLUMNS, notify, SMALL_OUTPUT } from "./sql-fragments";
 
 /**
  * The three statements every run goes through — insert (API), claim and finish (worker) — each described once and
@@ -11,6 +11,23 @@ import { commitMode, notify, SMALL_OUTPUT } from "./sql-fragments";
 /** A run to insert, its input already serialised. */
 export type InsertItem = Omit<NewRun, "input"> & { readonly input: string };
 
+const INSERT_COLUMNS = "id uuid, workspace_id uuid, connection_id uuid, integration varchar, action varchar, schema_version int, input jsonb, " +
+  "idempotency_key varchar, request_hash varchar, source varchar, toolset_id uuid, platform_assigned jsonb, sealed_input bytea";
+const insertValues = (i: InsertItem): unknown[] => [i.id, i.workspaceId, i.connectionId, i.integration, i.action, i.schemaVersion, i.input, i.idempotencyKey, i.requestHash,
+  i.source ?? "api", i.toolsetId ?? null,
+  // A JSON array: the batch form cannot pass one varchar[] per run (PostgreSQL arrays are rectangular).
+  JSON.stringify(i.platformAssigned ?? []), i.sealedInput ?? null];
+/** The insert both statements share, resolving each run's connection; `status`, `attempts` and `started` are SQL. */
+const insertRunsFrom = (rows: string, status: string, attempts: string, started: string) =>
+  `INSERT INTO run (id, workspace_id, connection_id, integration, action, schema_version, status, input, idempotency_key, request_hash, source, toolset_id, platform_assigned, sealed_input,
+                    attempts_count, started_at, attempt_started_at)
+     SELECT v.id, v.workspace_id, c.id, v.integration, v.action, v.schema_version, ${status}, v.input, v.idempotency_key, v.request_hash, v.source, v.toolset_id,
+            ARRAY(SELECT jsonb_array_elements_text(v.platform_assigned))::varchar(128)[], v.sealed_input, ${attempts}, ${started}, ${started}
+     FROM commit_mode, ${rows}
+     JOIN connection c ON c.workspace_id = v.workspace_id AND c.integration = v.integration AND c.status <> 'invalid'
+          AND CASE WHEN v.connection_id IS NULL THEN c.is_default ELSE c.id = v.connection_id END
+     ON CONFLICT (workspace_id, idempotency_key) DO NOTHING`;
+
 /**
  * Inserts runs bound to their connection, resolved in the same statement (the named one, or the workspace's default
  * for the integration; active only). A run whose connection did not resolve, or whose Idempotency-Key another run
@@ -19,24 +36,46 @@ export type InsertItem = Omit<NewRun, "input"> & { readonly input: string };
  */
 export const INSERT_RUNS: HotStatement<InsertItem> = {
   name: "run-insert",
-  columns: "id uuid, workspace_id uuid, connection_id uuid, integration varchar, action varchar, schema_version int, input jsonb, " +
-    "idempotency_key varchar, request_hash varchar, source varchar, toolset_id uuid, platform_assigned jsonb, sealed_input bytea",
-  values: (i) => [i.id, i.workspaceId, i.connectionId, i.integration, i.action, i.schemaVersion, i.input, i.idempotencyKey, i.requestHash,
-    i.source ?? "api", i.toolsetId ?? null,
-    // A JSON array: the batch form cannot pass one varchar[] per run (PostgreSQL arrays are rectangular).
-    JSON.stringify(i.platformAssigned ?? []), i.sealedInput ?? null],
+  columns: INSERT_COLUMNS,
+  values: insertValues,
   // Whether the commit waits for the disk: not when every run of the call was inserted with `durable: false`.
   shared: { type: "text", value: (items) => (items.every((i) => i.durable === false) ? "off" : "on") },
   text: (rows, synchronousCommit) =>
     `WITH ${commitMode(synchronousCommit)}
-     INSERT INTO run (id, workspace_id, connection_id, integration, action, schema_version, status, input, idempotency_key, request_hash, source, toolset_id, platform_assigned, sealed_input)
-     SELECT v.id, v.workspace_id, c.id, v.integration, v.action, v.schema_version, 'queued', v.input, v.idempotency_key, v.request_hash, v.source, v.toolset_id,
-            ARRAY(SELECT jsonb_array_elements_text(v.platform_assigned))::varchar(128)[], v.sealed_input
-     FROM commit_mode, ${rows}
-     JOIN connection c ON c.workspace_id = v.workspace_id AND c.integration = v.integration AND c.status <> 'invalid'
-          AND CASE WHEN v.connection_id IS NULL THEN c.is_default ELSE c.id = v.connection_id END
-     ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
+     ${insertRunsFrom(rows, "'queued'", "0", "NULL")}
      RETURNING id, workspace_id, status, output, connection_id`,
+};
+
+/** A sync execute's run to insert already claimed, when its connection resolves to the one it was admitted for. */
+export type InsertClaimedItem = InsertItem & { readonly admittedConnectionId: string };
+
+/** A run as INSERT_CLAIMED_RUNS returns it: the InsertedRun, and when it was claimed (running), the claim's joins. */
+export type InsertClaimedRow = InsertedRun & Pick<ClaimRow, "ciphertext" | "base_url" | "connection_status" | "rate_min_rps" | "rate_max_rps" | "output_check_mode">;
+
+/**
+ * Inserts a sync execute's runs and claims them for their first attempt in the same statement — `running`, attempt 1
+ * started now, its event sent — when the connection the statement resolves is the one the run's workspace slot and
+ * pace turn were admitted for (`admitted_connection_id`); otherwise queued, as INSERT_RUNS. A claimed run's row comes
+ * with what the claim joins (its connection's ciphertext, base URL, status and rate bounds; the workspace's output
+ * check mode); its input is the caller's own. The commit does not wait for the disk: the run's durable finish comes
+ * next (see commitMode).
+ */
+export const INSERT_CLAIMED_RUNS: HotStatement<InsertClaimedItem> = {
+  name: "run-insert-claimed",
+  columns: `${INSERT_COLUMNS}, admitted_connection_id uuid`,
+  values: (i) => [...insertValues(i), i.admittedConnectionId],
+  text: (rows) => {
+    const claimed = "c.id = v.admitted_connection_id";
+    return `WITH ${commitMode("'off'")}, ins AS (
+       ${insertRunsFrom(rows, `CASE WHEN ${claimed} THEN 'running' ELSE 'queued' END`, `CASE WHEN ${claimed} THEN 1 ELSE 0 END`, `CASE WHEN ${claimed} THEN now() END`)}
+       RETURNING ${EVENT_COLUMNS}, output, connection_id
+     )
+     SELECT i.id, i.workspace_id, i.status, i.output, i.connection_id,
+            k.ciphertext, k.base_url, k.status AS connection_status, k.rate_min_rps, k.rate_max_rps, w.output_check AS output_check_mode,
+            CASE WHEN i.status = 'running' THEN ${notify("i")} END
+     FROM ins i LEFT JOIN connection k ON i.status = 'running' AND k.id = i.connection_id AND k.workspace_id = i.workspace_id
+          LEFT JOIN workspace w ON i.status = 'running' AND w.id = i.workspace_id`;
+  },
 };
 
 /** A claimed run's row as the claim returns it; the store shapes it into a ClaimedRun. */
@@ -152,5 +191,6 @@ export const FINISH_RUNS: HotStatement<FinishItem> = {
 };
 
 export const insertRuns = hotStatement<InsertItem, InsertedRun>(INSERT_RUNS);
+export const insertClaimedRuns = hotStatement<InsertClaimedItem, InsertClaimedRow>(INSERT_CLAIMED_RUNS);
 export const claimRuns = hotStatement<string, ClaimRow>(CLAIM_RUNS);
 export const finishRuns = hotStatement<FinishItem, { id: string; duration_ms: number }>(FINISH_RUNS);

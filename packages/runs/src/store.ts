@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { AttemptOutcome, ClaimedRun, Envelope, InsertedRun, InsertOutcome, NewRun, OutputCheck, RunRow } from "./types";
-import { createLanedBatcher, type Lane } from "@nagent/batch";
-import { claimRuns, finishRuns, insertRuns, type ClaimRow, type FinishItem, type InsertItem } from "./hot-path";
+import { createBatcher, createLanedBatcher, type Lane } from "@nagent/batch";
+import { claimRuns, finishRuns, insertClaimedRuns, insertRuns, type ClaimRow, type FinishItem, type InsertClaimedItem, type InsertClaimedRow, type InsertItem } from "./hot-path";
 import { compactJson, STORED_INPUT_MAX_BYTES, STORED_OUTPUT_MAX_BYTES } from "./compact";
 import { namedQuery } from "./named-query";
 import { createRunReads } from "./store-reads";
@@ -24,11 +24,22 @@ export function createRunStore(pool: pg.Pool) {
   // sync execute waits on, and the bulk lane), and the rest of the pool stays free.
   const batching = { maxBatch: 100, maxConcurrent: 1 };
   const insertBatcher = createLanedBatcher<InsertItem, InsertedRun | null>(async (items) => matchById(items.map((i) => i.id), await insertRuns(pool, items)), batching);
+  // Only sync executes insert claimed runs: one lane.
+  const insertClaimedBatcher = createBatcher<InsertClaimedItem, InsertClaimedRow | null>(async (items) => matchById(items.map((i) => i.id), await insertClaimedRuns(pool, items)), batching);
   const claimBatcher = createLanedBatcher<string, ClaimRow | null>(async (ids) => matchById(ids, await claimRuns(pool, ids)), batching);
   // Sorted by id, as the claim locks its rows: the usual plan (a nested loop over the items) then updates them in id
   // order, and two finishes that share runs wait for each other rather than deadlock.
   const finishBatcher = createLanedBatcher<FinishItem, { duration_ms: number } | null>(async (items) =>
     matchById(items.map((i) => i.id), await finishRuns(pool, [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)))), batching);
+
+  /** Why an insert wrote nothing: another run holds the Idempotency-Key (`existing`), or no usable connection matched. */
+  async function notInserted(run: NewRun): Promise<InsertOutcome> {
+    if (run.idempotencyKey !== null) {
+      const { rows } = await query<RunRow>("run-by-idempotency-key-any", `SELECT * FROM run WHERE workspace_id = $1 AND idempotency_key = $2`, [run.workspaceId, run.idempotencyKey]);
+      if (rows[0]) return { kind: "existing", run: rows[0] };
+    }
+    return { kind: "no_connection" };
+  }
 
   return {
     /**
@@ -41,12 +52,30 @@ export function createRunStore(pool: pg.Pool) {
     async insert(run: NewRun): Promise<InsertOutcome> {
       // Only a sync execute inserts a run not durable (execute-action.ts, "Durability"): it takes the express lane.
       const inserted = await insertBatcher({ ...run, input: JSON.stringify(run.input), platformAssigned: run.platformAssigned ?? [], sealedInput: run.sealedInput ?? null }, run.durable === false ? "express" : "bulk");
-      if (inserted) return { kind: "created", run: inserted };
-      if (run.idempotencyKey !== null) {
-        const { rows } = await query<RunRow>("run-by-idempotency-key-any", `SELECT * FROM run WHERE workspace_id = $1 AND idempotency_key = $2`, [run.workspaceId, run.idempotencyKey]);
-        if (rows[0]) return { kind: "existing", run: rows[0] };
-      }
-      return { kind: "no_connection" };
+      return inserted ? { kind: "created", run: inserted } : notInserted(run);
+    },
+
+    /**
+     * A sync execute's run, inserted (as `insert`) and claimed for its first attempt in one statement when its
+     * connection resolves to `admittedConnectionId`, the one its workspace slot and pace turn were admitted for: the
+     * claimed run is then `claimed` (as `claim` returns it; attempt 1, express lane). When the connection resolved to
+     * another one, the run is created queued and `claimed` is null. Never durable (see NewRun.durable).
+     */
+    async insertClaimed(run: NewRun, admittedConnectionId: string): Promise<InsertOutcome & { readonly claimed?: ClaimedRun | null }> {
+      const row = await insertClaimedBatcher({
+        ...run, input: JSON.stringify(run.input), platformAssigned: run.platformAssigned ?? [], sealedInput: run.sealedInput ?? null, durable: false, admittedConnectionId,
+      });
+      if (!row) return notInserted(run);
+      const inserted = { id: row.id, workspace_id: row.workspace_id, status: row.status, output: row.output, connection_id: row.connection_id };
+      const claimed: ClaimedRun | null = row.status !== "running" ? null : {
+        id: row.id, workspace_id: row.workspace_id, connection_id: row.connection_id, integration: run.integration, action: run.action,
+        input: run.input as ClaimedRun["input"], // the object the row was written from (execute's input is an object)
+        sealed_input: run.sealedInput ?? null, attempt: 1, previousLost: false,
+        outputCheckMode: row.output_check_mode === "strict" ? "strict" : "record",
+        connection: row.ciphertext ? { ciphertext: row.ciphertext, base_url: row.base_url, status: row.connection_status ?? "active", rate_min_rps: row.rate_min_rps, rate_max_rps: row.rate_max_rps } : null,
+        lane: "express",
+      };
+      return { kind: "created", run: inserted, claimed };
     },
 
     /**

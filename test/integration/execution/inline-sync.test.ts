@@ -2,9 +2,26 @@
 // connection a turn right now (apps/api/src/services/execute-action.ts, "Inline attempt"); otherwise the run goes to
 // the queue and a worker ends it, as before.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bearer } from "../../support/app";
 import { createTestStack, type TestStack } from "../../support/stack";
 import { executeAsync, getRun, waitForEnd } from "../../support/execution";
 import { connectedWorkspace } from "../../support/workspace";
+
+/** The named (prepared) statements the stack's pool ran during `fn`: the run store's hot statements have names. */
+async function namedStatementsDuring<T>(s: TestStack, fn: () => Promise<T>): Promise<{ result: T; names: string[] }> {
+  const names: string[] = [];
+  const pool = s.db.pool;
+  const query = pool.query;
+  pool.query = ((config: unknown, ...rest: unknown[]) => {
+    if (config && typeof config === "object" && "name" in config) names.push(String(config.name));
+    return (query as (...args: unknown[]) => unknown).call(pool, config, ...rest);
+  }) as typeof pool.query;
+  try {
+    return { result: await fn(), names };
+  } finally {
+    pool.query = query;
+  }
+}
 
 describe("a sync execute with a slot free runs inline", () => {
   let s: TestStack;
@@ -27,6 +44,35 @@ describe("a sync execute with a slot free runs inline", () => {
     expect(run.attempts.map((a) => [a.number, a.outcome])).toEqual([[1, "succeeded"]]);
     expect(await s.infra.producer.queue.getJob(res.body.run_id)).toBeUndefined();
     // The slot was given back (a lease per running run): the workspace holds none.
+    await expect.poll(() => s.infra.redis.zcard(`${s.config.queuePrefix}:fair:active:${ws.id}`)).toBe(0);
+
+    // The first call learnt the workspace's default connection: the next one is admitted before its insert, which
+    // claims it in the same statement (no claim of its own), and ends the same way.
+    const statements = await namedStatementsDuring(s, () => s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} }));
+    const next = statements.result;
+    expect(next.status, JSON.stringify(next.body)).toBe(200);
+    expect(statements.names.filter((n) => n.startsWith("run-"))).toEqual(["run-insert-claimed-one", "run-finish-one"]);
+    expect((await getRun(s, ws.apiKey, next.body.run_id)).attempts.map((a) => [a.number, a.outcome])).toEqual([[1, "succeeded"]]);
+    await expect.poll(() => s.infra.redis.zcard(`${s.config.queuePrefix}:fair:active:${ws.id}`)).toBe(0);
+  });
+
+  it("a changed default connection: the run binds to the new default, the hint's admission is given back", async () => {
+    const ws = await connectedWorkspace(s, "inline-default");
+    const first = await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} }); // the API learns the default
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    const other = await s.app.inject({
+      method: "POST", url: "/v1/connections", headers: bearer(ws.apiKey),
+      payload: { integration: "scale_ai", name: "second", credentials: { api_key: ws.scaleKey }, base_url: s.sandbox.url },
+    });
+    expect(other.statusCode, other.body).toBe(201);
+    const second = other.json().connection.id as string;
+    const promoted = await s.app.inject({ method: "PATCH", url: `/v1/connections/${second}`, headers: bearer(ws.apiKey), payload: { is_default: true } });
+    expect(promoted.statusCode, promoted.body).toBe(200);
+
+    const res = await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const { rows } = await s.db.pool.query("SELECT connection_id, attempts_count FROM run WHERE id = $1", [res.body.run_id]);
+    expect(rows[0]).toEqual({ connection_id: second, attempts_count: 1 });
     await expect.poll(() => s.infra.redis.zcard(`${s.config.queuePrefix}:fair:active:${ws.id}`)).toBe(0);
   });
 

@@ -5,7 +5,7 @@ import type { Registry } from "@nagent/registry";
 import type { Vault } from "@nagent/vault";
 import type { RunJobData, RunProducer } from "@nagent/queue";
 import type { RunAttempts } from "@nagent/attempts";
-import { isTerminal, requestHash, type Envelope, type InsertedRun, type InsertOutcome, type NewRun, type RunEventHub, type RunRow, type RunStore, type RunWatch } from "@nagent/runs";
+import { isTerminal, requestHash, type ClaimedRun, type Envelope, type InsertedRun, type InsertOutcome, type NewRun, type RunEventHub, type RunRow, type RunStore, type RunWatch } from "@nagent/runs";
 import type { EgressPolicy } from "@nagent/runner";
 import type { ConnectionService } from "./connections";
 import { checkExecuteInput, prepareRunInput } from "./execute-input";
@@ -39,12 +39,23 @@ export interface ExecuteDeps {
   /** Called once per run created (not for replays), right after its row is written (for metrics). */
   readonly onRunStarted?: (run: { readonly integration: string; readonly action: string }) => void;
   /** Runs a sync execute's first attempt in this process, when a slot is free at once (see "Inline attempt" below). */
-  readonly attempts: Pick<RunAttempts, "admit" | "run">;
+  readonly attempts: Pick<RunAttempts, "admit" | "run" | "giveBack">;
 }
 
 type Mode = "sync" | "async";
 /** A run written by this call, with its job and reserved queue turn (null: Redis did not answer). */
-interface Created { readonly kind: "created"; readonly run: InsertedRun; readonly job: RunJobData; readonly priority: number | null }
+interface Created {
+  readonly kind: "created";
+  readonly run: InsertedRun;
+  readonly job: RunJobData;
+  readonly priority: number | null;
+  /** A sync run its insert claimed for its first attempt (admitted before the insert). */
+  readonly claimed: ClaimedRun | null;
+  /** A sync run refused admission before its insert (the workspace is at its cap, or the connection's pace says wait). */
+  readonly refused: boolean;
+}
+/** Workspace default connections kept as hints (the map is emptied when full: a hint missing costs one round trip). */
+const MAX_DEFAULTS_KEPT = 10_000;
 /** How a sync execute's inline attempt went: the run ended; or it goes to the queue (after `delayMs`); or it is elsewhere. */
 type Inline =
   | { readonly kind: "ended"; readonly envelope: Envelope }
@@ -126,23 +137,46 @@ export function createExecuteAction(deps: ExecuteDeps) {
     return second;
   }
 
+  /** The workspace's default connection per integration, as the last insert that used it resolved it (a hint). */
+  const defaults = new Map<string, string>();
+  const defaultKey = (run: NewRun) => `${run.workspaceId}:${run.integration}`;
+
   /**
    * Writes the run. Its queue turn (the job's priority) is reserved in Redis while PostgreSQL writes the row, so the
    * two round trips overlap; it is given back when no run was written.
+   *
+   * A sync run whose connection is likely known (named, or its workspace's default as last resolved) first asks for
+   * its slot and its connection's turn; admitted, its insert also claims it for its first attempt (`insertClaimed`),
+   * so the inline attempt starts with no claim of its own. The insert's own resolution of the connection decides: a
+   * run that resolved to another connection (the default changed) is inserted queued, and the admission given back.
    */
   async function insert(run: NewRun, mode: Mode): Promise<Created | Extract<InsertOutcome, { kind: "existing" }>> {
     const { workspaceId } = run;
     // null: Redis did not answer (the enqueue is then skipped and logged).
     const turn = producer.reserve(workspaceId, mode === "sync" ? "express" : "bulk").catch(() => null);
-    let inserted: Awaited<ReturnType<typeof insertRun>> | undefined;
+    const likely = mode === "sync" ? run.connectionId ?? defaults.get(defaultKey(run)) : undefined;
+    const likelyJob = (connectionId: string): RunJobData => ({ runId: run.id, workspaceId, connectionId, sync: true });
+    const admission = likely === undefined ? null : await deps.attempts.admit(likelyJob(likely)).catch(() => null);
+    const admittedFor = admission?.admitted ? likely : undefined;
+    let inserted: (Exclude<InsertOutcome, { kind: "no_connection" }> & { readonly claimed?: ClaimedRun | null }) | undefined;
     try {
-      inserted = await insertRun(run);
+      const first = admittedFor === undefined ? null : await store.insertClaimed(run, admittedFor);
+      inserted = first === null || first.kind === "no_connection" ? await insertRun(run) : first;
     } finally {
       if (inserted?.kind !== "created" && (await turn) !== null) await producer.unreserve(workspaceId).catch(() => {});
+      if (admittedFor !== undefined && !(inserted?.kind === "created" && inserted.claimed)) await deps.attempts.giveBack(likelyJob(admittedFor));
     }
     if (inserted.kind === "existing") return inserted;
-    const job: RunJobData = { runId: run.id, workspaceId, connectionId: inserted.run.connection_id, ...(mode === "sync" ? { sync: true as const } : {}) };
-    return { kind: "created", run: inserted.run, job, priority: await turn };
+    const connectionId = inserted.run.connection_id;
+    if (run.connectionId === null) {
+      if (defaults.size >= MAX_DEFAULTS_KEPT) defaults.clear();
+      defaults.set(defaultKey(run), connectionId);
+    }
+    const job: RunJobData = { runId: run.id, workspaceId, connectionId, ...(mode === "sync" ? { sync: true as const } : {}) };
+    return {
+      kind: "created", run: inserted.run, job, priority: await turn, claimed: inserted.claimed ?? null,
+      refused: admission !== null && !admission.admitted && likely === connectionId,
+    };
   }
 
   /** Adds the run's job on its reserved turn. The run is committed: when Redis fails now, the sweeper enqueues it. */
@@ -158,10 +192,12 @@ export function createExecuteAction(deps: ExecuteDeps) {
 
   /** The sync execute's first attempt, here (see "Inline attempt" above), bounded by `timeoutMs`. */
   async function attemptInline(created: Created, timeoutMs: number): Promise<Inline> {
-    const { job } = created;
-    const admission = await deps.attempts.admit(job).catch(() => null);
-    if (!admission?.admitted) return { kind: "queue", delayMs: 0 }; // the worker asks again, and records why it waits
-    const attempt = deps.attempts.run(job, { releaseLater: true }).then(
+    const { job, claimed } = created;
+    if (!claimed) {
+      const admission = created.refused ? null : await deps.attempts.admit(job).catch(() => null);
+      if (!admission?.admitted) return { kind: "queue", delayMs: 0 }; // the worker asks again, and records why it waits
+    }
+    const attempt = deps.attempts.run(job, { claimed: claimed ?? undefined, releaseLater: true }).then(
       (outcome): Inline => outcome.envelope ? { kind: "ended", envelope: outcome.envelope } : outcome.retryInMs !== null ? { kind: "queue", delayMs: outcome.retryInMs } : { kind: "read" },
       (error: Error): Inline => {
         // As when a worker's processor throws (BullMQ retries its job): the worker takes the run over from here.
