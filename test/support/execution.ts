@@ -18,6 +18,7 @@ export interface RunBody {
     outcome: string | null;
     upstream_status: number | null;
     error_code: string | null;
+    error_message: string | null;
     retry_delay_ms: number | null;
   }[];
   started_at: string | null;

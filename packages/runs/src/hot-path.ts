@@ -127,7 +127,7 @@ export const CLAIM_RUNS: HotStatement<string> = {
                  prev.status AS prev_status, prev.attempts_count AS prev_attempt, prev.attempt_started_at AS prev_started_at
      ), lost AS (
        INSERT INTO run_attempt (run_id, number, started_at, finished_at, outcome, error_message)
-       SELECT id, prev_attempt, COALESCE(prev_started_at, now()), now(), 'lost', 'The worker stopped during this attempt.'
+       SELECT id, prev_attempt, COALESCE(prev_started_at, now()), now(), 'lost', 'The process running this attempt (a worker, or the API for a sync execute) stopped during it.'
        FROM claimed WHERE prev_status = 'running' AND prev_attempt > 0
        ON CONFLICT (run_id, number) DO UPDATE SET finished_at = EXCLUDED.finished_at, outcome = EXCLUDED.outcome, error_message = EXCLUDED.error_message
        WHERE run_attempt.finished_at IS NULL

@@ -88,7 +88,7 @@ describe("a worker killed with SIGKILL mid-run", () => {
     for (const id of ids) {
       const r = await run(id);
       expect(r.attempts.map((a) => [a.number, a.outcome])).toEqual([[1, "lost"], [2, "succeeded"]]);
-      expect(r.attempts[0]!.error_message).toBe("The worker stopped during this attempt.");
+      expect(r.attempts[0]!.error_message).toBe("The process running this attempt (a worker, or the API for a sync execute) stopped during it.");
     }
 
     // One task in Scale: the retry met the 409 of the reused unique_id and found the first attempt's task.
