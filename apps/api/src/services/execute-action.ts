@@ -68,7 +68,8 @@ type Inline =
  *
  *   validate     the input against the action's current schema and the input rules, before anything is stored
  *   idempotency  an Idempotency-Key seen before answers its run (a replay)
- *   insert       one statement resolves the connection and writes the run; the queue turn is reserved meanwhile
+ *   insert       one statement resolves the connection and writes the run (a sync run admitted beforehand: claimed
+ *                too); the queue turn is reserved meanwhile
  *   run          async mode: the run's job is enqueued on that turn, after the row is committed; answer at once.
  *                sync mode: the first attempt runs here (below); the answer is its envelope, or, when the run went
  *                to the queue, its terminal event, bounded by NAGENT_SYNC_TIMEOUT_MS
@@ -85,7 +86,7 @@ type Inline =
  * A step that refuses the request throws an `AppError` (rendered by the error handler); nothing else throws.
  *
  * Durability: an async run's insert waits for the disk, as its answer promises the run. A sync run's insert does not
- * (its commit is flushed with the worker's durable finish, which comes first in WAL order); a sync answer given
+ * (its commit is flushed with the attempt's durable finish, here or in a worker, which comes first in WAL order); a sync answer given
  * without that finish — past the bound — flushes the insert first (`store.flushCommits`), so no answer names a run
  * that a PostgreSQL crash could lose.
  */
