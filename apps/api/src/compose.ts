@@ -121,7 +121,7 @@ export function createServices(infra: Infrastructure) {
   const runMetrics = infra.runMetrics;
   const metricsFailed = (error: Error) => logger.warn({ err: { message: error.message } }, "could not record a run metric");
   // A sync execute's first attempt runs in this process (execute-action.ts, "Inline attempt"), with the worker's steps.
-  const attempts = createRunAttempts({
+  const attempts = !config.syncInline ? null : createRunAttempts({
     pool: db.pool, store, registry, vault, runner, fairness, logger, maxAttempts: config.maxAttempts, publicUrl: config.publicUrl,
     health: createConnectionHealth({ pool: db.pool, redis: infra.redis, prefix: config.queuePrefix, logger, onTransition }),
     onRunFinished: (run) => void runMetrics.runFinished(run).catch(metricsFailed),

@@ -105,12 +105,12 @@ export function createCallPreparer(deps: PrepareCallDeps) {
     if (run.attempt > deps.maxAttempts) {
       // The last attempt's worker stopped during it: a write that is not idempotent may have been carried out.
       if (spec && run.previousLost && spec.reconcile !== "idempotent") {
-        return unknownOutcome(run, spec, `the worker of attempt ${run.attempt - 1}, the last allowed, stopped during it`);
+        return unknownOutcome(run, spec, `the process running attempt ${run.attempt - 1}, the last allowed, stopped during it`);
       }
-      return failed("ATTEMPTS_EXHAUSTED", `Gave up after ${deps.maxAttempts} attempts (a worker stopped during the last one).`);
+      return failed("ATTEMPTS_EXHAUSTED", `Gave up after ${deps.maxAttempts} attempts (the process running the last one stopped during it).`);
     }
     if (!spec) return failed("ACTION_UNAVAILABLE", `The action ${run.action} is no longer in the registry.`);
-    if (run.previousLost && spec.reconcile === "none") return unknownOutcome(run, spec, `the worker of attempt ${run.attempt - 1} stopped during it`);
+    if (run.previousLost && spec.reconcile === "none") return unknownOutcome(run, spec, `the process running attempt ${run.attempt - 1} stopped during it`);
     const { connection, connection_id: connectionId } = run;
     if (!connection || !connectionId) return failed("CONNECTION_NOT_FOUND", "The run's connection was deleted.");
     if (connection.status === "invalid") {

@@ -47,6 +47,8 @@ describe("loadConfig", () => {
 
   it("derives the worker lock from the upstream timeout unless NAGENT_WORKER_LOCK_MS sets it", () => {
     expect(loadConfig(SECRETS).workerLockMs).toBe(45_000); // 30 s timeout + 15 s
+    expect(loadConfig(SECRETS).syncInline).toBe(true);
+    expect(loadConfig({ ...SECRETS, NAGENT_SYNC_INLINE: "false" }).syncInline).toBe(false);
     expect(loadConfig({ ...SECRETS, NAGENT_UPSTREAM_TIMEOUT_MS: "1000" }).workerLockMs).toBe(30_000);
     expect(loadConfig({ ...SECRETS, NAGENT_WORKER_LOCK_MS: "2000" }).workerLockMs).toBe(2_000);
     expect(problemsOf({ ...SECRETS, NAGENT_WORKER_LOCK_MS: "10" })[0]).toMatch(/^NAGENT_WORKER_LOCK_MS/);

@@ -18,6 +18,8 @@ export interface Config {
   readonly egress: { readonly allowPrivate: boolean; readonly allowlist: readonly string[] };
   readonly queuePrefix: string;
   readonly syncTimeoutMs: number;
+  /** Sync executes run their first attempt in the API process (NAGENT_SYNC_INLINE). */
+  readonly syncInline: boolean;
   readonly upstreamTimeoutMs: number;
   readonly maxAttempts: number;
   readonly workerConcurrency: number;
@@ -107,6 +109,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>>,
     },
     queuePrefix: env.NAGENT_QUEUE_PREFIX,
     syncTimeoutMs: env.NAGENT_SYNC_TIMEOUT_MS,
+    syncInline: env.NAGENT_SYNC_INLINE,
     upstreamTimeoutMs: env.NAGENT_UPSTREAM_TIMEOUT_MS,
     maxAttempts: env.NAGENT_MAX_ATTEMPTS,
     workerConcurrency: env.NAGENT_WORKER_CONCURRENCY,

@@ -22,6 +22,12 @@ export const EnvSchema = Type.Object({
   /** BullMQ key prefix; separate deployments (or tests) sharing one Redis use different prefixes. */
   NAGENT_QUEUE_PREFIX: Type.String({ pattern: "^[A-Za-z0-9:_-]{1,64}$", default: "nagent" }),
   NAGENT_SYNC_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 120_000, default: 30_000 }),
+  /**
+   * Whether a sync execute runs its run's first attempt in the API process when a slot is free at once (the API then
+   * calls the upstream itself). `false` sends every attempt through the queue to a worker, for deployments whose API
+   * processes must not reach upstreams; a sync execute then costs ~2–3 ms more (README, "Sync executes run inline").
+   */
+  NAGENT_SYNC_INLINE: Type.Boolean({ default: true }),
   NAGENT_UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000 }),
   NAGENT_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 5 }),
   /** Runs one worker process works on at once. Runs mostly wait on the upstream, and the hot path batches its

@@ -126,3 +126,24 @@ describe("a sync execute refused a slot goes to the queue", () => {
     expect(Date.parse(run.attempts[0]!.started_at)).toBeGreaterThanOrEqual(Date.parse(slowRun.finished_at!));
   });
 });
+
+describe("NAGENT_SYNC_INLINE=false", () => {
+  let s: TestStack;
+  beforeAll(async () => {
+    s = await createTestStack({ env: { NAGENT_SYNC_INLINE: "false", NAGENT_SYNC_TIMEOUT_MS: "500" } });
+    await s.workers.close();
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it("sends a sync execute's run to the queue: with no worker it is still queued at the bound, its job waiting", async () => {
+    const ws = await connectedWorkspace(s, "queued-only");
+    const res = await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    expect(res.body.status).toBe("queued");
+    const job = await s.infra.producer.queue.getJob(res.body.run_id);
+    expect(job?.data).toMatchObject({ runId: res.body.run_id, sync: true });
+    expect((await getRun(s, ws.apiKey, res.body.run_id)).attempts).toEqual([]);
+  });
+});

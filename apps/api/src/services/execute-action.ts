@@ -38,8 +38,11 @@ export interface ExecuteDeps {
   readonly syncTimeoutMs: number;
   /** Called once per run created (not for replays), right after its row is written (for metrics). */
   readonly onRunStarted?: (run: { readonly integration: string; readonly action: string }) => void;
-  /** Runs a sync execute's first attempt in this process, when a slot is free at once (see "Inline attempt" below). */
-  readonly attempts: Pick<RunAttempts, "admit" | "run" | "giveBack">;
+  /**
+   * Runs a sync execute's first attempt in this process, when a slot is free at once (see "Inline attempt" below);
+   * null: every attempt goes through the queue (NAGENT_SYNC_INLINE=false).
+   */
+  readonly attempts: Pick<RunAttempts, "admit" | "run" | "giveBack"> | null;
 }
 
 type Mode = "sync" | "async";
@@ -91,7 +94,7 @@ type Inline =
  * that a PostgreSQL crash could lose.
  */
 export function createExecuteAction(deps: ExecuteDeps) {
-  const { registry, store, producer, logger } = deps;
+  const { registry, store, producer, logger, attempts } = deps;
 
   const finished = (runId: string, envelope: Envelope, replayed: boolean): ExecuteResult => ({ kind: "finished", runId, envelope, replayed });
   /** The answer a run's row gives now: its envelope once it ended, else its status. */
@@ -155,9 +158,9 @@ export function createExecuteAction(deps: ExecuteDeps) {
     const { workspaceId } = run;
     // null: Redis did not answer (the enqueue is then skipped and logged).
     const turn = producer.reserve(workspaceId, mode === "sync" ? "express" : "bulk").catch(() => null);
-    const likely = mode === "sync" ? run.connectionId ?? defaults.get(defaultKey(run)) : undefined;
+    const likely = mode === "sync" && attempts ? run.connectionId ?? defaults.get(defaultKey(run)) : undefined;
     const likelyJob = (connectionId: string): RunJobData => ({ runId: run.id, workspaceId, connectionId, sync: true });
-    const admission = likely === undefined ? null : await deps.attempts.admit(likelyJob(likely)).catch(() => null);
+    const admission = likely === undefined || !attempts ? null : await attempts.admit(likelyJob(likely)).catch(() => null);
     const admittedFor = admission?.admitted ? likely : undefined;
     let inserted: (Exclude<InsertOutcome, { kind: "no_connection" }> & { readonly claimed?: ClaimedRun | null }) | undefined;
     try {
@@ -165,7 +168,7 @@ export function createExecuteAction(deps: ExecuteDeps) {
       inserted = first === null || first.kind === "no_connection" ? await insertRun(run) : first;
     } finally {
       if (inserted?.kind !== "created" && (await turn) !== null) await producer.unreserve(workspaceId).catch(() => {});
-      if (admittedFor !== undefined && !(inserted?.kind === "created" && inserted.claimed)) await deps.attempts.giveBack(likelyJob(admittedFor));
+      if (admittedFor !== undefined && !(inserted?.kind === "created" && inserted.claimed)) await attempts?.giveBack(likelyJob(admittedFor));
     }
     if (inserted.kind === "existing") return inserted;
     const connectionId = inserted.run.connection_id;
@@ -192,13 +195,13 @@ export function createExecuteAction(deps: ExecuteDeps) {
   const background = new Set<Promise<unknown>>();
 
   /** The sync execute's first attempt, here (see "Inline attempt" above), bounded by `timeoutMs`. */
-  async function attemptInline(created: Created, timeoutMs: number): Promise<Inline> {
+  async function attemptInline(attempts: NonNullable<ExecuteDeps["attempts"]>, created: Created, timeoutMs: number): Promise<Inline> {
     const { job, claimed } = created;
     if (!claimed) {
-      const admission = created.refused ? null : await deps.attempts.admit(job).catch(() => null);
+      const admission = created.refused ? null : await attempts.admit(job).catch(() => null);
       if (!admission?.admitted) return { kind: "queue", delayMs: 0 }; // the worker asks again, and records why it waits
     }
-    const attempt = deps.attempts.run(job, { claimed: claimed ?? undefined, releaseLater: true }).then(
+    const attempt = attempts.run(job, { claimed: claimed ?? undefined, releaseLater: true }).then(
       (outcome): Inline => outcome.envelope ? { kind: "ended", envelope: outcome.envelope } : outcome.retryInMs !== null ? { kind: "queue", delayMs: outcome.retryInMs } : { kind: "read" },
       (error: Error): Inline => {
         // As when a worker's processor throws (BullMQ retries its job): the worker takes the run over from here.
@@ -222,7 +225,7 @@ export function createExecuteAction(deps: ExecuteDeps) {
     const started = Date.now();
     const watch = deps.events.watch(run.id); // before the run can end elsewhere (a worker's attempt)
     await deps.events.ready();
-    const inline: Inline = created.priority === null ? { kind: "queue", delayMs: 0 } : await attemptInline(created, deps.syncTimeoutMs);
+    const inline: Inline = created.priority === null || !attempts ? { kind: "queue", delayMs: 0 } : await attemptInline(attempts, created, deps.syncTimeoutMs);
     if (inline.kind === "ended") {
       watch.cancel();
       return finished(run.id, inline.envelope, false);
