@@ -117,7 +117,11 @@ describe("a sync execute refused a slot goes to the queue", () => {
     ws.faults([{ route: "GET /v1/batches", latency_ms: 1_500, times: 1 }]);
     const slow = await executeAsync(s, ws.apiKey, "SCALE_AI_LIST_BATCHES", {});
     await expect.poll(async () => (await getRun(s, ws.apiKey, slow)).status, { timeout: 10_000 }).toBe("running");
-    const res = await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} });
+    const call = s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} });
+    // Meanwhile the run says why it waits.
+    await expect.poll(async () => (await s.db.pool.query("SELECT status, status_reason FROM run WHERE workspace_id = $1 AND action = 'SCALE_AI_LIST_PROJECTS'", [ws.id])).rows, { timeout: 5_000 })
+      .toEqual([{ status: "queued", status_reason: "waiting for a slot of the workspace's concurrency cap" }]);
+    const res = await call;
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.successful).toBe(true);
     const [slowRun, run] = [await waitForEnd(s, ws.apiKey, slow), await getRun(s, ws.apiKey, res.body.run_id)];

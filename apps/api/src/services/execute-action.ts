@@ -3,7 +3,7 @@ import { uuidv7 } from "@nagent/db";
 import type { Logger } from "@nagent/logger";
 import type { Registry } from "@nagent/registry";
 import type { Vault } from "@nagent/vault";
-import type { RunJobData, RunProducer } from "@nagent/queue";
+import type { Admission, RunJobData, RunProducer } from "@nagent/queue";
 import type { RunAttempts } from "@nagent/attempts";
 import { isTerminal, requestHash, type ClaimedRun, type Envelope, type InsertedRun, type InsertOutcome, type NewRun, type RunEventHub, type RunRow, type RunStore, type RunWatch } from "@nagent/runs";
 import type { EgressPolicy } from "@nagent/runner";
@@ -42,10 +42,11 @@ export interface ExecuteDeps {
    * Runs a sync execute's first attempt in this process, when a slot is free at once (see "Inline attempt" below);
    * null: every attempt goes through the queue (NAGENT_SYNC_INLINE=false).
    */
-  readonly attempts: Pick<RunAttempts, "admit" | "run" | "giveBack"> | null;
+  readonly attempts: Pick<RunAttempts, "admit" | "noteWaiting" | "run" | "giveBack"> | null;
 }
 
 type Mode = "sync" | "async";
+type Refusal = Exclude<Admission, { admitted: true }>;
 /** A run written by this call, with its job and reserved queue turn (null: Redis did not answer). */
 interface Created {
   readonly kind: "created";
@@ -55,7 +56,7 @@ interface Created {
   /** A sync run its insert claimed for its first attempt (admitted before the insert). */
   readonly claimed: ClaimedRun | null;
   /** A sync run refused admission before its insert (the workspace is at its cap, or the connection's pace says wait). */
-  readonly refused: boolean;
+  readonly refusal: Refusal | null;
 }
 /** Workspace default connections kept as hints (the map is emptied when full: a hint missing costs one round trip). */
 const MAX_DEFAULTS_KEPT = 10_000;
@@ -179,7 +180,7 @@ export function createExecuteAction(deps: ExecuteDeps) {
     const job: RunJobData = { runId: run.id, workspaceId, connectionId, ...(mode === "sync" ? { sync: true as const } : {}) };
     return {
       kind: "created", run: inserted.run, job, priority: await turn, claimed: inserted.claimed ?? null,
-      refused: admission !== null && !admission.admitted && likely === connectionId,
+      refusal: admission !== null && !admission.admitted && likely === connectionId ? admission : null,
     };
   }
 
@@ -198,8 +199,10 @@ export function createExecuteAction(deps: ExecuteDeps) {
   async function attemptInline(attempts: NonNullable<ExecuteDeps["attempts"]>, created: Created, timeoutMs: number): Promise<Inline> {
     const { job, claimed } = created;
     if (!claimed) {
-      const admission = created.refused ? null : await attempts.admit(job).catch(() => null);
-      if (!admission?.admitted) return { kind: "queue", delayMs: 0 }; // the worker asks again, and records why it waits
+      const admission = created.refusal ?? await attempts.admit(job).catch(() => null);
+      if (admission === null) return { kind: "queue", delayMs: 0 }; // Redis did not answer: the worker asks again
+      // Refused: the run records why it waits, and its job comes back when the worker would have brought it back.
+      if (!admission.admitted) return { kind: "queue", delayMs: await attempts.noteWaiting(job, admission) };
     }
     const attempt = attempts.run(job, { claimed: claimed ?? undefined, releaseLater: true }).then(
       (outcome): Inline => outcome.envelope ? { kind: "ended", envelope: outcome.envelope } : outcome.retryInMs !== null ? { kind: "queue", delayMs: outcome.retryInMs } : { kind: "read" },
