@@ -154,7 +154,7 @@ describe("unknown outcome and reconciliation", () => {
     const run = await waitForEnded(ws.apiKey, id);
     expect(run.status).toBe("unknown");
     expect(run.output?.error?.code).toBe("UPSTREAM_OUTCOME_UNKNOWN");
-    expect(run.output?.error?.message).toMatch(/worker of attempt 1 stopped/);
+    expect(run.output?.error?.message).toMatch(/process running attempt 1 stopped/);
     expect(run.attempts.map((a) => a.outcome)).toEqual(["lost", "unknown"]);
     expect(ws.requests("POST /v1/files/import")).toBe(0); // the next attempt did not call again
   });
