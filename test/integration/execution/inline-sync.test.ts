@@ -56,6 +56,23 @@ describe("a sync execute with a slot free runs inline", () => {
     await expect.poll(() => s.infra.redis.zcard(`${s.config.queuePrefix}:fair:active:${ws.id}`)).toBe(0);
   });
 
+  it("a run its insert claimed runs inline even when its queue turn could not be reserved (Redis missed that call)", async () => {
+    const ws = await connectedWorkspace(s, "inline-no-turn");
+    expect((await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} })).status).toBe(200); // the API learns the default
+    const producer = s.infra.producer;
+    const reserve = producer.reserve;
+    producer.reserve = () => Promise.reject(new Error("Redis did not answer"));
+    try {
+      const res = await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} });
+      // Its admission was granted and its insert claimed it: nobody else would run attempt 1 (no job, no worker here).
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect((await getRun(s, ws.apiKey, res.body.run_id)).attempts.map((a) => [a.number, a.outcome])).toEqual([[1, "succeeded"]]);
+    } finally {
+      producer.reserve = reserve;
+    }
+    await expect.poll(() => s.infra.redis.zcard(`${s.config.queuePrefix}:fair:active:${ws.id}`)).toBe(0);
+  });
+
   it("a changed default connection: the run binds to the new default, the hint's admission is given back", async () => {
     const ws = await connectedWorkspace(s, "inline-default");
     const first = await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} }); // the API learns the default

@@ -228,7 +228,9 @@ export function createExecuteAction(deps: ExecuteDeps) {
     const started = Date.now();
     const watch = deps.events.watch(run.id); // before the run can end elsewhere (a worker's attempt)
     await deps.events.ready();
-    const inline: Inline = created.priority === null || !attempts ? { kind: "queue", delayMs: 0 } : await attemptInline(attempts, created, deps.syncTimeoutMs);
+    // No queue turn (Redis missed the reserve): an unclaimed run goes to the queue (the sweeper, then); a run its insert
+    // claimed was admitted by Redis meanwhile and runs here, as nobody else would run its attempt.
+    const inline: Inline = !attempts || (created.priority === null && !created.claimed) ? { kind: "queue", delayMs: 0 } : await attemptInline(attempts, created, deps.syncTimeoutMs);
     if (inline.kind === "ended") {
       watch.cancel();
       return finished(run.id, inline.envelope, false);
