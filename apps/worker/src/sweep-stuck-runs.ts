@@ -11,6 +11,17 @@ export interface SweepOptions {
 }
 
 /**
+ * How long a run stays `running` untouched before the sweeper takes it for lost: three job locks (a worker's job
+ * whose lock BullMQ could not hand on), and never less than the longest an API's inline attempt of a sync execute can
+ * take (apps/api/src/services/execute-action.ts). That attempt has no job to say it is alive: the sweeper would queue
+ * its run and a worker would start a second attempt beside it. It lasts at most two upstream calls (the call, and the
+ * lookup after a 409 of its own), plus its statements; a short NAGENT_WORKER_LOCK_MS must not shorten that.
+ */
+export function runningThresholdMs(lockDurationMs: number, upstreamTimeoutMs: number): number {
+  return Math.max(lockDurationMs * 3, upstreamTimeoutMs * 2 + 30_000);
+}
+
+/**
  * Nothing lost: finds runs left queued (the enqueue after commit failed) or running (the worker died and BullMQ's
  * stalled-job check could not recover it, e.g. Redis lost the job) and enqueues them again. A run whose job still
  * exists is left to it; the claim of a re-enqueued run is guarded, so a run still ends exactly once.

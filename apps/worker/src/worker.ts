@@ -6,7 +6,7 @@ import { createRunMetricsRecorder } from "@nagent/metrics";
 import { createConnectionStatusEmitter, createDeliveryProducer } from "@nagent/triggers";
 import { createConnectionHealth, createRunAttempts, type AttemptDeps } from "@nagent/attempts";
 import { createRunProcessor } from "./process-run";
-import { createStuckRunSweeper } from "./sweep-stuck-runs";
+import { createStuckRunSweeper, runningThresholdMs } from "./sweep-stuck-runs";
 import { maintenanceJob, startMaintenance, type MaintenanceJob } from "./maintenance";
 import { startTriggerWorkers, type TriggerWorkerOptions, type WorkerServices } from "./triggers";
 import { createConnectionProber, DEFAULT_PROBE_OPTIONS, type ProbeOptions } from "./probe-connections";
@@ -100,7 +100,7 @@ export async function startWorkers(deps: WorkerDeps) {
     store, producer, logger,
     options: {
       queuedForMs: deps.sweep?.queuedForMs ?? 30_000,
-      runningForMs: deps.sweep?.runningForMs ?? lockDuration * 3,
+      runningForMs: deps.sweep?.runningForMs ?? runningThresholdMs(lockDuration, config.upstreamTimeoutMs),
       batch: 500,
     },
   });
