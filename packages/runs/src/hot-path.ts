@@ -1,6 +1,6 @@
 import type { ClaimedRun, InsertedRun, NewRun, RunRow } from "./types";
 import { hotStatement, type HotStatement } from "./hot-statement";
-import { commitMode, EVENT_COLUMNS, notify, SMALL_OUTPUT } from "./sql-fragments";
+import { commitMode, EVENT_COLUMNS, notify, SMALL_OUTPUT, statusIn } from "./sql-fragments";
 
 /**
  * The three statements every run goes through — insert (API), claim and finish (worker) — each described once and
@@ -174,7 +174,7 @@ export const FINISH_RUNS: HotStatement<FinishItem> = {
               finished_at = now(), updated_at = now(), status_reason = NULL, next_attempt_at = NULL, waiting = NULL,
               input = COALESCE(v.compacted_input, r.input), input_truncated = v.compacted_input IS NOT NULL,
               output_check = v.output_check, sealed_input = NULL
-       FROM ${rows} WHERE r.id = v.id AND r.status = 'running' AND r.attempts_count = v.attempt
+       FROM ${rows} WHERE r.id = v.id AND ${statusIn("r.status", "running")} AND r.attempts_count = v.attempt
        RETURNING r.id, r.workspace_id, r.status, r.attempts_count, r.action, r.integration, r.error_code, r.waiting, r.started_at, r.finished_at,
                  r.attempt_started_at, r.output,
                  v.outcome, v.upstream_status, v.latency_ms, v.error_message

@@ -1,5 +1,6 @@
 import type { NamedQuery } from "./named-query";
 import type { AttemptRow, RunRow } from "./types";
+import { statusIn } from "./sql-fragments";
 
 /** How long an Idempotency-Key binds its request (Stripe: 24 hours). */
 export const IDEMPOTENCY_WINDOW_HOURS = 24;
@@ -37,7 +38,7 @@ export function createRunReads(query: NamedQuery) {
          -- The attempt in flight has no row until it ends: show it from the run.
          SELECT r.attempts_count, r.attempt_started_at, NULL, NULL, NULL, NULL, NULL, NULL, NULL
          FROM run r
-         WHERE r.id = $1 AND r.workspace_id = $2 AND r.status = 'running' AND r.attempt_started_at IS NOT NULL
+         WHERE r.id = $1 AND r.workspace_id = $2 AND ${statusIn("r.status", "running")} AND r.attempt_started_at IS NOT NULL
            AND NOT EXISTS (SELECT 1 FROM run_attempt x WHERE x.run_id = r.id AND x.number = r.attempts_count)
          ORDER BY 1`,
         [id, workspaceId],

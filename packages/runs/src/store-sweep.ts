@@ -1,6 +1,6 @@
 import type { NamedQuery } from "./named-query";
 import type { Envelope, StuckRun } from "./types";
-import { notify } from "./sql-fragments";
+import { notify, statusIn } from "./sql-fragments";
 import { compactEndedInput } from "./store-transitions";
 
 /** What the worker's stuck-run sweeper uses: find runs left behind, mark them looked at, or give up on them. */
@@ -24,7 +24,7 @@ export function createRunSweep(query: NamedQuery) {
 
     /** Marks a stuck run as looked at, so the sweeper does not re-enqueue it again at once. */
     async touch(id: string): Promise<void> {
-      await query("run-touch", `UPDATE run SET updated_at = now() WHERE id = $1 AND status IN ('queued', 'running')`, [id]);
+      await query("run-touch", `UPDATE run SET updated_at = now() WHERE id = $1 AND ${statusIn("status", "queued", "running")}`, [id]);
     },
 
     /** Ends a run the platform gave up on (e.g. its job failed beyond recovery), with a platform error. */
@@ -32,7 +32,7 @@ export function createRunSweep(query: NamedQuery) {
       const envelope: Envelope = { data: null, error: { ...error, retryable: false }, successful: false };
       const { rowCount } = await query("run-abandon",
         `WITH prev AS (
-           SELECT id, status, attempts_count, attempt_started_at FROM run WHERE id = $1 AND status IN ('queued', 'running') FOR UPDATE
+           SELECT id, status, attempts_count, attempt_started_at FROM run WHERE id = $1 AND ${statusIn("status", "queued", "running")} FOR UPDATE
          ), fin AS (
            UPDATE run r SET status = 'failed', output = $3, error_code = $2, finished_at = now(), updated_at = now(), status_reason = NULL, next_attempt_at = NULL, waiting = NULL,
                   sealed_input = NULL

@@ -1,7 +1,7 @@
 import type { NamedQuery } from "./named-query";
 import type { AttemptOutcome, Envelope, RunRow, WaitingReason } from "./types";
 import { compactJson, STORED_INPUT_MAX_BYTES, STORED_OUTPUT_MAX_BYTES } from "./compact";
-import { EVENT_COLUMNS, notify, SMALL_OUTPUT } from "./sql-fragments";
+import { EVENT_COLUMNS, notify, SMALL_OUTPUT, statusIn } from "./sql-fragments";
 
 /**
  * The `waiting` object built in SQL: the reason, since when (kept while the reason stays the same) and the resume time
@@ -18,7 +18,7 @@ const WAITING_JSON = (reason: string, delayMs: string) =>
  */
 export async function compactEndedInput(query: NamedQuery, id: string): Promise<RunRow | null> {
   const { rows } = await query<{ input: unknown }>("run-large-ended-input",
-    `SELECT input FROM run WHERE id = $1 AND status IN ('canceled', 'failed', 'succeeded', 'unknown') AND octet_length(input::text) > $2`,
+    `SELECT input FROM run WHERE id = $1 AND ${statusIn("status", "canceled", "failed", "succeeded", "unknown")} AND octet_length(input::text) > $2`,
     [id, STORED_INPUT_MAX_BYTES]);
   if (!rows[0]) return null;
   const compacted = compactJson(rows[0].input, STORED_INPUT_MAX_BYTES);
@@ -36,7 +36,7 @@ export function createRunTransitions(query: NamedQuery) {
         `WITH upd AS (
            UPDATE run SET status = 'queued', status_reason = $8, next_attempt_at = now() + make_interval(secs => $7::double precision / 1000), updated_at = now(),
                   waiting = ${WAITING_JSON("'retry_backoff'", "$7")}
-           WHERE id = $1 AND status = 'running' AND attempts_count = $2
+           WHERE id = $1 AND ${statusIn("status", "running")} AND attempts_count = $2
            RETURNING ${EVENT_COLUMNS}, attempt_started_at
          ), att AS (
            INSERT INTO run_attempt (run_id, number, started_at, finished_at, outcome, upstream_status, latency_ms, error_code, error_message, retry_delay_ms)
@@ -61,7 +61,7 @@ export function createRunTransitions(query: NamedQuery) {
         `WITH upd AS (
            UPDATE run SET status_reason = $2, next_attempt_at = now() + make_interval(secs => $3::double precision / 1000),
                   waiting = ${WAITING_JSON("$4::text", "$3")}
-           WHERE id = $1 AND status = 'queued'
+           WHERE id = $1 AND ${statusIn("status", "queued")}
              AND (waiting IS NULL OR waiting->>'reason' IS DISTINCT FROM $4::text OR status_reason IS DISTINCT FROM $2
                   OR next_attempt_at IS NULL OR abs(EXTRACT(EPOCH FROM (next_attempt_at - now())) * 1000 - $3::double precision) > 1000)
            RETURNING ${EVENT_COLUMNS}
@@ -81,7 +81,7 @@ export function createRunTransitions(query: NamedQuery) {
         `WITH upd AS (
            UPDATE run SET status = $3, output = $4, output_truncated = $5, error_code = $6, updated_at = now(),
                   reconciled_at = now(), reconciled_by = $7, status_reason = 'reconciled by the caller'
-           WHERE id = $1 AND workspace_id = $2 AND status = 'unknown'
+           WHERE id = $1 AND workspace_id = $2 AND ${statusIn("status", "unknown")}
            RETURNING *
          )
          SELECT upd.*, ${notify("upd", "upd.status_reason", SMALL_OUTPUT("upd"))} FROM upd`,
@@ -100,7 +100,7 @@ export function createRunTransitions(query: NamedQuery) {
         `WITH upd AS (
            UPDATE run SET status = 'canceled', output = $3, error_code = 'CANCELED', finished_at = now(), updated_at = now(),
                   status_reason = 'canceled by request', next_attempt_at = NULL, sealed_input = NULL, waiting = NULL
-           WHERE id = $1 AND workspace_id = $2 AND status = 'queued'
+           WHERE id = $1 AND workspace_id = $2 AND ${statusIn("status", "queued")}
            RETURNING *
          )
          SELECT upd.*, ${notify("upd")} FROM upd`,
