@@ -4,7 +4,7 @@ export { TRIGGER_SIGNING_SECRET, sealSubscriptionSecret, openSubscriptionSecret 
 export { SCALE_TRIGGERS, eventsOfTask, type TaskEvent } from "./scale-events";
 export { emitEvent, emitEvents, emitEventsInTransaction, type EmittedEvent, type FilterMatcher, type NewEvent } from "./emit";
 export { createDeliveryProducer, deliveryJobId, type DeliveryProducer } from "./producer";
-export { createDeliveryProcessor, deliveryBody, SUBSCRIPTION_DISABLED_TRIGGER, subscriptionDisabledDedupKey, subscriptionDisabledEvent, RESPONSE_EXCERPT_BYTES, type AttemptOutcome, type DeliverDeps } from "./deliver";
+export { createDeliveryProcessor, deliveryBody, HOLD_DELIVERY, RECORD_DELIVERY_ATTEMPT, SUBSCRIPTION_DISABLED_TRIGGER, subscriptionDisabledDedupKey, subscriptionDisabledEvent, RESPONSE_EXCERPT_BYTES, type AttemptOutcome, type DeliverDeps } from "./deliver";
 export { createDeliverySweeper } from "./sweep";
 export { createConnectionPoller, LIST_TASKS_ACTION, type PollDeps } from "./poll";
 export {
