@@ -56,6 +56,33 @@ describe("a sync execute with a slot free runs inline", () => {
     await expect.poll(() => s.infra.redis.zcard(`${s.config.queuePrefix}:fair:active:${ws.id}`)).toBe(0);
   });
 
+  it("watches the run events only for a run that did not end inline: no NOTIFY reaches the API for one that did", async () => {
+    const ws = await connectedWorkspace(s, "inline-unwatched");
+    const events = s.infra.events;
+    const watch = events.watch;
+    const watched: string[] = [];
+    let slowRunId = "";
+    events.watch = (runId: string) => {
+      watched.push(runId);
+      return watch.call(events, runId);
+    };
+    try {
+      const res = await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(watched).toEqual([]);
+      // Past the sync bound (500 ms here) the run has not ended inline: its end is watched, and the answer is 202.
+      ws.faults([{ route: "GET /v1/projects", latency_ms: 1_000, times: 1 }]);
+      const slow = await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} });
+      expect(slow.status, JSON.stringify(slow.body)).toBe(202);
+      slowRunId = slow.body.run_id;
+      expect(watched).toEqual([slowRunId]);
+    } finally {
+      events.watch = watch;
+    }
+    await s.deps.services.executeAction.settle();
+    expect(await getRun(s, ws.apiKey, slowRunId)).toMatchObject({ status: "succeeded", attempts_count: 1 });
+  });
+
   it("a run its insert claimed runs inline even when its queue turn could not be reserved (Redis missed that call)", async () => {
     const ws = await connectedWorkspace(s, "inline-no-turn");
     expect((await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} })).status).toBe(200); // the API learns the default

@@ -226,15 +226,16 @@ export function createExecuteAction(deps: ExecuteDeps) {
   async function runSync(created: Created): Promise<ExecuteResult> {
     const { run } = created;
     const started = Date.now();
-    const watch = deps.events.watch(run.id); // before the run can end elsewhere (a worker's attempt)
-    await deps.events.ready();
     // No queue turn (Redis missed the reserve): an unclaimed run goes to the queue (the sweeper, then); a run its insert
     // claimed was admitted by Redis meanwhile and runs here, as nobody else would run its attempt.
     const inline: Inline = !attempts || (created.priority === null && !created.claimed) ? { kind: "queue", delayMs: 0 } : await attemptInline(attempts, created, deps.syncTimeoutMs);
-    if (inline.kind === "ended") {
-      watch.cancel();
-      return finished(run.id, inline.envelope, false);
-    }
+    if (inline.kind === "ended") return finished(run.id, inline.envelope, false);
+    // Only a run that did not end here is watched: nothing else could end it while this request held it (it has no job
+    // until `enqueue` below, and a "read" re-reads the row once watching). A sync execute that ends inline, the usual
+    // case, therefore never follows the run events channel: this process then receives no NOTIFY of other runs
+    // (every state change of every run, thousands a second under an async flood), nor of its own.
+    const watch = deps.events.watch(run.id);
+    await deps.events.ready();
     if (inline.kind === "queue") await enqueue(created, inline.delayMs);
     const timeoutMs = Math.max(0, deps.syncTimeoutMs - (Date.now() - started));
     return waitForEnd(run.workspace_id, run, watch, { checkNow: inline.kind === "read", replayed: false, timeoutMs });
