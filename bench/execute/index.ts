@@ -12,10 +12,12 @@
 // client; (d) ≥ 33 % of (b); (f) p99 ≤ 5× (c)'s p99; (e) within ±10 %. The exit code is 1 if any target is missed.
 // It creates its own database (`nagent_bench_execute`) and queue prefix, and removes both at the end.
 import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
 import { configFromProcess } from "@nagent/config";
 import { migrate, MIGRATIONS_DIR } from "@nagent/db";
 import { dropDatabase, withDatabase } from "../lib/database";
+import { cpuByRole, cpuPerUnit } from "../lib/cpu";
 import { leanFlood } from "../lib/lean-http";
 import { fmtMs, percentile } from "../lib/stats";
 import { clearPrefix, measureBullmqCeiling } from "./bullmq-ceiling";
@@ -129,15 +131,20 @@ export async function run(): Promise<ExecuteBenchResult> {
       const rssBefore = await idleRssMb(stack.workerPid);
       const runsBefore = await runCount();
 
-      // (d) async throughput.
+      // (d) async throughput, and where its CPU went.
+      const pids = { api: stack.apiPid, worker: stack.workerPid, sandbox: stack.sandboxPid, client: process.pid };
+      const cpuBefore = cpuByRole(pids);
       const started = performance.now();
       await floodAsync(MEASURED_RUNS);
       await waitAllFinished(db);
       const seconds = (performance.now() - started) / 1000;
+      const cpu = cpuPerUnit(cpuBefore, cpuByRole(pids), MEASURED_RUNS);
       const asyncRunsPerSec = MEASURED_RUNS / seconds;
       const ratio = asyncRunsPerSec / ceilingJobsPerSec;
       console.log(`(d) async throughput, concurrency ${ASYNC_CONCURRENCY}: ${count(asyncRunsPerSec)} runs/s accepted→finished (${count(MEASURED_RUNS)} runs in ${seconds.toFixed(1)} s); `
         + `ratio to (b): ${(ratio * 100).toFixed(1)} % ${verdict(failures, "(d)", ratio >= TARGET.asyncRatio, `≥ ${TARGET.asyncRatio * 100} %`)}`);
+      // n cores give n × 1,000,000 µs of CPU a second: the target allows that / (0.33 × (b)) µs per run, all processes together.
+      console.log(`    CPU per run (µs): ${cpu.text}; total ${cpu.totalUs.toFixed(0)} (the target allows ${((availableParallelism() * 1e6) / (TARGET.asyncRatio * ceilingJobsPerSec)).toFixed(0)} on ${availableParallelism()} cores; bench/execute/floor/run.ts measures a bare skeleton of the same steps)`);
 
       // (f) sync latency while the other workspace's async flood runs, without end, held at FLOOD_LOAD of (d)'s rate.
       const floodRate = Math.round(asyncRunsPerSec * FLOOD_LOAD);

@@ -13,6 +13,8 @@ export interface Stack {
   /** The sandbox's API key (what a connection holds). */
   readonly scaleKey: string;
   readonly workerPid: number;
+  readonly apiPid: number;
+  readonly sandboxPid: number;
   /** Creates a workspace with a Scale AI connection; answers the workspace's API key. */
   workspace(name: string): Promise<string>;
   stop(): Promise<void>;
@@ -42,8 +44,9 @@ export async function startStack(config: Config, dbUrl: string, prefix: string):
   const children: Child[] = [];
   const stop = () => Promise.all(children.map((c) => c.stop())).then(() => {});
   try {
-    children.push(startChild("sandbox", "apps/scale-sandbox/src/main.ts", env));
-    children.push(startChild("api", "apps/api/src/server.ts", env));
+    const sandbox = startChild("sandbox", "apps/scale-sandbox/src/main.ts", env);
+    const apiChild = startChild("api", "apps/api/src/server.ts", env);
+    children.push(sandbox, apiChild);
     // The worker runs as `npm start` runs it, with its heap budget: (e) measures its RSS.
     const worker = startChild("worker", "apps/worker/src/main.ts", env, workerNodeArgs(config));
     children.push(worker);
@@ -54,7 +57,7 @@ export async function startStack(config: Config, dbUrl: string, prefix: string):
     }, 60_000, "API readiness");
     await waitFor(async () => (await fetch(`${sandboxUrl}/v1/projects`, { headers: basicAuth(scaleKey) }).catch(() => null))?.status === 200, 30_000, "sandbox");
     return {
-      api, sandboxUrl, scaleKey, workerPid: worker.pid, stop,
+      api, sandboxUrl, scaleKey, workerPid: worker.pid, apiPid: apiChild.pid, sandboxPid: sandbox.pid, stop,
       async workspace(name) {
         const ws = await json(await fetch(`${api}/v1/workspaces`, { method: "POST", headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" }, body: JSON.stringify({ name }) }));
         const key = ws["api_key"] as string;
