@@ -47,6 +47,8 @@ async function measureFloor(config: ReturnType<typeof configFromProcess>["config
   await admin.query("CREATE DATABASE nagent_bench_floor");
   await admin.end();
   const db = new pg.Pool({ connectionString: dbUrl, max: 2 });
+  // An idle client's error (its database dropped at the end) must not end the benchmark as an unhandled 'error' event.
+  db.on("error", () => {});
   await db.query(`CREATE TABLE floor_run (id uuid PRIMARY KEY, status varchar(16) NOT NULL, input jsonb NOT NULL, output jsonb,
     created_at timestamptz(3) NOT NULL DEFAULT now(), updated_at timestamptz(3) NOT NULL DEFAULT now())`);
   const key = `test_${randomBytes(12).toString("hex")}`;
@@ -91,6 +93,7 @@ async function measurePlatform(config: ReturnType<typeof configFromProcess>["con
   await dropDatabase(dbUrl);
   await migrate({ url: dbUrl, dir: MIGRATIONS_DIR });
   const db = new pg.Pool({ connectionString: dbUrl, max: 2 });
+  db.on("error", () => {});
   const stack = await startStack(config, dbUrl, prefix);
   try {
     const key = await stack.workspace("flood");
