@@ -10,3 +10,4 @@ export {
   type ConnectionStatus, type ConnectionTransition, type ConnectionEventRow, type TransitionRequest,
 } from "./connection-health";
 export { readConnectionCiphertext } from "./connection-ciphertext";
+export { statusIn } from "./sql";

@@ -22,12 +22,5 @@ export const SMALL_OUTPUT = (alias: string) => `CASE WHEN octet_length(${alias}.
  */
 export const commitMode = (value: string) => `commit_mode AS MATERIALIZED (SELECT set_config('synchronous_commit', ${value}, true) AS synchronous_commit)`;
 
-/**
- * A run's status checked on rows found by id, written so that it cannot serve as an index condition
- * (`(status IN (…)) IS TRUE`): the row is read by primary key, and its status checked after. A named statement's plan
- * is made once per connection, from statistics that may date from a quiet moment; with few runs of that status then,
- * PostgreSQL read the run through a status index and filtered every run of that status by id. Measured (issue 17): a
- * finish with 2,000 runs running read 754 index buffers in 1.6 ms (~0.1 ms by primary key); with a backlog, each note
- * of why a run waits read every queued run. `test/integration/runs/status-checks.test.ts` holds every such statement.
- */
-export const statusIn = (column: string, ...statuses: readonly string[]) => `(${column} IN (${statuses.map((s) => `'${s}'`).join(", ")})) IS TRUE`;
+/** The status check of the run statements that find runs by id: see @nagent/db's `statusIn`. */
+export { statusIn } from "@nagent/db";

@@ -2,6 +2,7 @@ import type pg from "pg";
 import { Agent, request } from "undici";
 import { checkOutboundUrl, createEgressLookup, type EgressPolicy } from "@nagent/runner";
 import type { TriggerDeliveryJobData } from "@nagent/queue";
+import { statusIn } from "@nagent/db";
 import { isVaultError, type Vault } from "@nagent/vault";
 import { nextRetryDelay, parseRetryAfterMs } from "./schedule";
 import { signMessage } from "./sign";
@@ -25,14 +26,12 @@ export function subscriptionDisabledEvent(d: { workspaceId: string; subscription
   };
 }
 
-// The two statements that change one pending delivery, found by id. The status is checked after the primary-key read,
-// never as an index condition (`(status = 'pending') IS TRUE`). Planned from statistics taken when few deliveries were
-// pending, PostgreSQL read the delivery through the (status, next_attempt_at) index and filtered every pending one by
-// id: with 3,000 pending, 55 buffers and 0.4 ms an update; after a receiver's outage, every update of the backlog read
-// the whole backlog. The run store follows the same rule (`statusIn`, packages/runs/src/sql-fragments.ts).
+// The two statements that change one pending delivery, found by id, check its status after the primary-key read
+// (`statusIn`, @nagent/db): planned on a quiet table's statistics, a plain `status = 'pending'` read every pending
+// delivery through the (status, next_attempt_at) index.
 
 /** Holds a delivery of a paused or disabled subscription (its attempt not counted). $1 id, $2 attempts so far. */
-export const HOLD_DELIVERY = `UPDATE trigger_delivery SET next_attempt_at = NULL WHERE id = $1 AND attempts_count = $2 AND (status = 'pending') IS TRUE`;
+export const HOLD_DELIVERY = `UPDATE trigger_delivery SET next_attempt_at = NULL WHERE id = $1 AND attempts_count = $2 AND ${statusIn("status", "pending")}`;
 /**
  * Records an attempt on its delivery, guarded by the attempt number. $1 id, $2 attempt, $3 new status, $4 retry step
  * (0 or 1), $5 when it ended, $6 next attempt (or null).
@@ -40,7 +39,7 @@ export const HOLD_DELIVERY = `UPDATE trigger_delivery SET next_attempt_at = NULL
 export const RECORD_DELIVERY_ATTEMPT =
   `UPDATE trigger_delivery SET status = $3::varchar, attempts_count = $2::int, retry_index = retry_index + $4::int, last_attempt_at = $5::timestamptz,
           next_attempt_at = $6::timestamptz, succeeded_at = CASE WHEN $3::varchar = 'succeeded' THEN $5::timestamptz ELSE succeeded_at END
-    WHERE id = $1 AND attempts_count = $2::int - 1 AND (status = 'pending') IS TRUE`;
+    WHERE id = $1 AND attempts_count = $2::int - 1 AND ${statusIn("status", "pending")}`;
 
 /** The answer's first bytes kept on an attempt. */
 export const RESPONSE_EXCERPT_BYTES = 1024;

@@ -2,7 +2,7 @@
 // Its plan is made once per connection (named statements), from statistics that may date from a quiet moment: with
 // few runs `running` when the table was analyzed, PostgreSQL read a finished run through the status index and
 // filtered every running run by id (a finish with 2,000 running runs: 754 index buffers, 1.6 ms instead of ~0.1 ms;
-// with a backlog, every note of why a run waits read every queued run). packages/runs/src/sql-fragments.ts, statusIn.
+// with a backlog, every note of why a run waits read every queued run). packages/db/src/sql.ts, statusIn.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { uuidv7 } from "@nagent/db";
