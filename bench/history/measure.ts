@@ -51,7 +51,7 @@ function summarise(values: number[]): Latency {
 }
 
 export interface PlanSummary {
-  /** e.g. "Index Scan run_workspace_id_status_created_at_id_idx" or "Merge Append of 5 × Index Scan …". */
+  /** e.g. "Index Scan run_errored_workspace_id_created_at_id_idx" or "Merge Append of 5 × Index Scan …". */
   readonly access: string;
   readonly buffers: number;
   readonly rows: number;

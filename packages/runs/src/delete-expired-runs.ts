@@ -1,5 +1,4 @@
 import type pg from "pg";
-import { TERMINAL_STATUSES } from "./types";
 
 export interface DeleteExpiredRunsOptions {
   /** NAGENT_RUN_RETENTION_DAYS: a run is deleted this many days after it ended. */
@@ -27,10 +26,12 @@ export interface DeleteExpiredRunsResult {
  * Retention: deletes runs (and, by the foreign key's cascade, their attempts) that ended more than `retentionDays`
  * ago, in every workspace, in small batches. Runs not yet ended (queued, running) are never deleted, however old.
  *
- * "Ended" is read from `updated_at`: the store sets it when a run ends and never changes a run after that, so for a
- * terminal run it is the end time, and the `(status, updated_at)` index finds expired runs without an index of its
- * own to maintain on every write. Each batch is one statement in its own transaction, locking only the rows it
- * deletes (SKIP LOCKED: two workers never wait on each other); the work of a call is bounded in batches and time.
+ * An ended run has `finished_at` (the CHECK constraint run_finished_check), and the partial `(finished_at) WHERE
+ * finished_at IS NOT NULL` index finds the old ones: it holds ended runs only, and takes its one entry per run in the
+ * finish, which writes a new index entry anyway (migration 20261207120000_run_hot_updates). The run must also be
+ * unchanged since (`updated_at`): a run reconciled later is kept as long after the reconciliation as any other after
+ * its end. Each batch is one statement in its own transaction, locking only the rows it deletes (SKIP LOCKED: two
+ * workers never wait on each other); the work of a call is bounded in batches and time.
  */
 export async function deleteExpiredRuns(pool: pg.Pool, options: DeleteExpiredRunsOptions): Promise<DeleteExpiredRunsResult> {
   const batchSize = options.batchSize ?? 1_000;
@@ -48,11 +49,11 @@ export async function deleteExpiredRuns(pool: pg.Pool, options: DeleteExpiredRun
     const { rowCount } = await pool.query(
       `DELETE FROM run WHERE id IN (
          SELECT id FROM run
-         WHERE status = ANY($1::text[]) AND updated_at < now() - make_interval(days => $2)
-         LIMIT $3
+         WHERE finished_at IS NOT NULL AND finished_at < now() - make_interval(days => $1) AND updated_at < now() - make_interval(days => $1)
+         LIMIT $2
          FOR UPDATE SKIP LOCKED
        )`,
-      [TERMINAL_STATUSES, options.retentionDays, batchSize],
+      [options.retentionDays, batchSize],
     );
     batches++;
     deleted += rowCount ?? 0;

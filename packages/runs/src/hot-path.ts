@@ -160,7 +160,9 @@ export interface FinishItem {
  * Ends runs with their envelopes, closing their current attempts. Each is guarded by its attempt number (a worker
  * whose attempt was taken over cannot end the run); runs whose guard did not match are absent from the result. The
  * attempt's row is an upsert, so an attempt whose row a claim wrote before the attempt_started_at migration is
- * completed rather than duplicated.
+ * completed rather than duplicated. A run that ends without success has an error code (run_error_code_check; its
+ * envelope's error always has one): should one come without, INTERNAL stands in, so that one run cannot fail the
+ * statement for every run of its batch.
  */
 export const FINISH_RUNS: HotStatement<FinishItem> = {
   name: "run-finish",
@@ -170,7 +172,8 @@ export const FINISH_RUNS: HotStatement<FinishItem> = {
     i.compactedInput, i.outputCheck],
   text: (rows) =>
     `WITH fin AS (
-       UPDATE run r SET status = v.status, output = v.output, output_truncated = v.output_truncated, error_code = v.error_code,
+       UPDATE run r SET status = v.status, output = v.output, output_truncated = v.output_truncated,
+              error_code = COALESCE(v.error_code, CASE WHEN v.status <> 'succeeded' THEN 'INTERNAL' END),
               finished_at = now(), updated_at = now(), status_reason = NULL, next_attempt_at = NULL, waiting = NULL,
               input = COALESCE(v.compacted_input, r.input), input_truncated = v.compacted_input IS NOT NULL,
               output_check = v.output_check, sealed_input = NULL

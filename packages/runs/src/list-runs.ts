@@ -7,13 +7,13 @@ import { RUN_SOURCES, type RunRow, type RunSource, type RunStatus } from "./type
  * never changes: a page that starts strictly after the previous page's last row neither repeats nor skips a run,
  * however many runs are added (they sort before the cursor) or deleted meanwhile. An offset would do both.
  *
- * Every filter has an index ending in (created_at DESC, id DESC) (migration 20261128210000_run_history_indexes), so a
- * page reads about `limit` index entries whatever the size of the table or the depth of the page. Combinations of
- * filters beyond those indexes (action with connection_id, error_code with action, …) read the rows of the most
- * selective indexed filter and test the others, within the workspace.
+ * Every filter has an index ending in (created_at DESC, id DESC) (migrations 20261128210000_run_history_indexes and
+ * 20261207120000_run_hot_updates), so a page reads about `limit` index entries whatever the size of the table or the
+ * depth of the page. Combinations of filters beyond those indexes (action with connection_id, error_code with action,
+ * status with action, …) read the rows of the most selective indexed filter and test the others, within the workspace.
  */
 
-/** Every status a run can have; the `run_status_check` constraint holds the table to this list (see `pageSql`). */
+/** Every status a run can have; the `run_status_check` constraint holds the table to this list. */
 export const RUN_STATUSES: readonly RunStatus[] = ["queued", "running", "succeeded", "failed", "canceled", "unknown"];
 
 export const LIST_RUNS_DEFAULT_LIMIT = 50;
@@ -106,20 +106,30 @@ export function pageSql(workspaceId: string, query: ListRunsQuery, limit: number
     // A row comparison on the index's last two columns: the scan starts right after the cursor.
     where.push(`(created_at, id) < (${p(after.createdAt)}::timestamptz, ${p(after.id)}::uuid)`);
   }
-  const n = p(limit + 1);
-
-  // The action and connection indexes hold status before created_at, so that ?action=&status= reads one ordered
-  // range. Without a status filter, read one ordered range per status and merge them (PostgreSQL plans a Merge Append
-  // of the five short scans); the CHECK constraint on run.status makes the five ranges the whole.
-  const perStatus = query.status === undefined && query.errorCode === undefined && query.idempotencyKey === undefined && query.toolsetId === undefined &&
-    (query.action !== undefined || query.connectionId !== undefined);
-  if (!perStatus) {
-    if (query.status !== undefined) where.push(`status = ${p(query.status)}`);
-    return { sql: `SELECT ${COLUMNS} FROM run WHERE ${where.join(" AND ")} ${ORDER} LIMIT ${n}`, params };
+  if (query.status !== undefined) {
+    where.push(`status = ${p(query.status)}`);
+    // The predicate of the partial index that holds this status's runs, named so that PostgreSQL can use it (it does
+    // not read CHECK constraints when it proves an index usable): live runs, and runs that ended without success.
+    const held = STATUS_INDEX_PREDICATE[query.status];
+    if (held) where.push(held);
   }
-  const branches = RUN_STATUSES.map((status) => `(SELECT ${COLUMNS} FROM run WHERE ${where.join(" AND ")} AND status = ${p(status)} ${ORDER} LIMIT ${n})`);
-  return { sql: `SELECT ${COLUMNS} FROM (${branches.join(" UNION ALL ")}) AS r ${ORDER} LIMIT ${n}`, params };
+  return { sql: `SELECT ${COLUMNS} FROM run WHERE ${where.join(" AND ")} ${ORDER} LIMIT ${p(limit + 1)}`, params };
 }
+
+/**
+ * The partial history index each status's runs are in (migration 20261207120000_run_hot_updates), as its predicate.
+ * The CHECK constraints run_finished_check and run_error_code_check make each exact: a queued or running run has no
+ * finished_at, any other has one; a failed, canceled or unknown run has an error code. Succeeded runs, most of them,
+ * are read through the workspace's (or the action's, the connection's) whole history and tested.
+ */
+const STATUS_INDEX_PREDICATE: Readonly<Record<RunStatus, string | null>> = {
+  queued: "finished_at IS NULL",
+  running: "finished_at IS NULL",
+  succeeded: null,
+  failed: "error_code IS NOT NULL",
+  canceled: "error_code IS NOT NULL",
+  unknown: "error_code IS NOT NULL",
+};
 
 function check(workspaceId: string, q: ListRunsQuery, limit: number): void {
   if (!UUID.test(workspaceId)) throw new InvalidRunQueryError("workspace id");

@@ -46,10 +46,13 @@ export function createRunReads(query: NamedQuery) {
       return rows;
     },
 
-    /** A queued run's rank among its workspace's queued runs, oldest first (1 = next in line). */
+    /**
+     * A queued run's rank among its workspace's queued runs, oldest first (1 = next in line). Counted on the live runs'
+     * index (`finished_at IS NULL`: queued and running runs only), not on the workspace's whole history.
+     */
     async queuePosition(workspaceId: string, run: { id: string; created_at: Date }): Promise<number> {
       const { rows } = await query<{ n: number }>("run-queue-position",
-        `SELECT count(*)::int + 1 AS n FROM run WHERE workspace_id = $1 AND status = 'queued' AND (created_at, id) < ($2, $3::uuid)`,
+        `SELECT count(*)::int + 1 AS n FROM run WHERE workspace_id = $1 AND finished_at IS NULL AND status = 'queued' AND (created_at, id) < ($2, $3::uuid)`,
         [workspaceId, run.created_at, run.id]);
       return rows[0]?.n ?? 1;
     },

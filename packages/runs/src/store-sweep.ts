@@ -6,16 +6,21 @@ import { compactEndedInput } from "./store-transitions";
 /** What the worker's stuck-run sweeper uses: find runs left behind, mark them looked at, or give up on them. */
 export function createRunSweep(query: NamedQuery) {
   return {
-    /** Runs left queued (their enqueue lost) or running (their worker lost) longer than the thresholds. */
+    /**
+     * Runs left queued (their enqueue lost) or running (their worker lost) longer than the thresholds. Read from the
+     * live runs' partial index (`finished_at IS NULL`): it holds queued and running runs only, so the sweep reads the
+     * platform's live runs, never its history. (No index holds status or updated_at: a run's claim stays a HOT update,
+     * migration 20261207120000_run_hot_updates.)
+     */
     async findStuck(options: { queuedForMs: number; runningForMs: number; limit: number }): Promise<StuckRun[]> {
       const { rows } = await query<StuckRun>("run-find-stuck",
         `(SELECT id, workspace_id, connection_id, status FROM run
-          WHERE status = 'queued' AND updated_at < now() - make_interval(secs => $1::double precision / 1000)
+          WHERE finished_at IS NULL AND status = 'queued' AND updated_at < now() - make_interval(secs => $1::double precision / 1000)
             AND (next_attempt_at IS NULL OR next_attempt_at < now() - make_interval(secs => $1::double precision / 1000))
           ORDER BY updated_at LIMIT $3)
          UNION ALL
          (SELECT id, workspace_id, connection_id, status FROM run
-          WHERE status = 'running' AND updated_at < now() - make_interval(secs => $2::double precision / 1000)
+          WHERE finished_at IS NULL AND status = 'running' AND updated_at < now() - make_interval(secs => $2::double precision / 1000)
           ORDER BY updated_at LIMIT $3)`,
         [options.queuedForMs, options.runningForMs, options.limit],
       );

@@ -20,7 +20,7 @@ interface Field {
   relationOnDelete?: string;
 }
 interface Model { name: string; dbName: string | null; fields: Field[] }
-interface Index { model: string; type: "id" | "unique" | "normal" | "fulltext"; fields: { name: string; sortOrder?: string }[] }
+interface Index { model: string; type: "id" | "unique" | "normal" | "fulltext"; dbName?: string | null; fields: { name: string; sortOrder?: string }[] }
 
 let db: TestDatabase;
 let models: Model[];
@@ -66,19 +66,24 @@ function elementType(f: Field): string {
 }
 
 /**
- * The `where: raw("…")` of each partial @@index (preview feature partialIndexes), by "Model field,field": the DMMF of
- * Prisma 7.10 leaves it out of its indexes, so it is read from the schema's text.
+ * The `where: raw("…")` of each partial @@index (preview feature partialIndexes), by `indexKey`: the DMMF of Prisma
+ * 7.10 leaves it out of its indexes, so it is read from the schema's text.
  */
 function partialIndexPredicates(schema: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const [, model, body] of schema.matchAll(/^model (\w+) \{([\s\S]*?)^\}/gm)) {
-    for (const [, fields, predicate] of body!.matchAll(/@@index\(\[([^\]]*)\][^\n]*?where:\s*raw\("([^"]*)"\)/g)) {
+    for (const [, fields, rest] of body!.matchAll(/@@index\(\[([^\]]*)\]([^\n]*)/g)) {
+      const predicate = /where:\s*raw\("([^"]*)"\)/.exec(rest!)?.[1];
+      if (predicate === undefined) continue;
       const names = fields!.split(",").map((f) => f.trim().replace(/\(.*$/, ""));
-      out.set(`${model} ${names.join(",")}`, `(${predicate})`);
+      out.set(indexKey(model!, names, /map:\s*"([^"]*)"/.exec(rest!)?.[1]), `(${predicate})`);
     }
   }
   return out;
 }
+
+/** "Model field,field", and the index's name when the schema gives one (two indexes of the same fields differ by it). */
+const indexKey = (model: string, fields: readonly string[], name?: string | null) => `${model} ${fields.join(",")}${name ? ` ${name}` : ""}`;
 
 async function rows<T>(sql: string): Promise<T[]> {
   return (await db.pool.query(sql)).rows as T[];
@@ -128,7 +133,7 @@ describe("the migrated database matches schema.prisma", () => {
         const field = m.fields.find((x) => x.name === f.name)!;
         return `${columnOf(field)}${f.sortOrder === "desc" ? " desc" : ""}`;
       });
-      return `${tableOf(m)} ${i.type} (${cols.join(", ")})${where(predicates.get(`${i.model} ${i.fields.map((f) => f.name).join(",")}`) ?? null)}`;
+      return `${tableOf(m)} ${i.type} (${cols.join(", ")})${where(predicates.get(indexKey(i.model, i.fields.map((f) => f.name), i.dbName)) ?? null)}`;
     }).sort();
     expect(actual).toEqual(expected);
   });

@@ -215,9 +215,27 @@ describe("GET /v1/runs", () => {
     expect(mine.body.runs[0]!.id).not.toBe(theirs.body.runs[0]!.id);
   });
 
-  it("relies on a closed set of statuses, which the table enforces", async () => {
-    // Without a status filter, ?action= and ?connection_id= merge one index range per status (list-runs.ts).
-    await expect(seedRuns(t.db.pool, [{ workspaceId: a.id, status: "paused" as never }])).rejects.toThrow(/run_status_check/);
+  it("relies on a closed set of statuses, and on finished_at and error_code matching the status, which the table enforces", async () => {
+    // ?status= reads live runs from the index WHERE finished_at IS NULL, and failed, canceled or unknown ones from the
+    // one WHERE error_code IS NOT NULL (list-runs.ts): a row off those rules would be missing from its status's pages.
+    const insert = (status: string, finished: boolean, errorCode: string | null) => t.db.pool.query(
+      `INSERT INTO run (id, workspace_id, integration, action, schema_version, status, input, error_code, finished_at)
+       VALUES ($1, $2, 'scale_ai', 'SCALE_AI_LIST_PROJECTS', 1, $3, '{}', $4, CASE WHEN $5::boolean THEN now() END)`,
+      [randomUUID(), a.id, status, errorCode, finished]);
+    await expect(insert("paused", true, "X")).rejects.toThrow(/run_status_check/);
+    await expect(insert("succeeded", false, null)).rejects.toThrow(/run_finished_check/);
+    await expect(insert("queued", true, null)).rejects.toThrow(/run_finished_check/);
+    await expect(insert("running", true, null)).rejects.toThrow(/run_finished_check/);
+    for (const status of ["failed", "canceled", "unknown"]) await expect(insert(status, true, null)).rejects.toThrow(/run_error_code_check/);
+    await t.db.pool.query("BEGIN");
+    try {
+      // Within the rules, each is accepted (and rolled back: the other tests count this workspace's runs).
+      for (const [status, finished, code] of [["queued", false, null], ["running", false, null], ["succeeded", true, null], ["failed", true, "UPSTREAM_BAD_REQUEST"]] as const) {
+        await insert(status, finished, code);
+      }
+    } finally {
+      await t.db.pool.query("ROLLBACK");
+    }
   });
 
   it("needs a workspace key", async () => {

@@ -334,7 +334,11 @@ async function createRun(ws: string, status: string, sealed: Record<string, stri
   const id = uuidv7();
   const sealedInput = sealed === null ? null : await vault.seal(ws, JSON.stringify(sealed), { connectionId: id, purpose: RUN_SENSITIVE_INPUT });
   await f.db.prisma.run.create({
-    data: { id, workspaceId: ws, integration: "scale_ai", action: "SCALE_AI_IMPORT_FILE", schemaVersion: 1, status, input: { file_url: "[redacted]" }, sealedInput },
+    data: {
+      id, workspaceId: ws, integration: "scale_ai", action: "SCALE_AI_IMPORT_FILE", schemaVersion: 1, status, input: { file_url: "[redacted]" }, sealedInput,
+      // An ended run has ended at some time (run_finished_check).
+      ...(status === "queued" || status === "running" ? {} : { finishedAt: new Date() }),
+    },
   });
   return { id, sealed };
 }
