@@ -8,17 +8,8 @@ import type { Config } from "@nagent/config";
  * measured the worker's RSS after a flood anywhere from +3 % to +29 %); with a budget, collections keep it level.
  */
 export function workerNodeArgs(config: Pick<Config, "workerHeapMb">): string[] {
-  return [`--max-old-space-size=${config.workerHeapMb}`, `--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`];
+  return [`--max-old-space-size=${config.workerHeapMb}`];
 }
-
-/**
- * The young generation's semi-space, MiB (V8's default: 16). A run allocates short-lived objects all along its path
- * (statement batches, the upstream's answer, its JSON, the envelope); with a larger nursery fewer of them survive to
- * be copied, and scavenges run less often. Measured (issue 17, bench/execute's (d), six interleaved runs): the
- * worker's CPU per run 5–7 % lower against PostgreSQL's and Redis's in the same run, for at most 3 × 64 MiB more of
- * young generation at peak. The API measured no difference, so it keeps the default.
- */
-export const WORKER_SEMI_SPACE_MB = 64;
 
 /**
  * The heap budget this process actually runs with, MiB, and whether it is the configured one (V8 adds the young
