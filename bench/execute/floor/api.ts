@@ -2,6 +2,8 @@
 // PostgreSQL (one row, primary key only, durable commit) and queues its BullMQ job, with the run store's batching
 // (one multi-row INSERT and one addBulk per batch). No authentication, no validation, no fairness, no idempotency,
 // no logging: what any design that records a run and queues it must do at least. Not part of the product.
+// FLOOR_JOBS=batch: one job per batch of runs (its data, their ids) instead of one per run, to measure what BullMQ's
+// per-job cost weighs in the floor.
 import Fastify from "fastify";
 import pg from "pg";
 import { Queue } from "bullmq";
@@ -15,7 +17,8 @@ const queue = new Queue("floor", { connection: new Redis(env("REDIS_URL"), { max
 
 const record = createBatcher<string, true>(async (ids) => {
   await pool.query({ name: "floor-insert", text: "INSERT INTO floor_run (id, status, input) SELECT id, 'queued', '{}'::jsonb FROM unnest($1::uuid[]) AS id", values: [ids] });
-  await queue.addBulk(ids.map((id) => ({ name: "run", data: { id }, opts: { jobId: id, removeOnComplete: true, removeOnFail: true } })));
+  if (process.env["FLOOR_JOBS"] === "batch") await queue.add("runs", { ids }, { jobId: ids[0]!, removeOnComplete: true, removeOnFail: true });
+  else await queue.addBulk(ids.map((id) => ({ name: "run", data: { id }, opts: { jobId: id, removeOnComplete: true, removeOnFail: true } })));
   return ids.map(() => true as const);
 }, { maxBatch: 100, maxConcurrent: 1 });
 

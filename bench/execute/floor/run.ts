@@ -2,7 +2,9 @@
 // ceiling (b). This measures, in one run, (b), the platform's (d), and (d) of a skeleton that does only what any design
 // recording a run and queueing it must do (floor/api.ts, floor/worker.ts: HTTP accept, one durable row, one BullMQ
 // job, a claim, the upstream call, a durable finish; nothing else), each with its CPU per run by process, so the
-// share of (b) the design itself allows on this machine is a measured figure, not an estimate.
+// share of (b) the design itself allows on this machine is a measured figure, not an estimate. The skeleton runs twice:
+// with one BullMQ job per run, as the platform queues them, and with one job per batch of runs (what the per-job cost
+// of BullMQ weighs in that floor).
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { pathToFileURL } from "node:url";
@@ -39,7 +41,8 @@ async function measure(url: string, headers: Record<string, string>, body: strin
   return { runsPerSec: MEASURED_RUNS / seconds, cpu: text, cpuUs: totalUs };
 }
 
-async function measureFloor(config: ReturnType<typeof configFromProcess>["config"], prefix: string): Promise<Throughput> {
+/** `jobs`: one BullMQ job per run, as the platform queues them, or one per batch of runs (what BullMQ's per-job cost weighs). */
+async function measureFloor(config: ReturnType<typeof configFromProcess>["config"], prefix: string, jobs: "run" | "batch"): Promise<Throughput> {
   const dbUrl = withDatabase(config.databaseUrl, "nagent_bench_floor");
   await dropDatabase(dbUrl);
   const admin = new pg.Client({ connectionString: withDatabase(config.databaseUrl, "postgres") });
@@ -56,7 +59,7 @@ async function measureFloor(config: ReturnType<typeof configFromProcess>["config
   const env: NodeJS.ProcessEnv = {
     PATH: process.env["PATH"], HOME: process.env["HOME"], NODE_ENV: "production", LOG_LEVEL: "warn",
     DATABASE_URL: dbUrl, REDIS_URL: config.redisUrl, PREFIX: prefix, PORT: String(apiPort), CONCURRENCY: String(config.workerConcurrency),
-    UPSTREAM_URL: `http://127.0.0.1:${sandboxPort}`, UPSTREAM_KEY: key, SANDBOX_PORT: String(sandboxPort), SANDBOX_KEYS: key, HOST: "127.0.0.1",
+    UPSTREAM_URL: `http://127.0.0.1:${sandboxPort}`, UPSTREAM_KEY: key, SANDBOX_PORT: String(sandboxPort), SANDBOX_KEYS: key, HOST: "127.0.0.1", FLOOR_JOBS: jobs,
   };
   const children: Child[] = [];
   try {
@@ -118,8 +121,10 @@ export async function run(): Promise<void> {
     for (let i = 0; i < 3; i++) rounds.push((await measureBullmqCeiling(config.redisUrl, `${prefix}c${i}`, 20_000, 100)).jobsPerSec);
     const ceiling = percentile(rounds, 50);
     console.log(`(b) BullMQ no-op ceiling: ${count(ceiling)} jobs/s (median of ${rounds.map(count).join(", ")}); at 33 %: ${count(ceiling * 0.33)} runs/s, i.e. at most ${count((availableParallelism() * 1e6) / (ceiling * 0.33))} µs of CPU per run on ${availableParallelism()} cores`);
-    const floor = await measureFloor(config, `${prefix}f`);
+    const floor = await measureFloor(config, `${prefix}f`, "run");
     console.log(`floor (bare route, one durable row, one job, claim, call, durable finish): ${count(floor.runsPerSec)} runs/s = ${(floor.runsPerSec / ceiling * 100).toFixed(1)} % of (b); CPU µs per run: ${floor.cpu}; total ${floor.cpuUs.toFixed(0)}`);
+    const batched = await measureFloor(config, `${prefix}g`, "batch");
+    console.log(`floor, one job per batch of runs (the API's insert batch): ${count(batched.runsPerSec)} runs/s = ${(batched.runsPerSec / ceiling * 100).toFixed(1)} % of (b); CPU µs per run: ${batched.cpu}; total ${batched.cpuUs.toFixed(0)}`);
     const platform = await measurePlatform(config, `${prefix}p`);
     console.log(`platform (d): ${count(platform.runsPerSec)} runs/s = ${(platform.runsPerSec / ceiling * 100).toFixed(1)} % of (b), ${(platform.runsPerSec / floor.runsPerSec * 100).toFixed(0)} % of the floor; CPU µs per run: ${platform.cpu}; total ${platform.cpuUs.toFixed(0)}`);
   } finally {

@@ -1,7 +1,8 @@
 // The floor of an async execute's worker side (bench/execute/floor): a BullMQ worker that claims the run, calls the
 // upstream (undici, keep-alive) and records the answer, with the run store's batching (one UPDATE per batch for the
 // claims, one for the finishes, durable commits). No admission, no vault, no retries, no output check: what any
-// design that runs a recorded run from a queue must do at least. Not part of the product.
+// design that runs a recorded run from a queue must do at least. Not part of the product. A job holds one run, or
+// (FLOOR_JOBS=batch, see api.ts) the ids of a batch, run side by side.
 import pg from "pg";
 import { Worker } from "bullmq";
 import { Redis } from "ioredis";
@@ -26,13 +27,18 @@ const finish = createBatcher<{ id: string; output: string }, true>(async (runs) 
   return runs.map(() => true as const);
 }, { maxBatch: 100, maxConcurrent: 1 });
 
-const worker = new Worker<{ id: string }>("floor", async (job) => {
-  await claim(job.data.id);
+async function runOne(id: string): Promise<void> {
+  await claim(id);
   const res = await upstream.request({ method: "GET", path: "/v1/projects", headers: { authorization } });
   const body = await res.body.json();
   if (res.statusCode !== 200) throw new Error(`upstream ${res.statusCode}`);
-  await finish({ id: job.data.id, output: JSON.stringify({ data: body }) });
+  await finish({ id, output: JSON.stringify({ data: body }) });
+}
+
+const worker = new Worker<{ id: string } | { ids: string[] }>("floor", async (job) => {
+  if ("ids" in job.data) await Promise.all(job.data.ids.map(runOne));
+  else await runOne(job.data.id);
 }, { connection: new Redis(env("REDIS_URL"), { maxRetriesPerRequest: null }), prefix: env("PREFIX"), concurrency: Number(env("CONCURRENCY")) });
 worker.on("error", (error) => console.error(error));
-worker.on("failed", (job, error) => console.error(`run ${job?.data.id} failed: ${error.message}`));
+worker.on("failed", (job, error) => console.error(`job ${job?.id} failed: ${error.message}`));
 process.on("SIGTERM", () => void worker.close().then(() => process.exit(0)));
