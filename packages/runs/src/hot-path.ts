@@ -17,7 +17,11 @@ const insertValues = (i: InsertItem): unknown[] => [i.id, i.workspaceId, i.conne
   i.source ?? "api", i.toolsetId ?? null,
   // A JSON array: the batch form cannot pass one varchar[] per run (PostgreSQL arrays are rectangular).
   JSON.stringify(i.platformAssigned ?? []), i.sealedInput ?? null];
-/** The insert both statements share, resolving each run's connection; `status`, `attempts` and `started` are SQL. */
+/**
+ * The insert both statements share, resolving each run's connection; `status`, `attempts` and `started` are SQL. The
+ * conflict target names the unique index's predicate: it holds only runs with an Idempotency-Key (migration
+ * 20261207130000_run_partial_idempotency_key), and PostgreSQL infers a partial index as the arbiter only so.
+ */
 const insertRunsFrom = (rows: string, status: string, attempts: string, started: string) =>
   `INSERT INTO run (id, workspace_id, connection_id, integration, action, schema_version, status, input, idempotency_key, request_hash, source, toolset_id, platform_assigned, sealed_input,
                     attempts_count, started_at, attempt_started_at)
@@ -26,7 +30,7 @@ const insertRunsFrom = (rows: string, status: string, attempts: string, started:
      FROM commit_mode, ${rows}
      JOIN connection c ON c.workspace_id = v.workspace_id AND c.integration = v.integration AND c.status <> 'invalid'
           AND CASE WHEN v.connection_id IS NULL THEN c.is_default ELSE c.id = v.connection_id END
-     ON CONFLICT (workspace_id, idempotency_key) DO NOTHING`;
+     ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
 
 /**
  * Inserts runs bound to their connection, resolved in the same statement (the named one, or the workspace's default

@@ -66,13 +66,13 @@ function elementType(f: Field): string {
 }
 
 /**
- * The `where: raw("…")` of each partial @@index (preview feature partialIndexes), by `indexKey`: the DMMF of Prisma
- * 7.10 leaves it out of its indexes, so it is read from the schema's text.
+ * The `where: raw("…")` of each partial @@index or @@unique (preview feature partialIndexes), by `indexKey`: the DMMF
+ * of Prisma 7.10 leaves it out of its indexes, so it is read from the schema's text.
  */
 function partialIndexPredicates(schema: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const [, model, body] of schema.matchAll(/^model (\w+) \{([\s\S]*?)^\}/gm)) {
-    for (const [, fields, rest] of body!.matchAll(/@@index\(\[([^\]]*)\]([^\n]*)/g)) {
+    for (const [, fields, rest] of body!.matchAll(/@@(?:index|unique)\(\[([^\]]*)\]([^\n]*)/g)) {
       const predicate = /where:\s*raw\("([^"]*)"\)/.exec(rest!)?.[1];
       if (predicate === undefined) continue;
       const names = fields!.split(",").map((f) => f.trim().replace(/\(.*$/, ""));

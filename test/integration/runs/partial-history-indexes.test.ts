@@ -1,6 +1,6 @@
-// The run history's partial indexes (migrations 20261207000000_run_partial_history_indexes and
-// 20261207120000_run_hot_updates): a run is in an index only when it has what the index looks for (an error code, a
-// tool set, being live, having ended), the list queries read a page through them with the plan made for any value
+// The run table's partial indexes (migrations 20261207000000_run_partial_history_indexes, 20261207120000_run_hot_updates
+// and 20261207130000_run_partial_idempotency_key): a run is in an index only when it has what the index looks for (an
+// error code, a tool set, an Idempotency-Key, being live, having ended), the list queries read a page through them with the plan made for any value
 // (generic) as with the value known (custom), and no index holds a column a run's claim changes, so that the claim
 // is a HOT update (a new row version with no index entry).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +15,7 @@ const TOOLSET_INDEX = "run_workspace_id_toolset_id_created_at_id_idx";
 const ERRORED_INDEX = "run_errored_workspace_id_created_at_id_idx";
 const LIVE_INDEX = "run_live_workspace_id_created_at_id_idx";
 const FINISHED_INDEX = "run_finished_at_idx";
+const IDEMPOTENCY_INDEX = "run_workspace_id_idempotency_key_key";
 /** What a claim (queued → running) changes: the columns no index may hold. */
 const CLAIM_COLUMNS = ["status", "updated_at", "started_at", "attempt_started_at", "attempts_count", "status_reason", "next_attempt_at", "waiting"];
 
@@ -31,10 +32,11 @@ beforeAll(async () => {
     `INSERT INTO connection (id, workspace_id, integration, name, ciphertext, credential_hint, is_default, status, events_mode, probe_failures, created_at, updated_at)
      VALUES ($1, $2, 'scale_ai', 'main', '\\x00', 'test_…0000', true, 'active', 'none', 0, now(), now())`, [connectionId, workspaceId]);
   // 2,000 runs: 1,790 succeeded (no error code), 150 failed with one, 50 queued and 10 running; 60 made over MCP
-  // through a tool set.
+  // through a tool set; 25 with an Idempotency-Key.
   const status = (i: number) => (i % 40 < 3 ? "failed" as const : i % 40 === 3 ? "queued" as const : i % 200 === 4 ? "running" as const : "succeeded" as const);
   const ids = await seedRuns(db.pool, Array.from({ length: 2_000 }, (_, i) => ({ workspaceId, connectionId, status: status(i), action: i % 2 ? "SCALE_AI_LIST_PROJECTS" : "SCALE_AI_CREATE_BATCH" })));
   await db.pool.query(`UPDATE run SET source = 'mcp', toolset_id = $1 WHERE id = ANY($2::uuid[])`, [toolsetId, ids.filter((_, i) => i % 33 === 0).slice(0, 60)]);
+  await db.pool.query(`UPDATE run SET idempotency_key = 'key-' || id WHERE id = ANY($1::uuid[])`, [ids.filter((_, i) => i % 80 === 7)]);
   await db.pool.query("VACUUM ANALYZE run"); // sets each index's reltuples to its entry count
 });
 afterAll(async () => {
@@ -78,12 +80,13 @@ async function page(query: ListRunsQuery): Promise<{ status: string; error_code:
 }
 
 describe("partial history indexes", () => {
-  it("hold only the runs with an error code, a tool set, still live, or ended", async () => {
+  it("hold only the runs with an error code, a tool set, an Idempotency-Key, still live, or ended", async () => {
     expect(await entries(ERROR_INDEX)).toBe(150);
     expect(await entries(ERRORED_INDEX)).toBe(150);
     expect(await entries(TOOLSET_INDEX)).toBe(60);
     expect(await entries(LIVE_INDEX)).toBe(60);
     expect(await entries(FINISHED_INDEX)).toBe(1_940);
+    expect(await entries(IDEMPOTENCY_INDEX)).toBe(25);
     // The unfiltered history index holds every run.
     expect(await entries("run_workspace_id_created_at_id_idx")).toBe(2_000);
   });
@@ -110,6 +113,8 @@ describe("partial history indexes", () => {
     expect(new Set(byCode.map((r) => r.error_code))).toEqual(new Set(["UPSTREAM_BAD_REQUEST"]));
     expect(await page({ toolsetId })).toHaveLength(60);
     expect(await page({ status: "queued", action: "SCALE_AI_LIST_PROJECTS" })).toHaveLength(50);
+    const keyed = await page({ idempotencyKey: (await db.pool.query<{ k: string }>("SELECT idempotency_key AS k FROM run WHERE idempotency_key IS NOT NULL LIMIT 1")).rows[0]!.k });
+    expect(keyed).toHaveLength(1);
   });
 });
 
