@@ -10,7 +10,8 @@ import { RUN_SOURCES, type RunRow, type RunSource, type RunStatus } from "./type
  * Every filter has an index ending in (created_at DESC, id DESC) (migrations 20261128210000_run_history_indexes and
  * 20261207120000_run_hot_updates), so a page reads about `limit` index entries whatever the size of the table or the
  * depth of the page. Combinations of filters beyond those indexes (action with connection_id, error_code with action,
- * status with action, …) read the rows of the most selective indexed filter and test the others, within the workspace.
+ * a live status with action, …) read the rows of the most selective indexed filter and test the others, within the
+ * workspace.
  */
 
 /** Every status a run can have; the `run_status_check` constraint holds the table to this list. */
