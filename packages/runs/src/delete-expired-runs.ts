@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { ENDED_RUN } from "./sql-fragments";
 
 export interface DeleteExpiredRunsOptions {
   /** NAGENT_RUN_RETENTION_DAYS: a run is deleted this many days after it ended. */
@@ -49,7 +50,7 @@ export async function deleteExpiredRuns(pool: pg.Pool, options: DeleteExpiredRun
     const { rowCount } = await pool.query(
       `DELETE FROM run WHERE id IN (
          SELECT id FROM run
-         WHERE finished_at IS NOT NULL AND finished_at < now() - make_interval(days => $1) AND updated_at < now() - make_interval(days => $1)
+         WHERE ${ENDED_RUN} AND finished_at < now() - make_interval(days => $1) AND updated_at < now() - make_interval(days => $1)
          LIMIT $2
          FOR UPDATE SKIP LOCKED
        )`,

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { ERRORED_RUN, LIVE_RUN } from "./sql-fragments";
 import { RUN_SOURCES, type RunRow, type RunSource, type RunStatus } from "./types";
 
 /**
@@ -109,8 +110,7 @@ export function pageSql(workspaceId: string, query: ListRunsQuery, limit: number
   }
   if (query.status !== undefined) {
     where.push(`status = ${p(query.status)}`);
-    // The predicate of the partial index that holds this status's runs, named so that PostgreSQL can use it (it does
-    // not read CHECK constraints when it proves an index usable): live runs, and runs that ended without success.
+    // The predicate of the partial index that holds this status's runs (see sql-fragments.ts).
     const held = STATUS_INDEX_PREDICATE[query.status];
     if (held) where.push(held);
   }
@@ -124,12 +124,12 @@ export function pageSql(workspaceId: string, query: ListRunsQuery, limit: number
  * are read through the workspace's (or the action's, the connection's) whole history and tested.
  */
 const STATUS_INDEX_PREDICATE: Readonly<Record<RunStatus, string | null>> = {
-  queued: "finished_at IS NULL",
-  running: "finished_at IS NULL",
+  queued: LIVE_RUN,
+  running: LIVE_RUN,
   succeeded: null,
-  failed: "error_code IS NOT NULL",
-  canceled: "error_code IS NOT NULL",
-  unknown: "error_code IS NOT NULL",
+  failed: ERRORED_RUN,
+  canceled: ERRORED_RUN,
+  unknown: ERRORED_RUN,
 };
 
 function check(workspaceId: string, q: ListRunsQuery, limit: number): void {

@@ -22,5 +22,16 @@ export const SMALL_OUTPUT = (alias: string) => `CASE WHEN octet_length(${alias}.
  */
 export const commitMode = (value: string) => `commit_mode AS MATERIALIZED (SELECT set_config('synchronous_commit', ${value}, true) AS synchronous_commit)`;
 
+/**
+ * The predicates of the run table's partial indexes (migration 20261207120000_run_hot_updates), which a statement must
+ * name for PostgreSQL to use them (it does not read CHECK constraints when it proves an index usable). The constraints
+ * hold them to the statuses: `LIVE_RUN` holds exactly the queued and running runs (run_finished_check), `ENDED_RUN`
+ * the others, `ERRORED_RUN` every failed, canceled or unknown run (run_error_code_check); a statement still tests the
+ * status itself.
+ */
+export const LIVE_RUN = "finished_at IS NULL";
+export const ENDED_RUN = "finished_at IS NOT NULL";
+export const ERRORED_RUN = "error_code IS NOT NULL";
+
 /** The status check of the run statements that find runs by id: see @nagent/db's `statusIn`. */
 export { statusIn } from "@nagent/db";

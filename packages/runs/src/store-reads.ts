@@ -1,6 +1,6 @@
 import type { NamedQuery } from "./named-query";
 import type { AttemptRow, RunRow } from "./types";
-import { statusIn } from "./sql-fragments";
+import { LIVE_RUN, statusIn } from "./sql-fragments";
 
 /** How long an Idempotency-Key binds its request (Stripe: 24 hours). */
 export const IDEMPOTENCY_WINDOW_HOURS = 24;
@@ -52,7 +52,7 @@ export function createRunReads(query: NamedQuery) {
      */
     async queuePosition(workspaceId: string, run: { id: string; created_at: Date }): Promise<number> {
       const { rows } = await query<{ n: number }>("run-queue-position",
-        `SELECT count(*)::int + 1 AS n FROM run WHERE workspace_id = $1 AND finished_at IS NULL AND status = 'queued' AND (created_at, id) < ($2, $3::uuid)`,
+        `SELECT count(*)::int + 1 AS n FROM run WHERE workspace_id = $1 AND ${LIVE_RUN} AND status = 'queued' AND (created_at, id) < ($2, $3::uuid)`,
         [workspaceId, run.created_at, run.id]);
       return rows[0]?.n ?? 1;
     },

@@ -1,6 +1,6 @@
 import type { NamedQuery } from "./named-query";
 import type { Envelope, StuckRun } from "./types";
-import { notify, statusIn } from "./sql-fragments";
+import { LIVE_RUN, notify, statusIn } from "./sql-fragments";
 import { compactEndedInput } from "./store-transitions";
 
 /** What the worker's stuck-run sweeper uses: find runs left behind, mark them looked at, or give up on them. */
@@ -15,12 +15,12 @@ export function createRunSweep(query: NamedQuery) {
     async findStuck(options: { queuedForMs: number; runningForMs: number; limit: number }): Promise<StuckRun[]> {
       const { rows } = await query<StuckRun>("run-find-stuck",
         `(SELECT id, workspace_id, connection_id, status FROM run
-          WHERE finished_at IS NULL AND status = 'queued' AND updated_at < now() - make_interval(secs => $1::double precision / 1000)
+          WHERE ${LIVE_RUN} AND status = 'queued' AND updated_at < now() - make_interval(secs => $1::double precision / 1000)
             AND (next_attempt_at IS NULL OR next_attempt_at < now() - make_interval(secs => $1::double precision / 1000))
           ORDER BY updated_at LIMIT $3)
          UNION ALL
          (SELECT id, workspace_id, connection_id, status FROM run
-          WHERE finished_at IS NULL AND status = 'running' AND updated_at < now() - make_interval(secs => $2::double precision / 1000)
+          WHERE ${LIVE_RUN} AND status = 'running' AND updated_at < now() - make_interval(secs => $2::double precision / 1000)
           ORDER BY updated_at LIMIT $3)`,
         [options.queuedForMs, options.runningForMs, options.limit],
       );

@@ -8,7 +8,7 @@ import pg from "pg";
 import { uuidv7 } from "@nagent/db";
 import { createRunStore, pageSql, type ListRunsQuery } from "@nagent/runs";
 import { createTestDatabase, type TestDatabase } from "../../support/database";
-import { seedRuns, seedWorkspace } from "./seed";
+import { flushStatistics, seedConnection, seedRuns, seedWorkspace } from "./seed";
 
 const ERROR_INDEX = "run_workspace_id_error_code_created_at_id_idx";
 const TOOLSET_INDEX = "run_workspace_id_toolset_id_created_at_id_idx";
@@ -27,10 +27,7 @@ const toolsetId = uuidv7();
 beforeAll(async () => {
   db = await createTestDatabase();
   workspaceId = await seedWorkspace(db.pool, "partial-indexes");
-  connectionId = uuidv7();
-  await db.pool.query(
-    `INSERT INTO connection (id, workspace_id, integration, name, ciphertext, credential_hint, is_default, status, events_mode, probe_failures, created_at, updated_at)
-     VALUES ($1, $2, 'scale_ai', 'main', '\\x00', 'test_…0000', true, 'active', 'none', 0, now(), now())`, [connectionId, workspaceId]);
+  connectionId = await seedConnection(db.pool, workspaceId);
   // 2,000 runs: 1,790 succeeded (no error code), 150 failed with one, 50 queued and 10 running; 60 made over MCP
   // through a tool set; 25 with an Idempotency-Key.
   const status = (i: number) => (i % 40 < 3 ? "failed" as const : i % 40 === 3 ? "queued" as const : i % 200 === 4 ? "running" as const : "succeeded" as const);
@@ -131,8 +128,7 @@ describe("a run's claim", () => {
     const session = new pg.Pool({ connectionString: db.url, max: 1 });
     const store = createRunStore(session);
     const stats = async () => {
-      await session.query("SELECT pg_stat_force_next_flush()");
-      await session.query("SELECT 1"); // the flush happens as that statement's transaction ends
+      await flushStatistics(session);
       const { rows } = await db.pool.query<{ upd: string; hot: string }>("SELECT n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE relname = 'run'");
       return { updates: Number(rows[0]!.upd), hot: Number(rows[0]!.hot) };
     };

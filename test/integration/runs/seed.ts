@@ -69,3 +69,24 @@ export async function seedWorkspace(pool: pg.Pool, name = "ws"): Promise<string>
   await pool.query(`INSERT INTO workspace (id, name) VALUES ($1, $2)`, [id, name]);
   return id;
 }
+
+/**
+ * An active default Scale AI connection of the workspace, directly (its ciphertext a placeholder: for statements that
+ * resolve a run's connection, not for calls upstream).
+ */
+export async function seedConnection(pool: pg.Pool, workspaceId: string): Promise<string> {
+  const id = uuidv7();
+  await pool.query(
+    `INSERT INTO connection (id, workspace_id, integration, name, ciphertext, credential_hint, is_default, status, events_mode, probe_failures, created_at, updated_at)
+     VALUES ($1, $2, 'scale_ai', 'main', '\\x00', 'test_…0000', true, 'active', 'none', 0, now(), now())`, [id, workspaceId]);
+  return id;
+}
+
+/**
+ * Flushes the statistics of `session`'s one connection, so that the pg_stat views read from another connection count
+ * what it did so far.
+ */
+export async function flushStatistics(session: pg.Pool): Promise<void> {
+  await session.query("SELECT pg_stat_force_next_flush()");
+  await session.query("SELECT 1"); // the flush happens as that statement's transaction ends
+}

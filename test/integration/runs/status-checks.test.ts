@@ -8,7 +8,7 @@ import pg from "pg";
 import { uuidv7 } from "@nagent/db";
 import { createRunStore, type RunStore } from "@nagent/runs";
 import { createTestDatabase, type TestDatabase } from "../../support/database";
-import { seedRuns, seedWorkspace } from "./seed";
+import { flushStatistics, seedConnection, seedRuns, seedWorkspace } from "./seed";
 
 let db: TestDatabase;
 /** One connection: its statistics are flushed on demand before each reading. */
@@ -22,10 +22,7 @@ beforeAll(async () => {
   session = new pg.Pool({ connectionString: db.url, max: 1 });
   store = createRunStore(session);
   workspaceId = await seedWorkspace(db.pool, "status-checks");
-  connectionId = uuidv7();
-  await db.pool.query(
-    `INSERT INTO connection (id, workspace_id, integration, name, ciphertext, credential_hint, is_default, status, events_mode, probe_failures, created_at, updated_at)
-     VALUES ($1, $2, 'scale_ai', 'main', '\\x00', 'test_…0000', true, 'active', 'none', 0, now(), now())`, [connectionId, workspaceId]);
+  connectionId = await seedConnection(db.pool, workspaceId);
   // A quiet table when analyzed: every run ended. Then the platform gets busy: many runs running and queued.
   await seedRuns(db.pool, Array.from({ length: 1_000 }, () => ({ workspaceId, connectionId, status: "succeeded" as const })));
   await db.pool.query("ANALYZE run");
@@ -41,8 +38,7 @@ afterAll(async () => {
 
 /** Index scans on the run table so far, by index, with the session's statistics flushed first. */
 async function indexScans(): Promise<Map<string, number>> {
-  await session.query("SELECT pg_stat_force_next_flush()");
-  await session.query("SELECT 1"); // the flush happens as that statement's transaction ends
+  await flushStatistics(session);
   const { rows } = await db.pool.query<{ name: string; scans: string }>("SELECT indexrelname AS name, idx_scan AS scans FROM pg_stat_user_indexes WHERE relname = 'run'");
   return new Map(rows.map((r) => [r.name, Number(r.scans)]));
 }
