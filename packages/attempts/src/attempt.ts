@@ -153,9 +153,9 @@ export function createRunAttempts(deps: AttemptDeps) {
   }
 
   /** Claim (unless the run came claimed) → call → finish (or retry later), for a run admitted to a slot. */
-  async function attempt(job: RunJobData, claimed: ClaimedRun | undefined): Promise<AttemptResult> {
-    const run = claimed ?? await store.claim(job.runId, laneOf(job));
-    if (!run) return NOTHING_DONE; // canceled, or ended by an earlier job
+  async function attempt(job: RunJobData, claimed: ClaimedRun | undefined, holder: string): Promise<AttemptResult> {
+    const run = claimed ?? await store.claim(job.runId, laneOf(job), holder);
+    if (!run) return NOTHING_DONE; // canceled, ended by an earlier job, or held by another job
     const prepared = await prepareCall(run);
     if (prepared.kind === "end") return { ...NOTHING_DONE, ...ended(await finish(run, prepared)) };
 
@@ -196,12 +196,13 @@ export function createRunAttempts(deps: AttemptDeps) {
      * attempt went, whatever happens. `claimed`: the run was claimed already (a sync execute's insert claims it,
      * `store.insertClaimed`). `releaseLater`: answer without waiting for that release, which starts once the caller's
      * answer is sent (a sync execute; the release is a best-effort round trip that nobody waits on, and a lost one
-     * expires with its lease; measured, `bench/execute` (c): finish → answer 191 → 64 µs at p50).
+     * expires with its lease; measured, `bench/execute` (c): finish → answer 191 → 64 µs at p50). `holder`: the id of
+     * the queue job running the attempt, when it is not the run's own (a batch of runs; see the store's `claim`).
      */
-    async run(job: RunJobData, options: { claimed?: ClaimedRun | undefined; releaseLater?: boolean } = {}): Promise<AttemptOutcome> {
+    async run(job: RunJobData, options: { claimed?: ClaimedRun | undefined; releaseLater?: boolean; holder?: string } = {}): Promise<AttemptOutcome> {
       let result = NOTHING_DONE;
       try {
-        result = await attempt(job, options.claimed);
+        result = await attempt(job, options.claimed, options.holder ?? job.runId);
       } finally {
         const pacing = { connectionId: job.connectionId, pace: result.pace, limits: result.limits };
         const release = () => fairness.release(job.workspaceId, job.runId, result.endedRun, pacing, laneOf(job)).catch(() => {});

@@ -22,11 +22,11 @@ const insertValues = (i: InsertItem): unknown[] => [i.id, i.workspaceId, i.conne
  * conflict target names the unique index's predicate: it holds only runs with an Idempotency-Key (migration
  * 20261207130000_run_partial_idempotency_key), and PostgreSQL infers a partial index as the arbiter only so.
  */
-const insertRunsFrom = (rows: string, status: string, attempts: string, started: string) =>
+const insertRunsFrom = (rows: string, status: string, attempts: string, started: string, claimedBy = "NULL") =>
   `INSERT INTO run (id, workspace_id, connection_id, integration, action, schema_version, status, input, idempotency_key, request_hash, source, toolset_id, platform_assigned, sealed_input,
-                    attempts_count, started_at, attempt_started_at)
+                    attempts_count, started_at, attempt_started_at, claimed_by)
      SELECT v.id, v.workspace_id, c.id, v.integration, v.action, v.schema_version, ${status}, v.input, v.idempotency_key, v.request_hash, v.source, v.toolset_id,
-            ARRAY(SELECT jsonb_array_elements_text(v.platform_assigned))::varchar(128)[], v.sealed_input, ${attempts}, ${started}, ${started}
+            ARRAY(SELECT jsonb_array_elements_text(v.platform_assigned))::varchar(128)[], v.sealed_input, ${attempts}, ${started}, ${started}, ${claimedBy}
      FROM commit_mode, ${rows}
      JOIN connection c ON c.workspace_id = v.workspace_id AND c.integration = v.integration AND c.status <> 'invalid'
           AND CASE WHEN v.connection_id IS NULL THEN c.is_default ELSE c.id = v.connection_id END
@@ -59,7 +59,8 @@ export type InsertClaimedRow = InsertedRun & Pick<ClaimRow, "ciphertext" | "base
 /**
  * Inserts a sync execute's runs and claims them for their first attempt in the same statement — `running`, attempt 1
  * started now, its event sent — when the connection the statement resolves is the one the run's workspace slot and
- * pace turn were admitted for (`admitted_connection_id`); otherwise queued, as INSERT_RUNS. A claimed run's row comes
+ * pace turn were admitted for (`admitted_connection_id`), held under the run's own id (the id of the job it gets if
+ * the attempt goes to the queue; see CLAIM_RUNS); otherwise queued, as INSERT_RUNS. A claimed run's row comes
  * with what the claim joins (its connection's ciphertext, base URL, status and rate bounds; the workspace's output
  * check mode); its input is the caller's own. The commit does not wait for the disk: the run's durable finish comes
  * next (see commitMode).
@@ -71,7 +72,8 @@ export const INSERT_CLAIMED_RUNS: HotStatement<InsertClaimedItem> = {
   text: (rows) => {
     const claimed = "c.id = v.admitted_connection_id";
     return `WITH ${commitMode("'off'")}, ins AS (
-       ${insertRunsFrom(rows, `CASE WHEN ${claimed} THEN 'running' ELSE 'queued' END`, `CASE WHEN ${claimed} THEN 1 ELSE 0 END`, `CASE WHEN ${claimed} THEN now() END`)}
+       ${insertRunsFrom(rows, `CASE WHEN ${claimed} THEN 'running' ELSE 'queued' END`, `CASE WHEN ${claimed} THEN 1 ELSE 0 END`, `CASE WHEN ${claimed} THEN now() END`,
+         `CASE WHEN ${claimed} THEN v.id::text END`)}
        RETURNING ${EVENT_COLUMNS}, output, connection_id
      )
      SELECT i.id, i.workspace_id, i.status, i.output, i.connection_id,
@@ -97,6 +99,13 @@ export interface ClaimRow extends Pick<ClaimedRun, "id" | "workspace_id" | "conn
 }
 
 /**
+/** A run to claim, and the queue job whose attempt will hold it (its id; the run's own for a one-run job). */
+export interface ClaimItem {
+  readonly id: string;
+  readonly holder: string;
+}
+
+/**
  * Claims runs for an attempt each: queued (or running, when the previous attempt's worker died) → running, the
  * attempt counted and its start kept on the run (`attempt_started_at`); a previous attempt that never ended is
  * recorded as lost now. Each row is joined with its connection. Runs gone, canceled or already ended are absent from
@@ -112,21 +121,33 @@ export interface ClaimRow extends Pick<ClaimedRun, "id" | "workspace_id" | "conn
  * They are locked in id order, whatever the plan (an index scan takes them in id order, a bitmap heap scan in the
  * order of the table): two workers' claims that share runs (a stalled job handed to a second worker while the first,
  * its event loop blocked past the lock, still holds it) then wait for each other rather than deadlock.
+ *
+ * The claim records the job that holds the run (`claimed_by`), and a `running` run is taken over only by that same job:
+ * BullMQ handing a stalled job to another worker, the one case where the previous attempt's worker is known to be
+ * gone. Any other job of the run (the stuck-run sweeper's, beside the batch the run is still in; a retry's own job,
+ * beside a batch handed to another worker) finds it held and does nothing. The sweeper hands a run it finds stuck
+ * over to the job it adds (`touch`). A queued run that waits (a planned retry, the workspace's cap, the connection's
+ * pace: `next_attempt_at` ahead) is claimed before then only by its own job (holder = its id), which the wait delayed:
+ * a batch handed again to a worker does not cut its runs' waits short. A run appears once per batch (the store's claim
+ * batcher keeps the first caller).
  */
-export const CLAIM_RUNS: HotStatement<string> = {
+export const CLAIM_RUNS: HotStatement<ClaimItem> = {
   name: "run-claim",
-  columns: "id uuid",
-  values: (id) => [id],
+  columns: "id uuid, holder varchar",
+  values: (i) => [i.id, i.holder],
   text: (rows) =>
     `WITH ${commitMode("'off'")}, prev AS (
-       SELECT id, status, attempts_count, attempt_started_at FROM run
+       SELECT id, status, attempts_count, attempt_started_at, claimed_by, next_attempt_at FROM run
        WHERE id = ANY(ARRAY(SELECT v.id FROM ${rows}))
        ORDER BY id
        FOR UPDATE
      ), claimed AS (
        UPDATE run r SET status = 'running', attempts_count = r.attempts_count + 1, started_at = COALESCE(r.started_at, now()),
-              attempt_started_at = now(), updated_at = now(), status_reason = NULL, next_attempt_at = NULL, waiting = NULL
-       FROM prev WHERE r.id = prev.id AND prev.status IN ('queued', 'running')
+              attempt_started_at = now(), updated_at = now(), status_reason = NULL, next_attempt_at = NULL, waiting = NULL, claimed_by = v.holder
+       FROM prev JOIN ${rows} ON v.id = prev.id
+       WHERE r.id = prev.id
+         AND ((prev.status = 'queued' AND (prev.next_attempt_at IS NULL OR prev.next_attempt_at <= now() OR v.holder = prev.id::text))
+              OR (prev.status = 'running' AND prev.claimed_by = v.holder))
        RETURNING r.id, r.workspace_id, r.connection_id, r.integration, r.action, r.input, r.attempts_count, r.status, r.error_code, r.waiting, r.sealed_input,
                  prev.status AS prev_status, prev.attempts_count AS prev_attempt, prev.attempt_started_at AS prev_started_at
      ), lost AS (
@@ -199,5 +220,5 @@ export const FINISH_RUNS: HotStatement<FinishItem> = {
 
 export const insertRuns = hotStatement<InsertItem, InsertedRun>(INSERT_RUNS);
 export const insertClaimedRuns = hotStatement<InsertClaimedItem, InsertClaimedRow>(INSERT_CLAIMED_RUNS);
-export const claimRuns = hotStatement<string, ClaimRow>(CLAIM_RUNS);
+export const claimRuns = hotStatement<ClaimItem, ClaimRow>(CLAIM_RUNS);
 export const finishRuns = hotStatement<FinishItem, { id: string; duration_ms: number }>(FINISH_RUNS);

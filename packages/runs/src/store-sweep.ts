@@ -27,9 +27,13 @@ export function createRunSweep(query: NamedQuery) {
       return rows;
     },
 
-    /** Marks a stuck run as looked at, so the sweeper does not re-enqueue it again at once. */
+    /**
+     * Marks a stuck run as looked at, so the sweeper does not re-enqueue it again at once, and hands a running one over
+     * to the job the sweeper adds for it (its own id; see CLAIM_RUNS in hot-path.ts): call it before adding that job.
+     */
     async touch(id: string): Promise<void> {
-      await query("run-touch", `UPDATE run SET updated_at = now() WHERE id = $1 AND ${statusIn("status", "queued", "running")}`, [id]);
+      await query("run-touch", `UPDATE run SET updated_at = now(), claimed_by = CASE WHEN status = 'running' THEN id::text ELSE claimed_by END
+                                WHERE id = $1 AND ${statusIn("status", "queued", "running")}`, [id]);
     },
 
     /** Ends a run the platform gave up on (e.g. its job failed beyond recovery), with a platform error. */

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { AttemptOutcome, ClaimedRun, Envelope, InsertedRun, InsertOutcome, NewRun, OutputCheck, RunRow } from "./types";
 import { createBatcher, createLanedBatcher, type Lane } from "@nagent/batch";
-import { claimRuns, finishRuns, insertClaimedRuns, insertRuns, type ClaimRow, type FinishItem, type InsertClaimedItem, type InsertClaimedRow, type InsertItem } from "./hot-path";
+import { claimRuns, finishRuns, insertClaimedRuns, insertRuns, type ClaimItem, type ClaimRow, type FinishItem, type InsertClaimedItem, type InsertClaimedRow, type InsertItem } from "./hot-path";
 import { compactJson, STORED_INPUT_MAX_BYTES, STORED_OUTPUT_MAX_BYTES } from "./compact";
 import { namedQuery } from "./named-query";
 import { createRunReads } from "./store-reads";
@@ -26,7 +26,8 @@ export function createRunStore(pool: pg.Pool) {
   const insertBatcher = createLanedBatcher<InsertItem, InsertedRun | null>(async (items) => matchById(items.map((i) => i.id), await insertRuns(pool, items)), batching);
   // Only sync executes insert claimed runs: one lane.
   const insertClaimedBatcher = createBatcher<InsertClaimedItem, InsertClaimedRow | null>(async (items) => matchById(items.map((i) => i.id), await insertClaimedRuns(pool, items)), batching);
-  const claimBatcher = createLanedBatcher<string, ClaimRow | null>(async (ids) => matchById(ids, await claimRuns(pool, ids)), batching);
+  // A run asked for twice in one batch (two of its jobs) is claimed for the first caller only (see matchById).
+  const claimBatcher = createLanedBatcher<ClaimItem, ClaimRow | null>(async (items) => matchById(items.map((i) => i.id), await claimRuns(pool, firstPerId(items))), batching);
   // Sorted by id, as the claim locks its rows: the usual plan (a nested loop over the items) then updates them in id
   // order, and two finishes that share runs wait for each other rather than deadlock.
   const finishBatcher = createLanedBatcher<FinishItem, { duration_ms: number } | null>(async (items) =>
@@ -90,11 +91,12 @@ export function createRunStore(pool: pg.Pool) {
     /**
      * Takes a run for an attempt: queued (or running, when the worker of the previous attempt died) → running, the
      * attempt counted and recorded as started, an unfinished earlier attempt marked lost. Returns null when the run
-     * is gone, canceled or already ended (its job then has nothing to do). `lane`: "express" for a run a sync execute
-     * waits on; the claimed run keeps it for its finish.
+     * is gone, canceled or already ended, or held by another job (its job then has nothing to do). `lane`: "express"
+     * for a run a sync execute waits on; the claimed run keeps it for its finish. `holder`: the id of the queue job
+     * whose attempt this is (the run's own id for a one-run job); only it may take over a `running` run (CLAIM_RUNS).
      */
-    async claim(id: string, lane: Lane = "bulk"): Promise<ClaimedRun | null> {
-      const row = await claimBatcher(id, lane);
+    async claim(id: string, lane: Lane = "bulk", holder: string = id): Promise<ClaimedRun | null> {
+      const row = await claimBatcher({ id, holder }, lane);
       if (!row) return null;
       return {
         id: row.id,
@@ -143,6 +145,12 @@ export type RunStore = ReturnType<typeof createRunStore>;
  * A row answers one caller only, the first that asked for its id: should two jobs of one run meet in one batch, the
  * second must not be told it claimed (or ended) the run too, or both would call the upstream for one attempt.
  */
+/** The items, each id once (its first caller's). */
+function firstPerId<T extends { readonly id: string }>(items: readonly T[]): T[] {
+  const seen = new Set<string>();
+  return items.filter((i) => !seen.has(i.id) && seen.add(i.id));
+}
+
 function matchById<R extends { readonly id: string }>(ids: readonly string[], rows: readonly R[]): (R | null)[] {
   const byId = new Map(rows.map((r) => [r.id, r]));
   return ids.map((id) => {

@@ -57,7 +57,7 @@ describe("commit durability of the hot path", () => {
     const store = createRunStore(session);
     const run = item(true);
     await insertRuns(session, [run]);
-    expect(await commitModeOf(async () => expect(await claimRuns(session, [run.id])).toHaveLength(1))).toBe("off");
+    expect(await commitModeOf(async () => expect(await claimRuns(session, [{ id: run.id, holder: run.id }])).toHaveLength(1))).toBe("off");
     const claimed = (await session.query<{ attempts_count: number; input: Record<string, unknown> }>("SELECT attempts_count, input FROM run WHERE id = $1", [run.id])).rows[0]!;
     const envelope = { data: { docs: [] }, error: null, successful: true };
     expect(await commitModeOf(async () => {
@@ -72,7 +72,7 @@ describe("commit durability of the hot path", () => {
     const run = item(false);
     await insertRuns(session, [run]);
     expect(await sessionSetting()).toBe("on");
-    await claimRuns(session, [run.id]);
+    await claimRuns(session, [{ id: run.id, holder: run.id }]);
     expect(await sessionSetting()).toBe("on");
     await createRunStore(session).flushCommits();
     expect(await sessionSetting()).toBe("on");
