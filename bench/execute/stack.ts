@@ -32,6 +32,8 @@ export async function startStack(config: Config, dbUrl: string, prefix: string):
     DATABASE_URL: dbUrl, REDIS_URL: config.redisUrl, NAGENT_QUEUE_PREFIX: prefix,
     NAGENT_ADMIN_TOKEN: adminToken, NAGENT_MASTER_KEYS: `v1:${randomBytes(32).toString("base64")}`,
     NAGENT_SCALE_BASE_URL: sandboxUrl, NAGENT_ALLOW_PRIVATE_EGRESS: "true",
+    // Runs per queue job: the platform's default unless set for an A/B run (NAGENT_RUN_BATCH_MAX=1: one job per run).
+    ...(process.env["NAGENT_RUN_BATCH_MAX"] ? { NAGENT_RUN_BATCH_MAX: process.env["NAGENT_RUN_BATCH_MAX"] } : {}),
     // Measure the platform, not its politeness: no rate limit or workspace cap in the way. The cap equals the worker's
     // concurrency, which one worker's runs can never exceed (a run's slot is given back before its job ends), so it
     // never holds a run back; yet it keeps the fair ordering on, as deployed: a workspace's runs beyond its cap queue

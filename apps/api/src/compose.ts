@@ -65,7 +65,7 @@ export async function createInfrastructure(config: Config, logger: Logger, overr
     connectionRatePerSec: config.connectionRatePerSec,
     leaseMs: config.upstreamTimeoutMs * 2 + 10_000,
   });
-  const producer = createRunProducer({ redis, prefix: config.queuePrefix, fairness });
+  const producer = createRunProducer({ redis, prefix: config.queuePrefix, fairness, batchMax: config.runBatchMax });
   const listener = createPgListener({ url: config.databaseUrl, onError: (err) => logger.warn({ err: { message: err.message } }, "PostgreSQL LISTEN connection error") });
   const events = createRunEventHub({ listener });
   await listener.start();

@@ -1,28 +1,68 @@
 import { DelayedError, type Job } from "bullmq";
 import type { RunAttempts } from "@nagent/attempts";
-import type { RunJobData } from "@nagent/queue";
+import { createSlots } from "@nagent/batch";
+import { isRunBatch, type RunBatchJobData, type RunJobData, type RunsQueueJobData } from "@nagent/queue";
+
+export interface RunProcessorOptions {
+  /** Runs in flight at once in this worker, whether they came one per job or in batches (NAGENT_WORKER_CONCURRENCY). */
+  readonly slots: number;
+  /** Gives a run of a batch that must wait a job of its own, delayed by `delayMs`, on the batch's priority. */
+  readonly handOff: (run: RunJobData, priority: number, delayMs: number) => Promise<void>;
+  /** The batch is done: the producer forgets which batch its runs waited in. Best effort. */
+  readonly batchDone: (batch: RunBatchJobData) => Promise<void>;
+}
 
 /**
- * The run processor: one attempt of one run per job execution (admit, claim, call, finish: @nagent/attempts).
+ * The run processor: one attempt of each run of the job (admit, claim, call, finish: @nagent/attempts).
  *
- * Waits (workspace cap, connection pace, planned retries) move the job to BullMQ's delayed set and free the worker at
- * once; the run row records why it waits. A job whose run is already over (canceled, or ended by an earlier job or by
- * the API's inline attempt) does nothing.
+ * A one-run job (job id = run id): waits (workspace cap, connection pace, planned retries) move the job to BullMQ's
+ * delayed set and free the worker at once; the run row records why it waits. A batch job (RUN_BATCH_JOB_NAME): its
+ * runs go at once, each in a slot, each claimed under the batch's job id; a run that must wait leaves the batch for a
+ * delayed job of its own, and the batch ends when each of its runs ended or left. If an attempt throws (PostgreSQL
+ * unavailable, a bug), the batch fails once its other runs are done, and BullMQ runs it again later: its ended runs do
+ * nothing then, and a run its failed attempt left `running` is taken over (the same job holds it).
+ *
+ * A run that is already over (canceled, or ended by an earlier job or by the API's inline attempt), or held by another
+ * job, is left alone.
  */
-export function createRunProcessor(attempts: RunAttempts) {
+export function createRunProcessor(attempts: RunAttempts, options: RunProcessorOptions) {
+  const slots = createSlots(options.slots);
+
   /**
    * Moves the job to BullMQ's delayed set. BullMQ's contract for a processor that moved its own job: throw
    * `DelayedError`, so that the worker neither completes nor fails it. The only throw of this sequence, at its edge.
    */
-  async function delayJob(job: Job<RunJobData>, token: string | undefined, ms: number): Promise<never> {
+  async function delayJob(job: Job<RunsQueueJobData>, token: string | undefined, ms: number): Promise<never> {
     await job.moveToDelayed(Date.now() + ms, token);
     throw new DelayedError();
   }
 
-  return async function processRun(job: Job<RunJobData>, token?: string): Promise<void> {
-    const admission = await attempts.admit(job.data);
-    if (!admission.admitted) return delayJob(job, token, await attempts.noteWaiting(job.data, admission));
-    const { retryInMs } = await attempts.run(job.data);
+  /** One attempt of a run of its own job; a wait delays the job itself. */
+  async function processOne(job: Job<RunsQueueJobData>, run: RunJobData, token: string | undefined): Promise<void> {
+    const admission = await attempts.admit(run);
+    if (!admission.admitted) return delayJob(job, token, await attempts.noteWaiting(run, admission));
+    const { retryInMs } = await attempts.run(run);
     if (retryInMs !== null) await delayJob(job, token, retryInMs);
+  }
+
+  /** One attempt of a run of a batch, held by the batch's job; a wait hands the run a job of its own. */
+  async function processInBatch(run: RunJobData, batchJobId: string, priority: number): Promise<void> {
+    const admission = await attempts.admit(run);
+    if (!admission.admitted) return options.handOff(run, priority, await attempts.noteWaiting(run, admission));
+    const { retryInMs } = await attempts.run(run, { holder: batchJobId });
+    if (retryInMs !== null) await options.handOff(run, priority, retryInMs);
+  }
+
+  return async function processRun(job: Job<RunsQueueJobData>, token?: string): Promise<void> {
+    const data = job.data;
+    if (!isRunBatch(data)) return slots.run(() => processOne(job, data, token));
+    try {
+      const priority = job.opts.priority ?? 0;
+      const results = await Promise.allSettled(data.runs.map((run) => slots.run(() => processInBatch(run, job.id!, priority))));
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failure) throw failure.reason;
+    } finally {
+      await options.batchDone(data).catch(() => {});
+    }
   };
 }

@@ -23,8 +23,9 @@ export function runningThresholdMs(lockDurationMs: number, upstreamTimeoutMs: nu
 
 /**
  * Nothing lost: finds runs left queued (the enqueue after commit failed) or running (the worker died and BullMQ's
- * stalled-job check could not recover it, e.g. Redis lost the job) and enqueues them again. A run whose job still
- * exists is left to it; the claim of a re-enqueued run is guarded, so a run still ends exactly once.
+ * stalled-job check could not recover it, e.g. Redis lost the job) and enqueues them again. A run whose job, or the
+ * batch job it waits in, still exists is left to it; the claim of a re-enqueued run is guarded (only the job that
+ * holds a running run takes it over, and the sweeper hands it to the job it adds), so a run still ends exactly once.
  */
 export function createStuckRunSweeper(deps: { store: RunStore; producer: RunProducer; logger: Logger; options: SweepOptions }) {
   return async function sweep(): Promise<{ examined: number; requeued: number; abandoned: number }> {
@@ -36,9 +37,9 @@ export function createStuckRunSweeper(deps: { store: RunStore; producer: RunProd
         if (await deps.store.abandon(run.id, { code: "CONNECTION_NOT_FOUND", message: "The run has no connection." })) abandoned++;
         continue;
       }
-      const result = await deps.producer.reenqueue({ runId: run.id, workspaceId: run.workspace_id, connectionId: run.connection_id });
+      // Touched (and, running, handed over to the job about to be added) before the add: that job may start at once.
+      const result = await deps.producer.reenqueue({ runId: run.id, workspaceId: run.workspace_id, connectionId: run.connection_id }, () => deps.store.touch(run.id));
       if (result === "added") {
-        await deps.store.touch(run.id);
         requeued++;
         deps.logger.warn({ runId: run.id, status: run.status }, "re-enqueued a run whose job was lost");
       }

@@ -1,6 +1,6 @@
 import { Worker } from "bullmq";
 import { createRunStore, deleteExpiredRuns } from "@nagent/runs";
-import { createFairness, createRunProducer, MAINTENANCE_QUEUE, MAINTENANCE_SCHEDULES, RUNS_QUEUE, type FairnessOptions, type MaintenanceJobName, type RunJobData } from "@nagent/queue";
+import { createFairness, createRunProducer, MAINTENANCE_QUEUE, MAINTENANCE_SCHEDULES, RUNS_QUEUE, type FairnessOptions, type MaintenanceJobName, type RunsQueueJobData } from "@nagent/queue";
 import type { ConnectionTransition } from "@nagent/db";
 import { createRunMetricsRecorder } from "@nagent/metrics";
 import { createConnectionStatusEmitter, createDeliveryProducer } from "@nagent/triggers";
@@ -47,7 +47,7 @@ export async function startWorkers(deps: WorkerDeps) {
     baseMs: deps.probe?.baseMs ?? DEFAULT_PROBE_OPTIONS.baseMs,
     capMs: deps.probe?.capMs ?? DEFAULT_PROBE_OPTIONS.capMs,
   };
-  const producer = createRunProducer({ redis: deps.redis, prefix, fairness });
+  const producer = createRunProducer({ redis: deps.redis, prefix, fairness, batchMax: config.runBatchMax });
   // Cluster-wide run metrics in Redis, rendered by the API's GET /metrics. Best effort: the run is already recorded.
   const runMetrics = createRunMetricsRecorder(deps.redis, { prefix });
   const onRunFinished: NonNullable<AttemptDeps["onRunFinished"]> = (run) => {
@@ -77,13 +77,17 @@ export async function startWorkers(deps: WorkerDeps) {
     ...(deps.backoff ? { backoff: deps.backoff } : {}),
     onRunFinished,
     onOutputChecked: (c) => void runMetrics.outputChecked(c).catch((err: Error) => logger.warn({ err: { message: err.message } }, "could not record run metrics")),
-  }));
+  }), {
+    slots: config.workerConcurrency,
+    handOff: (run, priority, delayMs) => producer.enqueue(run, priority, delayMs),
+    batchDone: (batch) => producer.batchDone(batch),
+  });
 
   // BullMQ renews the lock every lockDuration/2 while the job runs. By default it also outlives one attempt (the
   // upstream timeout), so even a worker whose renewals stall keeps its run; a shorter NAGENT_WORKER_LOCK_MS trades
   // that margin for a faster takeover of a dead worker's runs (the stalled check runs every lockDuration).
   const lockDuration = config.workerLockMs;
-  const runs = new Worker<RunJobData>(RUNS_QUEUE, processRun, {
+  const runs = new Worker<RunsQueueJobData>(RUNS_QUEUE, processRun, {
     connection: deps.redis,
     prefix,
     concurrency: config.workerConcurrency,
@@ -92,7 +96,7 @@ export async function startWorkers(deps: WorkerDeps) {
     maxStalledCount: 2,
   });
   runs.on("failed", (job, err) => {
-    logger.error({ runId: job?.data.runId, attemptsMade: job?.attemptsMade, err: { message: err.message, name: err.name } }, "run job failed in the processor");
+    logger.error({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: { message: err.message, name: err.name } }, "run job failed in the processor");
   });
   runs.on("error", (err) => logger.error({ err: { message: err.message } }, "run worker error"));
 

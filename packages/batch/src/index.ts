@@ -1,1 +1,2 @@
 export { createBatcher, createLanedBatcher, type Lane } from "./batcher";
+export { createSlots, type Slots } from "./slots";

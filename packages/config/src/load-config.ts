@@ -23,6 +23,8 @@ export interface Config {
   readonly upstreamTimeoutMs: number;
   readonly maxAttempts: number;
   readonly workerConcurrency: number;
+  /** Async runs per queue job at most (NAGENT_RUN_BATCH_MAX; 1 = one job per run). */
+  readonly runBatchMax: number;
   /** BullMQ lock duration of a running job (see NAGENT_WORKER_LOCK_MS). */
   readonly workerLockMs: number;
   /** The worker process's V8 heap budget, MiB (see NAGENT_WORKER_HEAP_MB and workerNodeArgs). */
@@ -113,6 +115,7 @@ export function loadConfig(source: Readonly<Record<string, string | undefined>>,
     upstreamTimeoutMs: env.NAGENT_UPSTREAM_TIMEOUT_MS,
     maxAttempts: env.NAGENT_MAX_ATTEMPTS,
     workerConcurrency: env.NAGENT_WORKER_CONCURRENCY,
+    runBatchMax: env.NAGENT_RUN_BATCH_MAX,
     workerLockMs: env.NAGENT_WORKER_LOCK_MS ?? Math.max(30_000, env.NAGENT_UPSTREAM_TIMEOUT_MS + 15_000),
     workerHeapMb: env.NAGENT_WORKER_HEAP_MB,
     connectionRatePerSec: env.NAGENT_CONNECTION_RATE_PER_SEC,

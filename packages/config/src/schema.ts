@@ -34,6 +34,11 @@ export const EnvSchema = Type.Object({
    *  database and Redis work across them, so a high value is cheap (measured best at 256 on 2 cores, bench/execute). */
   NAGENT_WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 2000, default: 256 }),
   /**
+   * Async runs of one workspace enqueued together share one queue job, up to this many (issue 17: BullMQ's own work
+   * per job was the largest single cost of an async run). 1: one job per run.
+   */
+  NAGENT_RUN_BATCH_MAX: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+  /**
    * How long a worker's lock on a running job lasts (BullMQ `lockDuration`; the live worker renews it every half of
    * it). A worker that died (SIGKILL, lost machine) has its runs taken over by another worker after about this long
    * plus one stalled-job check, which runs as often (capped at 30 s). Default: 30 s, or the upstream timeout + 15 s

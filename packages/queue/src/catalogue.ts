@@ -18,7 +18,10 @@ function processorRetries(firstRetryMs: number): JobsOptions {
 /** Upkeep schedules (BullMQ job schedulers, upserted at worker start so every worker agrees), per job name. */
 type Schedules<JobName extends string> = Readonly<Record<JobName, { readonly everyMs: number }>>;
 
-/** Runs of actions. Job id = run id, so an enqueue repeated by the sweeper is a no-op while the job exists. */
+/**
+ * Runs of actions. A one-run job's id is its run's id, so an enqueue repeated by the sweeper is a no-op while the job
+ * exists; a batch's is `batch-<first run id>` (RUN_BATCH_JOB_NAME).
+ */
 export const RUNS_QUEUE = "runs";
 export const RUN_JOB_NAME = "run";
 export interface RunJobData {
@@ -31,6 +34,21 @@ export interface RunJobData {
 }
 /** Planned retries (upstream 429/5xx/timeouts) and waits (rate limit, workspace cap) move the job to the delayed set. */
 export const RUN_JOB_OPTIONS: JobsOptions = processorRetries(1_000);
+/**
+ * Async runs of one workspace enqueued together (issue 17): one job, id `batch-<its first run's id>`, for up to
+ * NAGENT_RUN_BATCH_MAX runs. BullMQ's own work per job (add, fetch, lock, complete) is then shared by the batch's runs;
+ * measured, it was the largest single cost of an async run. Each run of the batch is admitted, claimed and ended on
+ * its own, as a one-run job's is; a run that must wait (a planned retry, the workspace's cap, the connection's pace)
+ * leaves the batch for a job of its own (job id = run id). The producer records in Redis which batch each run waits in,
+ * for the stuck-run sweeper; the claim records which job holds a run (see CLAIM_RUNS in @nagent/runs).
+ */
+export const RUN_BATCH_JOB_NAME = "runs";
+export interface RunBatchJobData {
+  readonly runs: readonly RunJobData[];
+}
+/** What a job of the runs queue carries: one run, or a batch of runs. */
+export type RunsQueueJobData = RunJobData | RunBatchJobData;
+export const isRunBatch = (data: RunsQueueJobData): data is RunBatchJobData => "runs" in data;
 
 /** Periodic upkeep: the stuck-run sweeper, run-history retention and the connection health probe. */
 export const MAINTENANCE_QUEUE = "maintenance";
