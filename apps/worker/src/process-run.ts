@@ -10,6 +10,12 @@ export interface RunProcessorOptions {
   readonly handOff: (run: RunJobData, priority: number, delayMs: number) => Promise<void>;
   /** The batch is done: the producer forgets which batch its runs waited in. Best effort. */
   readonly batchDone: (batch: RunBatchJobData) => Promise<void>;
+  /**
+   * Told the number of jobs the worker should hold at most now (BullMQ's `concurrency`), whenever it changes: the jobs
+   * in hand, plus one per free slot. A worker whose slots are all spoken for takes no more jobs, so it never hoards
+   * batches whose runs would wait here while other workers (or another workspace's newer, fairer job) could run them.
+   */
+  readonly onCapacity?: (jobs: number) => void;
 }
 
 /**
@@ -27,6 +33,16 @@ export interface RunProcessorOptions {
  */
 export function createRunProcessor(attempts: RunAttempts, options: RunProcessorOptions) {
   const slots = createSlots(options.slots);
+  /** Jobs in hand, and the runs they hold (running, or waiting for a slot). */
+  let jobs = 0;
+  let held = 0;
+  let capacity = options.slots;
+  const hold = (jobDelta: number, runDelta: number): void => {
+    jobs += jobDelta;
+    held += runDelta;
+    const next = Math.max(1, jobs + Math.max(0, options.slots - held));
+    if (next !== capacity) options.onCapacity?.((capacity = next));
+  };
 
   /**
    * Moves the job to BullMQ's delayed set. BullMQ's contract for a processor that moved its own job: throw
@@ -55,13 +71,22 @@ export function createRunProcessor(attempts: RunAttempts, options: RunProcessorO
 
   return async function processRun(job: Job<RunsQueueJobData>, token?: string): Promise<void> {
     const data = job.data;
-    if (!isRunBatch(data)) return slots.run(() => processOne(job, data, token));
+    if (!isRunBatch(data)) {
+      hold(1, 1);
+      try {
+        return await slots.run(() => processOne(job, data, token));
+      } finally {
+        hold(-1, -1);
+      }
+    }
+    hold(1, data.runs.length);
     try {
       const priority = job.opts.priority ?? 0;
-      const results = await Promise.allSettled(data.runs.map((run) => slots.run(() => processInBatch(run, job.id!, priority))));
+      const results = await Promise.allSettled(data.runs.map((run) => slots.run(() => processInBatch(run, job.id!, priority)).finally(() => hold(0, -1))));
       const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
       if (failure) throw failure.reason;
     } finally {
+      hold(-1, 0);
       await options.batchDone(data).catch(() => {});
     }
   };

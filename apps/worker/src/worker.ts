@@ -70,6 +70,7 @@ export async function startWorkers(deps: WorkerDeps) {
     pool: deps.pool, registry: deps.registry, runner: deps.runner, vault: deps.vault, logger, options: probeOptions,
     defaultBaseUrl: () => config.scaleBaseUrl, onTransition,
   });
+  const runsWorker: { current?: Worker<RunsQueueJobData> } = {};
   const processRun = createRunProcessor(createRunAttempts({
     pool: deps.pool, store, registry: deps.registry, vault: deps.vault, runner: deps.runner, fairness, health, logger,
     maxAttempts: config.maxAttempts,
@@ -81,6 +82,10 @@ export async function startWorkers(deps: WorkerDeps) {
     slots: config.workerConcurrency,
     handOff: (run, priority, delayMs) => producer.enqueue(run, priority, delayMs),
     batchDone: (batch) => producer.batchDone(batch),
+    // The processor starts once the worker below exists.
+    onCapacity: (jobs) => {
+      if (runsWorker.current) runsWorker.current.concurrency = jobs;
+    },
   });
 
   // BullMQ renews the lock every lockDuration/2 while the job runs. By default it also outlives one attempt (the
@@ -95,6 +100,7 @@ export async function startWorkers(deps: WorkerDeps) {
     stalledInterval: Math.min(30_000, lockDuration),
     maxStalledCount: 2,
   });
+  runsWorker.current = runs;
   runs.on("failed", (job, err) => {
     logger.error({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: { message: err.message, name: err.name } }, "run job failed in the processor");
   });
