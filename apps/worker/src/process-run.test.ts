@@ -28,11 +28,11 @@ function fakeAttempts(options: { refuse?: Set<string>; fail?: Set<string> } = {}
 describe("the run processor", () => {
   it("runs a batch's runs in the worker's slots, held by the batch's job; hands a refused run a job of its own", async () => {
     const f = fakeAttempts({ refuse: new Set(["r3"]) });
-    const handedOff: [string, number, number][] = [];
+    const handedOff: [string, number, number, string | undefined][] = [];
     const done: string[][] = [];
     const processRun = createRunProcessor(f.attempts, {
       slots: 2,
-      handOff: async (r, priority, ms) => void handedOff.push([r.runId, priority, ms]),
+      handOff: async (r, priority, ms, heldBy) => void handedOff.push([r.runId, priority, ms, heldBy]),
       batchDone: async (b) => void done.push(b.runs.map((r) => r.runId)),
     });
     const finished = processRun(batchJob([run(1), run(2), run(3), run(4)]));
@@ -42,7 +42,7 @@ describe("the run processor", () => {
     f.end("r1");
     await tick();
     // r3 got r1's slot, was refused and left the batch at once; r4 took the slot.
-    expect(handedOff).toEqual([["r3", 7, 300]]);
+    expect(handedOff).toEqual([["r3", 7, 300, "batch-r1"]]);
     expect([...f.holders.keys()]).toEqual(["r1", "r2", "r4"]);
     expect(f.holders.get("r4")).toBe("batch-r1");
     f.end("r2");

@@ -6,8 +6,12 @@ import { isRunBatch, type RunBatchJobData, type RunJobData, type RunsQueueJobDat
 export interface RunProcessorOptions {
   /** Runs in flight at once in this worker, whether they came one per job or in batches (NAGENT_WORKER_CONCURRENCY). */
   readonly slots: number;
-  /** Gives a run of a batch that must wait a job of its own, delayed by `delayMs`, on the batch's priority. */
-  readonly handOff: (run: RunJobData, priority: number, delayMs: number) => Promise<void>;
+  /**
+   * Gives a run of a batch that must wait a job of its own, delayed by `delayMs`, on the batch's priority. `heldBy`: the
+   * batch's job id when the run may still be held by it (a refused admission: the batch, handed to this worker after
+   * a crash, may hold the run from before), so that the run's own job may take it over.
+   */
+  readonly handOff: (run: RunJobData, priority: number, delayMs: number, heldBy?: string) => Promise<void>;
   /** The batch is done: the producer forgets which batch its runs waited in. Best effort. */
   readonly batchDone: (batch: RunBatchJobData) => Promise<void>;
   /**
@@ -64,7 +68,7 @@ export function createRunProcessor(attempts: RunAttempts, options: RunProcessorO
   /** One attempt of a run of a batch, held by the batch's job; a wait hands the run a job of its own. */
   async function processInBatch(run: RunJobData, batchJobId: string, priority: number): Promise<void> {
     const admission = await attempts.admit(run);
-    if (!admission.admitted) return options.handOff(run, priority, await attempts.noteWaiting(run, admission));
+    if (!admission.admitted) return options.handOff(run, priority, await attempts.noteWaiting(run, admission), batchJobId);
     const { retryInMs } = await attempts.run(run, { holder: batchJobId });
     if (retryInMs !== null) await options.handOff(run, priority, retryInMs);
   }

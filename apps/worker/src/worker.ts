@@ -80,7 +80,10 @@ export async function startWorkers(deps: WorkerDeps) {
     onOutputChecked: (c) => void runMetrics.outputChecked(c).catch((err: Error) => logger.warn({ err: { message: err.message } }, "could not record run metrics")),
   }), {
     slots: config.workerConcurrency,
-    handOff: (run, priority, delayMs) => producer.enqueue(run, priority, delayMs),
+    handOff: async (run, priority, delayMs, heldBy) => {
+      if (heldBy !== undefined) await store.handOver(run.runId, heldBy);
+      await producer.enqueue(run, priority, delayMs);
+    },
     batchDone: (batch) => producer.batchDone(batch),
     // The processor starts once the worker below exists.
     onCapacity: (jobs) => {

@@ -52,6 +52,15 @@ export function createRunTransitions(query: NamedQuery) {
     },
 
     /**
+     * Hands a run that job `from` holds while it is `running` (the attempt of a worker that died) over to the run's own
+     * job, which the caller is about to add: a batch job handed to another worker after a crash, whose run must now
+     * wait, leaves it to that job (see CLAIM_RUNS in hot-path.ts). Does nothing to a run in any other state.
+     */
+    async handOver(id: string, from: string): Promise<void> {
+      await query("run-hand-over", `UPDATE run SET claimed_by = id::text WHERE id = $1 AND ${statusIn("status", "running")} AND claimed_by = $2`, [id, from]);
+    },
+
+    /**
      * Records why a queued run waits (`waiting`: reason, since, resume_at; and the human `status_reason`) without
      * touching its attempts, and tells the run's event stream. Written only when the reason changes or the resume time
      * moves by more than a second, so a run re-delayed many times (a long wait for the workspace's cap) costs few writes.

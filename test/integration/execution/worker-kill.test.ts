@@ -1,9 +1,12 @@
 // Issue 6, item 9: a worker process killed with SIGKILL in the middle of upstream calls leaves no run stuck or
 // duplicated. The workers are real child processes (`node --import tsx apps/worker/src/main.ts`, production mode);
 // BullMQ's stalled-job check hands the dead worker's runs to the next worker, whose claim marks the lost attempt.
+// A batch job (several runs in one job) is handed over whole: its runs are held by the batch, whose next worker takes them over.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type RunningSandbox } from "../../../apps/scale-sandbox/src/index";
-import type { RunEvent } from "@nagent/runs";
+import { uuidv7 } from "@nagent/db";
+import { RUNS_QUEUE } from "@nagent/queue";
+import { createRunStore, type RunEvent } from "@nagent/runs";
 import { bearer, createTestApp, type TestApp } from "../../support/app";
 import { startWorkerProcess, stopProcesses, type RunningProcess } from "../../support/process";
 import { waitForEnd } from "../../support/execution";
@@ -105,5 +108,43 @@ describe("a worker killed with SIGKILL mid-run", () => {
     expect(counts).toEqual({ active: 0, wait: 0, delayed: 0, prioritized: 0, failed: 0 });
     const stuck = await t.db.pool.query("SELECT count(*)::int AS n FROM run WHERE status IN ('queued', 'running')");
     expect(stuck.rows[0].n).toBe(0);
+  }, 120_000);
+
+  it("a batch job's runs are taken over the same way: the next worker gets the stalled batch, and each run ends once", async () => {
+    await stopProcesses(workers.splice(0));
+    const first = await startWorker();
+    const disturbedBefore = proxy.disturbed.length;
+    proxy.rule({ route: "GET /v1/batches", delayMs: 60_000, times: 4 });
+
+    // Queued runs written as the API writes them, enqueued together: the first alone, the other three in one batch.
+    const store = createRunStore(t.db.pool);
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const id = uuidv7();
+      const outcome = await store.insert({ id, workspaceId: ws.id, connectionId: ws.connectionId, integration: "scale_ai", action: "SCALE_AI_LIST_BATCHES", schemaVersion: 1, input: { project: "kitten_labeling", offset: 10 + i }, idempotencyKey: null, requestHash: null });
+      expect(outcome.kind).toBe("created");
+      ids.push(id);
+    }
+    const producer = t.infra.producer;
+    const priorities = await Promise.all(ids.map(() => producer.reserve(ws.id)));
+    await Promise.all(ids.map((id, i) => producer.enqueue({ runId: id, workspaceId: ws.id, connectionId: ws.connectionId }, priorities[i]!)));
+    const batchId = `batch-${ids[1]}`;
+    expect((await producer.queue.getJob(batchId))?.data).toMatchObject({ runs: ids.slice(1).map((runId) => ({ runId })) });
+
+    await expect.poll(() => proxy.disturbed.length - disturbedBefore, { timeout: 15_000 }).toBe(4);
+    first.child.kill("SIGKILL");
+    expect(await first.exited).toBe("SIGKILL");
+    await startWorker();
+
+    for (const id of ids) expect((await waitForEnd(t, ws.apiKey, id, 30_000)).status).toBe("succeeded");
+    for (const id of ids) expect((await run(id)).attempts.map((a) => [a.number, a.outcome])).toEqual([[1, "lost"], [2, "succeeded"]]);
+    const { rows } = await t.db.pool.query<{ id: string; claimed_by: string }>("SELECT id, claimed_by FROM run WHERE id = ANY($1)", [ids]);
+    const holder = new Map(rows.map((r) => [r.id, r.claimed_by]));
+    // Held by the batch, or by the run's own job when the connection's pace made it wait and the batch handed it over.
+    expect(holder.get(ids[0]!)).toBe(ids[0]);
+    for (const id of ids.slice(1)) expect([batchId, id]).toContain(holder.get(id));
+    const counts = await producer.queue.getJobCounts("active", "wait", "delayed", "prioritized", "failed");
+    expect(counts).toEqual({ active: 0, wait: 0, delayed: 0, prioritized: 0, failed: 0 });
+    expect(await t.infra.redis.hlen(`${t.config.queuePrefix}:${RUNS_QUEUE}:batched`)).toBe(0);
   }, 120_000);
 });

@@ -59,6 +59,17 @@ describe("claims of one run by two jobs", () => {
     expect(await store.claim(id)).toMatchObject({ id, attempt: 2, previousLost: true });
   });
 
+  it("a batch that must let a run it holds wait hands it over to the run's own job; no other holder can", async () => {
+    const store = createRunStore(s.db.pool);
+    const id = await queuedRun(store);
+    expect(await store.claim(id, "bulk", "batch-e")).not.toBeNull();
+    await store.handOver(id, "batch-other");
+    expect(await claimedBy(id)).toBe("batch-e");
+    await store.handOver(id, "batch-e");
+    expect(await claimedBy(id)).toBe(id);
+    expect(await store.claim(id)).toMatchObject({ id, attempt: 2, previousLost: true });
+  });
+
   it("a queued run that waits is claimed before its time only by its own job; after it, by any", async () => {
     const store = createRunStore(s.db.pool);
     const [early, due] = [await queuedRun(store), await queuedRun(store)];
