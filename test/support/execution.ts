@@ -1,5 +1,6 @@
 import { expect, vi } from "vitest";
-import { TERMINAL_STATUSES } from "@nagent/runs";
+import { uuidv7 } from "@nagent/db";
+import { createRunStore, TERMINAL_STATUSES } from "@nagent/runs";
 import { bearer, type TestApp } from "./app";
 import type { TestStack } from "./stack";
 import type { ConnectedWorkspace } from "./workspace";
@@ -52,4 +53,24 @@ export async function executeAsync(s: TestStack, apiKey: string, slug: string, i
   const res = await s.execute(apiKey, slug, { input, mode: "async" }, headers);
   expect(res.status, JSON.stringify(res.body)).toBe(202);
   return res.body.run_id as string;
+}
+
+/**
+ * Queued runs of `action`, one per input, written as the API writes them, then enqueued together through the app's
+ * producer: the first add goes alone, the others wait for it and share the next one, so the first run gets a job of its
+ * own and the rest one batch job (`batch-<ids[1]>`, up to NAGENT_RUN_BATCH_MAX). Answers the run ids, in input order.
+ */
+export async function enqueueTogether(t: Pick<TestApp, "db" | "infra">, ws: Pick<ConnectedWorkspace, "id" | "connectionId">, action: string, inputs: readonly Record<string, unknown>[]): Promise<string[]> {
+  const store = createRunStore(t.db.pool);
+  const ids: string[] = [];
+  for (const input of inputs) {
+    const id = uuidv7();
+    const outcome = await store.insert({ id, workspaceId: ws.id, connectionId: ws.connectionId, integration: "scale_ai", action, schemaVersion: 1, input, idempotencyKey: null, requestHash: null });
+    expect(outcome.kind).toBe("created");
+    ids.push(id);
+  }
+  const producer = t.infra.producer;
+  const priorities = await Promise.all(ids.map(() => producer.reserve(ws.id)));
+  await Promise.all(ids.map((id, i) => producer.enqueue({ runId: id, workspaceId: ws.id, connectionId: ws.connectionId }, priorities[i]!)));
+  return ids;
 }

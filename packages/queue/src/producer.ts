@@ -9,6 +9,8 @@ export const DEFAULT_RUN_BATCH_MAX = 50;
 
 /** A job state in which the job will still run (or is running). */
 const LIVE_STATES = new Set(["waiting", "waiting-children", "delayed", "prioritized", "active"]);
+/** A job state in which the job has not started (a cancel may remove it). */
+const NOT_STARTED_STATES = new Set(["waiting", "delayed", "prioritized"]);
 
 interface Enqueued {
   readonly run: RunJobData;
@@ -53,13 +55,18 @@ export function createRunProducer(deps: { redis: Redis; prefix: string; fairness
     return items.map(() => undefined);
   }, { maxBatch: 200, maxConcurrent: 1 });
 
+  /** A job and its BullMQ state, or null when there is no such job. */
+  async function find(jobId: string) {
+    const job = await queue.getJob(jobId);
+    return job ? { job, state: await job.getState() } : null;
+  }
+
   /** Whether the job exists and will still run; a job that ended (failed for good) is removed, so it can be added again. */
   async function live(jobId: string, removeEnded: boolean): Promise<boolean> {
-    const job = await queue.getJob(jobId);
-    if (!job) return false;
-    const state = await job.getState();
-    if (LIVE_STATES.has(state)) return true;
-    if (removeEnded) await job.remove().catch(() => {});
+    const found = await find(jobId);
+    if (!found) return false;
+    if (LIVE_STATES.has(found.state)) return true;
+    if (removeEnded) await found.job.remove().catch(() => {});
     return false;
   }
 
@@ -102,10 +109,8 @@ export function createRunProducer(deps: { redis: Redis; prefix: string; fairness
     },
     /** Removes a run's job if it has not started (cancel); a no-op otherwise (a run in a batch stays; its claim skips it). */
     async removeIfWaiting(runId: string): Promise<void> {
-      const job = await queue.getJob(runId);
-      if (!job) return;
-      const state = await job.getState();
-      if (state === "waiting" || state === "delayed" || state === "prioritized") await job.remove().catch(() => {});
+      const found = await find(runId);
+      if (found && NOT_STARTED_STATES.has(found.state)) await found.job.remove().catch(() => {});
     },
     async close(): Promise<void> {
       await queue.close();

@@ -5,9 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Worker } from "bullmq";
 import { uuidv7 } from "@nagent/db";
 import { createFairness, createRedis, createRunProducer, RUN_BATCH_JOB_NAME, RUNS_QUEUE, type RunJobData } from "@nagent/queue";
-import { createRunStore } from "@nagent/runs";
 import { createTestStack, type TestStack } from "../../support/stack";
-import { waitForEnd } from "../../support/execution";
+import { enqueueTogether, waitForEnd } from "../../support/execution";
 import { connectedWorkspace, type ConnectedWorkspace } from "../../support/workspace";
 import { deleteKeysWithPrefix, TEST_REDIS_URL, testQueuePrefix } from "../../support/redis";
 
@@ -101,24 +100,8 @@ describe("batches through the worker", () => {
   });
   afterAll(() => s?.close());
 
-  /** Queued runs written as the API writes them, then enqueued together: the first alone, the rest as one batch. */
-  async function enqueueTogether(count: number): Promise<string[]> {
-    const store = createRunStore(s.db.pool);
-    const ids: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const id = uuidv7();
-      const outcome = await store.insert({ id, workspaceId: ws.id, connectionId: ws.connectionId, integration: "scale_ai", action: "SCALE_AI_LIST_PROJECTS", schemaVersion: 1, input: { offset: i }, idempotencyKey: null, requestHash: null });
-      expect(outcome.kind).toBe("created");
-      ids.push(id);
-    }
-    const producer = s.infra.producer;
-    const priorities = await Promise.all(ids.map(() => producer.reserve(ws.id)));
-    await Promise.all(ids.map((id, i) => producer.enqueue({ runId: id, workspaceId: ws.id, connectionId: ws.connectionId }, priorities[i]!)));
-    return ids;
-  }
-
   it("runs each run of a batch once, held by the batch; runs beyond the workspace's cap leave it to wait, and all succeed", async () => {
-    const ids = await enqueueTogether(7);
+    const ids = await enqueueTogether(s, ws, "SCALE_AI_LIST_PROJECTS", Array.from({ length: 7 }, (_, i) => ({ offset: i })));
     const runs = await Promise.all(ids.map((id) => waitForEnd(s, ws.apiKey, id)));
     expect(runs.map((r) => r.status)).toEqual(Array(ids.length).fill("succeeded"));
     expect(runs.map((r) => r.attempts_count)).toEqual(Array(ids.length).fill(1));

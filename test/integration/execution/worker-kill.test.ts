@@ -4,12 +4,11 @@
 // A batch job (several runs in one job) is handed over whole: its runs are held by the batch, whose next worker takes them over.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandbox, type RunningSandbox } from "../../../apps/scale-sandbox/src/index";
-import { uuidv7 } from "@nagent/db";
 import { RUNS_QUEUE } from "@nagent/queue";
-import { createRunStore, type RunEvent } from "@nagent/runs";
+import type { RunEvent } from "@nagent/runs";
 import { bearer, createTestApp, type TestApp } from "../../support/app";
 import { startWorkerProcess, stopProcesses, type RunningProcess } from "../../support/process";
-import { waitForEnd } from "../../support/execution";
+import { enqueueTogether, waitForEnd } from "../../support/execution";
 import { startLossyProxy } from "../../support/lossy-proxy";
 import { connectedWorkspace, type ConnectedWorkspace } from "../../support/workspace";
 
@@ -117,17 +116,8 @@ describe("a worker killed with SIGKILL mid-run", () => {
     proxy.rule({ route: "GET /v1/batches", delayMs: 60_000, times: 4 });
 
     // Queued runs written as the API writes them, enqueued together: the first alone, the other three in one batch.
-    const store = createRunStore(t.db.pool);
-    const ids: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      const id = uuidv7();
-      const outcome = await store.insert({ id, workspaceId: ws.id, connectionId: ws.connectionId, integration: "scale_ai", action: "SCALE_AI_LIST_BATCHES", schemaVersion: 1, input: { project: "kitten_labeling", offset: 10 + i }, idempotencyKey: null, requestHash: null });
-      expect(outcome.kind).toBe("created");
-      ids.push(id);
-    }
+    const ids = await enqueueTogether(t, ws, "SCALE_AI_LIST_BATCHES", [10, 11, 12, 13].map((offset) => ({ project: "kitten_labeling", offset })));
     const producer = t.infra.producer;
-    const priorities = await Promise.all(ids.map(() => producer.reserve(ws.id)));
-    await Promise.all(ids.map((id, i) => producer.enqueue({ runId: id, workspaceId: ws.id, connectionId: ws.connectionId }, priorities[i]!)));
     const batchId = `batch-${ids[1]}`;
     expect((await producer.queue.getJob(batchId))?.data).toMatchObject({ runs: ids.slice(1).map((runId) => ({ runId })) });
 
