@@ -1,4 +1,4 @@
-import { Agent, request } from "undici";
+import { Agent, type Dispatcher } from "undici";
 import type { ActionRunSpec, AuthApply, AuthSpec } from "@nagent/registry";
 import { buildRequest, fillTemplate, type UpstreamRequest } from "./build-request";
 import { classifyStatus, classifyTransportError, parseRetryAfter, statusMayHaveReachedUpstream, transportMayHaveReachedUpstream, upstreamMessage, type EnvelopeError } from "./classify";
@@ -63,19 +63,9 @@ export function createRunner(options: RunnerOptions) {
     const latency = () => Math.round(performance.now() - started);
     const target = checkOutboundUrl(req.url, options.egress);
     if (!target.ok) return { ok: false, error: { code: "EGRESS_BLOCKED", message: `The upstream URL ${target.reason}.`, retryable: false }, latencyMs: 0 };
-    // The whole call's deadline. A timer cleared when the call ends, not AbortSignal.timeout(): that one lives for the
-    // full timeout after the call (tens of thousands of live timers at a few thousand calls a second).
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new DOMException("The upstream did not answer in time.", "TimeoutError")), options.timeoutMs);
     try {
-      const res = await request(req.url, {
-        dispatcher: agent,
-        method: req.method,
-        headers: { ...req.headers, ...authHeaders(auth, credentials), "user-agent": USER_AGENT },
-        body: req.body ?? null,
-        signal: deadline.signal,
-      });
-      const bytes = await readBounded(res.body, maxBytes);
+      const res = await call(agent, req.url, { method: req.method, headers: { ...req.headers, ...authHeaders(auth, credentials), "user-agent": USER_AGENT }, body: req.body ?? null }, maxBytes, options.timeoutMs);
+      const bytes = res.body;
       if (bytes === null) {
         return { ok: false, error: { code: "UPSTREAM_RESPONSE_TOO_LARGE", message: `The upstream answer is larger than ${maxBytes} bytes.`, retryable: false, upstream_status: res.statusCode }, latencyMs: latency() };
       }
@@ -95,8 +85,6 @@ export function createRunner(options: RunnerOptions) {
       return retryAfterMs === undefined ? { ok: false, error, latencyMs: latency(), mayHaveReached } : { ok: false, error, retryAfterMs, latencyMs: latency(), mayHaveReached };
     } catch (err) {
       return { ok: false, error: classifyTransportError(err), latencyMs: latency(), mayHaveReached: transportMayHaveReachedUpstream(err) };
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -167,18 +155,78 @@ export function authHeaders(apply: AuthApply, credentials: Readonly<Record<strin
   }
 }
 
-async function readBounded(body: AsyncIterable<Buffer>, max: number): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > max) {
-      (body as unknown as { destroy?: () => void }).destroy?.();
-      return null;
+/** An upstream answer: its status, headers and body (null: larger than the bound, not read to its end). */
+interface RawResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Buffer | null;
+}
+
+/**
+ * One HTTP exchange on the agent's keep-alive pool, through undici's handler API (`Dispatcher.dispatch`): the body is
+ * gathered into one buffer, at most `maxBytes` (beyond, the exchange is aborted and `body` is null), and the whole
+ * exchange, queueing included, must end within `timeoutMs` (beyond, it fails with a TimeoutError). Rejects with
+ * undici's transport error (connect, socket, timeouts), which `classifyTransportError` reads.
+ *
+ * Measured against undici's `request()` with the same agent (a 20-byte JSON answer on loopback, reading the whole
+ * body either way): 20–22 µs of the caller's CPU a call against 61–62 at 64 concurrent calls, 79–96 µs against
+ * 153–184 one at a time. `request()` wraps every answer in a Readable stream read by async iteration, an
+ * AsyncResource and an AbortSignal listener; none of which a call that reads the whole (bounded) body needs.
+ */
+function call(agent: Agent, url: string, request: { method: string; headers: Record<string, string>; body: NonNullable<UpstreamRequest["body"]> | null }, maxBytes: number, timeoutMs: number): Promise<RawResponse> {
+  const target = new URL(url);
+  return new Promise<RawResponse>((resolve, reject) => {
+    let controller: Dispatcher.DispatchController | null = null;
+    let reason: Error | null = null;
+    let statusCode = 0;
+    let headers: RawResponse["headers"] = {};
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    const abort = (why: Error) => {
+      reason ??= why;
+      controller?.abort(why); // before the request is written, onRequestStart aborts it
+    };
+    // A timer cleared when the call ends, not AbortSignal.timeout(): that one lives for the full timeout after the
+    // call (tens of thousands of live timers at a few thousand calls a second).
+    const timer = setTimeout(() => abort(new DOMException("The upstream did not answer in time.", "TimeoutError")), timeoutMs);
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c;
+        if (reason) c.abort(reason);
+      },
+      onResponseStart(_c, status, responseHeaders) {
+        if (status < 200) return; // 1xx: informational, the answer follows
+        statusCode = status;
+        headers = responseHeaders;
+      },
+      onResponseData(_c, chunk) {
+        if (tooLarge) return;
+        size += chunk.length;
+        if (size > maxBytes) {
+          tooLarge = true;
+          abort(new Error("The upstream answer is larger than the bound."));
+        } else {
+          chunks.push(chunk);
+        }
+      },
+      onResponseEnd() {
+        clearTimeout(timer);
+        resolve({ statusCode, headers, body: Buffer.concat(chunks, size) });
+      },
+      onResponseError(_c, error) {
+        clearTimeout(timer);
+        if (tooLarge) resolve({ statusCode, headers, body: null });
+        else reject(error);
+      },
+    };
+    try {
+      agent.dispatch({ origin: target.origin, path: target.pathname + target.search, method: request.method as Dispatcher.HttpMethod, headers: request.headers, body: request.body }, handler);
+    } catch (error) {
+      clearTimeout(timer);
+      reject(error);
     }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
+  });
 }
 
 function parseBody(bytes: Buffer, contentType: string): { kind: "json"; value: unknown } | { kind: "other" } {
