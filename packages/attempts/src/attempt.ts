@@ -198,14 +198,16 @@ export function createRunAttempts(deps: AttemptDeps) {
      * answer is sent (a sync execute; the release is a best-effort round trip that nobody waits on, and a lost one
      * expires with its lease; measured, `bench/execute` (c): finish → answer 191 → 64 µs at p50). `holder`: the id of
      * the queue job running the attempt, when it is not the run's own (a batch of runs; see the store's `claim`).
+     * `counted: false`: the run is not among its workspace's pending runs (a sync execute's inline attempt, whose queue
+     * turn is reserved only if it goes to the queue), so its end does not count it down.
      */
-    async run(job: RunJobData, options: { claimed?: ClaimedRun | undefined; releaseLater?: boolean; holder?: string } = {}): Promise<AttemptOutcome> {
+    async run(job: RunJobData, options: { claimed?: ClaimedRun | undefined; releaseLater?: boolean; holder?: string; counted?: boolean } = {}): Promise<AttemptOutcome> {
       let result = NOTHING_DONE;
       try {
         result = await attempt(job, options.claimed, options.holder ?? job.runId);
       } finally {
         const pacing = { connectionId: job.connectionId, pace: result.pace, limits: result.limits };
-        const release = () => fairness.release(job.workspaceId, job.runId, result.endedRun, pacing, laneOf(job)).catch(() => {});
+        const release = () => fairness.release(job.workspaceId, job.runId, result.endedRun && options.counted !== false, pacing, laneOf(job)).catch(() => {});
         // Later: after the caller's answer is on its way (the release's script call costs ~0.1 ms of this process's time).
         if (options.releaseLater) setImmediate(release);
         else await release();

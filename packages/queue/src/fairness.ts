@@ -42,7 +42,8 @@ const MAX_PRIORITY = 2_097_151;
  *   of every async run (a caller waits on each; an async flood's backlog must not). Async runs are ordered fairly: each
  *   workspace's pending runs are counted; a workspace's first `fastLane` pending runs enqueue with priority 1, later
  *   ones with priority = their rank among that workspace's pending runs. A flooding workspace's 5,000th run therefore
- *   waits behind another workspace's 1st.
+ *   waits behind another workspace's 1st. A sync execute's run counts only once it goes to the queue: one that ends
+ *   in the API's inline attempt never does (its release then says so: `ended` false).
  * - **Workspace concurrency cap.** A lease per running run (a sorted set of run ids scored by expiry); beyond the cap
  *   the run is delayed, not held in a worker. Leases expire on their own, so a dead worker cannot leak capacity.
  * - **Adaptive pacing per connection.** A pace per connection (GCRA turns, see ADMIT in fairness-scripts.ts) whose

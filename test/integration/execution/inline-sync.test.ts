@@ -83,21 +83,53 @@ describe("a sync execute with a slot free runs inline", () => {
     expect(await getRun(s, ws.apiKey, slowRunId)).toMatchObject({ status: "succeeded", attempts_count: 1 });
   });
 
-  it("a run its insert claimed runs inline even when its queue turn could not be reserved (Redis missed that call)", async () => {
+  it("reserves no queue turn for a run that ends inline: the workspace's pending count never moves", async () => {
     const ws = await connectedWorkspace(s, "inline-no-turn");
     expect((await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} })).status).toBe(200); // the API learns the default
     const producer = s.infra.producer;
     const reserve = producer.reserve;
-    producer.reserve = () => Promise.reject(new Error("Redis did not answer"));
+    const lanes: string[] = [];
+    producer.reserve = (workspaceId, lane) => {
+      lanes.push(lane ?? "bulk");
+      return reserve.call(producer, workspaceId, lane);
+    };
     try {
       const res = await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} });
-      // Its admission was granted and its insert claimed it: nobody else would run attempt 1 (no job, no worker here).
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       expect((await getRun(s, ws.apiKey, res.body.run_id)).attempts.map((a) => [a.number, a.outcome])).toEqual([[1, "succeeded"]]);
+      expect(lanes).toEqual([]);
     } finally {
       producer.reserve = reserve;
     }
+    expect(Number(await s.infra.redis.get(`${s.config.queuePrefix}:fair:pending:${ws.id}`))).toBe(0);
     await expect.poll(() => s.infra.redis.zcard(`${s.config.queuePrefix}:fair:active:${ws.id}`)).toBe(0);
+  });
+
+  it("a run its insert claimed while Redis did not answer its admission goes back to the queue: no attempt counted", async () => {
+    const ws = await connectedWorkspace(s, "inline-no-admission");
+    expect((await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} })).status).toBe(200); // the API learns the default
+    const fairness = s.infra.fairness;
+    const admit = fairness.admit;
+    fairness.admit = () => Promise.reject(new Error("Redis did not answer"));
+    let runId: string;
+    try {
+      const statements = await namedStatementsDuring(s, () => s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} }));
+      const res = statements.result;
+      expect(res.status, JSON.stringify(res.body)).toBe(202);
+      runId = res.body.run_id;
+      // Claimed by its insert while the admission was on its way, then put back.
+      expect(statements.names.filter((n) => n.startsWith("run-")).slice(0, 2)).toEqual(["run-insert-claimed-one", "run-unclaim"]);
+    } finally {
+      fairness.admit = admit;
+    }
+    const { rows } = await s.db.pool.query("SELECT status, attempts_count, started_at, claimed_by FROM run WHERE id = $1", [runId]);
+    expect(rows[0]).toEqual({ status: "queued", attempts_count: 0, started_at: null, claimed_by: null });
+    expect((await getRun(s, ws.apiKey, runId)).attempts).toEqual([]);
+    // Its job waits for a worker (none runs in this block), on the turn it reserved when it went to the queue.
+    const job = await s.infra.producer.queue.getJob(runId);
+    expect(job?.data).toMatchObject({ runId, workspaceId: ws.id, sync: true });
+    expect(Number(await s.infra.redis.get(`${s.config.queuePrefix}:fair:pending:${ws.id}`))).toBe(1);
+    expect(await s.infra.redis.zcard(`${s.config.queuePrefix}:fair:active:${ws.id}`)).toBe(0);
   });
 
   it("a changed default connection: the run binds to the new default, the hint's admission is given back", async () => {
@@ -144,6 +176,8 @@ describe("a sync execute with a slot free runs inline", () => {
     const job = await s.infra.producer.queue.getJob(res.body.run_id);
     expect(job?.data).toMatchObject({ runId: res.body.run_id, workspaceId: ws.id, sync: true });
     expect(await job?.getState()).toMatch(/^(delayed|wait|prioritized)$/);
+    // Its queue turn was reserved when it went to the queue: it counts among the workspace's pending runs.
+    expect(Number(await s.infra.redis.get(`${s.config.queuePrefix}:fair:pending:${ws.id}`))).toBe(1);
   });
 });
 
@@ -170,6 +204,8 @@ describe("a sync execute refused a slot goes to the queue", () => {
     expect(res.body.successful).toBe(true);
     const [slowRun, run] = [await waitForEnd(s, ws.apiKey, slow), await getRun(s, ws.apiKey, res.body.run_id)];
     expect(run).toMatchObject({ status: "succeeded", attempts_count: 1 });
+    // Its insert claimed it while the admission was on its way; refused, the claim was undone: one attempt, the worker's.
+    expect(run.attempts.map((a) => [a.number, a.outcome])).toEqual([[1, "succeeded"]]);
     // It ran once the slot was free, not beside the slow run.
     expect(Date.parse(run.attempts[0]!.started_at)).toBeGreaterThanOrEqual(Date.parse(slowRun.finished_at!));
   });

@@ -52,10 +52,10 @@ interface Created {
   readonly kind: "created";
   readonly run: InsertedRun;
   readonly job: RunJobData;
-  readonly priority: number | null;
-  /** A sync run its insert claimed for its first attempt (admitted before the insert). */
+  readonly priority: number | null | undefined;
+  /** A sync run its insert claimed for its first attempt (and admitted meanwhile). */
   readonly claimed: ClaimedRun | null;
-  /** A sync run refused admission before its insert (the workspace is at its cap, or the connection's pace says wait). */
+  /** A sync run refused the admission asked with its insert (the workspace is at its cap, or the connection's pace says wait). */
   readonly refusal: Refusal | null;
 }
 /** Workspace default connections kept as hints (the map is emptied when full: a hint missing costs one round trip). */
@@ -72,8 +72,8 @@ type Inline =
  *
  *   validate     the input against the action's current schema and the input rules, before anything is stored
  *   idempotency  an Idempotency-Key seen before answers its run (a replay)
- *   insert       one statement resolves the connection and writes the run (a sync run admitted beforehand: claimed
- *                too); the queue turn is reserved meanwhile
+ *   insert       one statement resolves the connection and writes the run (a sync run whose connection is likely
+ *                known: claimed too, while its admission is asked); an async run's queue turn is reserved meanwhile
  *   run          async mode: the run's job is enqueued on that turn, after the row is committed; answer at once.
  *                sync mode: the first attempt runs here (below); the answer is its envelope, or, when the run went
  *                to the queue, its terminal event, bounded by NAGENT_SYNC_TIMEOUT_MS
@@ -147,29 +147,38 @@ export function createExecuteAction(deps: ExecuteDeps) {
   const defaultKey = (run: NewRun) => `${run.workspaceId}:${run.integration}`;
 
   /**
-   * Writes the run. Its queue turn (the job's priority) is reserved in Redis while PostgreSQL writes the row, so the
-   * two round trips overlap; it is given back when no run was written.
+   * Writes the run. An async run's queue turn (the job's priority) is reserved in Redis while PostgreSQL writes the
+   * row, so the two round trips overlap; it is given back when no run was written. A sync run reserves its turn only if
+   * it goes to the queue (`enqueue`): one that ends inline, the usual case, never needs one.
    *
-   * A sync run whose connection is likely known (named, or its workspace's default as last resolved) first asks for
-   * its slot and its connection's turn; admitted, its insert also claims it for its first attempt (`insertClaimed`),
-   * so the inline attempt starts with no claim of its own. The insert's own resolution of the connection decides: a
-   * run that resolved to another connection (the default changed) is inserted queued, and the admission given back.
+   * A sync run whose connection is likely known (named, or its workspace's default as last resolved) asks for its
+   * slot and its connection's turn (Redis) while its insert claims it for its first attempt (`insertClaimed`,
+   * PostgreSQL): the inline attempt then starts with no claim of its own, and the admission's round trip costs no
+   * time. The insert's own resolution of the connection decides: a run that resolved to another connection (the
+   * default changed) is inserted queued, and the admission given back. A run claimed whose admission was refused (the
+   * workspace at its cap, the connection's pace) or did not answer (Redis) is put back in the queue (`unclaim`).
    */
   async function insert(run: NewRun, mode: Mode): Promise<Created | Extract<InsertOutcome, { kind: "existing" }>> {
     const { workspaceId } = run;
     // null: Redis did not answer (the enqueue is then skipped and logged).
-    const turn = producer.reserve(workspaceId, mode === "sync" ? "express" : "bulk").catch(() => null);
+    const turn = mode === "async" ? producer.reserve(workspaceId, "bulk").catch(() => null) : null;
     const likely = mode === "sync" && attempts ? run.connectionId ?? defaults.get(defaultKey(run)) : undefined;
     const likelyJob = (connectionId: string): RunJobData => ({ runId: run.id, workspaceId, connectionId, sync: true });
-    const admission = likely === undefined || !attempts ? null : await attempts.admit(likelyJob(likely)).catch(() => null);
-    const admittedFor = admission?.admitted ? likely : undefined;
+    const admitting = likely === undefined || !attempts ? null : attempts.admit(likelyJob(likely)).catch(() => null);
+    let admission: Admission | null = null;
     let inserted: (Exclude<InsertOutcome, { kind: "no_connection" }> & { readonly claimed?: ClaimedRun | null }) | undefined;
     try {
-      const first = admittedFor === undefined ? null : await store.insertClaimed(run, admittedFor);
-      inserted = first === null || first.kind === "no_connection" ? await insertRun(run) : first;
+      const first = likely === undefined ? null : await store.insertClaimed(run, likely);
+      admission = await admitting;
+      if (first?.kind === "created" && first.claimed && !admission?.admitted) {
+        await store.unclaim(run.id); // false only if something else changed the run meanwhile: then not ours to run either
+        inserted = { ...first, claimed: null };
+      } else {
+        inserted = first === null || first.kind === "no_connection" ? await insertRun(run) : first;
+      }
     } finally {
-      if (inserted?.kind !== "created" && (await turn) !== null) await producer.unreserve(workspaceId).catch(() => {});
-      if (admittedFor !== undefined && !(inserted?.kind === "created" && inserted.claimed)) await attempts?.giveBack(likelyJob(admittedFor));
+      if (mode === "async" && inserted?.kind !== "created" && (await turn) !== null) await producer.unreserve(workspaceId).catch(() => {});
+      if (admitting !== null && (admission ??= await admitting)?.admitted && !(inserted?.kind === "created" && inserted.claimed)) await attempts?.giveBack(likelyJob(likely!));
     }
     if (inserted.kind === "existing") return inserted;
     const connectionId = inserted.run.connection_id;
@@ -179,16 +188,20 @@ export function createExecuteAction(deps: ExecuteDeps) {
     }
     const job: RunJobData = { runId: run.id, workspaceId, connectionId, ...(mode === "sync" ? { sync: true as const } : {}) };
     return {
-      kind: "created", run: inserted.run, job, priority: await turn, claimed: inserted.claimed ?? null,
+      kind: "created", run: inserted.run, job, priority: turn === null ? undefined : await turn, claimed: inserted.claimed ?? null,
       refusal: admission !== null && !admission.admitted && likely === connectionId ? admission : null,
     };
   }
 
-  /** Adds the run's job on its reserved turn. The run is committed: when Redis fails now, the sweeper enqueues it. */
+  /**
+   * Adds the run's job on its reserved turn (a sync run reserves it now). The run is committed: when Redis fails now,
+   * the sweeper enqueues it.
+   */
   async function enqueue(created: Created, delayMs = 0): Promise<void> {
-    const failure = created.priority === null
+    const priority = created.priority !== undefined ? created.priority : await producer.reserve(created.job.workspaceId, "express").catch(() => null);
+    const failure = priority === null
       ? "the queue turn could not be reserved"
-      : await producer.enqueue(created.job, created.priority, delayMs).then(() => null, (error: Error) => error.message);
+      : await producer.enqueue(created.job, priority, delayMs).then(() => null, (error: Error) => error.message);
     if (failure !== null) logger.warn({ runId: created.job.runId, err: { message: failure } }, "enqueue failed after commit; the sweeper will pick the run up");
   }
 
@@ -204,7 +217,8 @@ export function createExecuteAction(deps: ExecuteDeps) {
       // Refused: the run records why it waits, and its job comes back when the worker would have brought it back.
       if (!admission.admitted) return { kind: "queue", delayMs: await attempts.noteWaiting(job, admission) };
     }
-    const attempt = attempts.run(job, { claimed: claimed ?? undefined, releaseLater: true }).then(
+    // Never counted pending (its turn is reserved only if it goes to the queue), so its end does not count it down.
+    const attempt = attempts.run(job, { claimed: claimed ?? undefined, releaseLater: true, counted: false }).then(
       (outcome): Inline => outcome.envelope ? { kind: "ended", envelope: outcome.envelope } : outcome.retryInMs !== null ? { kind: "queue", delayMs: outcome.retryInMs } : { kind: "read" },
       (error: Error): Inline => {
         // As when a worker's processor throws (BullMQ retries its job): the worker takes the run over from here.
@@ -226,9 +240,7 @@ export function createExecuteAction(deps: ExecuteDeps) {
   async function runSync(created: Created): Promise<ExecuteResult> {
     const { run } = created;
     const started = Date.now();
-    // No queue turn (Redis missed the reserve): an unclaimed run goes to the queue (the sweeper, then); a run its insert
-    // claimed was admitted by Redis meanwhile and runs here, as nobody else would run its attempt.
-    const inline: Inline = !attempts || (created.priority === null && !created.claimed) ? { kind: "queue", delayMs: 0 } : await attemptInline(attempts, created, deps.syncTimeoutMs);
+    const inline: Inline = !attempts ? { kind: "queue", delayMs: 0 } : await attemptInline(attempts, created, deps.syncTimeoutMs);
     if (inline.kind === "ended") return finished(run.id, inline.envelope, false);
     // Only a run that did not end here is watched: nothing else could end it while this request held it (it has no job
     // until `enqueue` below, and a "read" re-reads the row once watching). A sync execute that ends inline, the usual
