@@ -58,12 +58,16 @@ export type InsertClaimedRow = InsertedRun & Pick<ClaimRow, "ciphertext" | "base
 
 /**
  * Inserts a sync execute's runs and claims them for their first attempt in the same statement — `running`, attempt 1
- * started now, its event sent — when the connection the statement resolves is the one the run's workspace slot and
+ * started now — when the connection the statement resolves is the one the run's workspace slot and
  * pace turn were admitted for (`admitted_connection_id`), held under the run's own id (the id of the job it gets if
  * the attempt goes to the queue; see CLAIM_RUNS); otherwise queued, as INSERT_RUNS. A claimed run's row comes
  * with what the claim joins (its connection's ciphertext, base URL, status and rate bounds; the workspace's output
  * check mode); its input is the caller's own. The commit does not wait for the disk: the run's durable finish comes
  * next (see commitMode).
+ *
+ * It sends no run event, unlike every other state change: nobody can follow the run yet (its id is answered with the
+ * run's end, or with a 202 past the bound; a follower that finds the run later reads its state first), and the NOTIFY
+ * cost each sync execute 0.04–0.09 ms on this commit (measured alone, interleaved with and without it).
  */
 export const INSERT_CLAIMED_RUNS: HotStatement<InsertClaimedItem> = {
   name: "run-insert-claimed",
@@ -77,8 +81,7 @@ export const INSERT_CLAIMED_RUNS: HotStatement<InsertClaimedItem> = {
        RETURNING ${EVENT_COLUMNS}, output, connection_id
      )
      SELECT i.id, i.workspace_id, i.status, i.output, i.connection_id,
-            k.ciphertext, k.base_url, k.status AS connection_status, k.rate_min_rps, k.rate_max_rps, w.output_check AS output_check_mode,
-            CASE WHEN i.status = 'running' THEN ${notify("i")} END
+            k.ciphertext, k.base_url, k.status AS connection_status, k.rate_min_rps, k.rate_max_rps, w.output_check AS output_check_mode
      FROM ins i LEFT JOIN connection k ON i.status = 'running' AND k.id = i.connection_id AND k.workspace_id = i.workspace_id
           LEFT JOIN workspace w ON i.status = 'running' AND w.id = i.workspace_id`;
   },

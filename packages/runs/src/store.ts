@@ -13,7 +13,8 @@ import { createRunSweep } from "./store-sweep";
  * also resolves the connection), claim (which joins the connection) and finish (attempt, run and NOTIFY in one
  * statement) — goes through batchers, so concurrent calls share round trips and commits (hot-path.ts); the reads, the
  * other state changes and the sweeper's statements are in store-reads.ts, store-transitions.ts and store-sweep.ts.
- * Every state change sends a `RunEvent` on RUN_EVENTS_CHANNEL, delivered on commit. Queries from the API carry the
+ * Every state change sends a `RunEvent` on RUN_EVENTS_CHANNEL, delivered on commit (but a sync run's claiming insert:
+ * nobody can follow it yet; see INSERT_CLAIMED_RUNS). Queries from the API carry the
  * workspace id; the worker addresses runs by the id of its own job.
  */
 export function createRunStore(pool: pg.Pool) {

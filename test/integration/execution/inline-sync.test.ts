@@ -83,6 +83,23 @@ describe("a sync execute with a slot free runs inline", () => {
     expect(await getRun(s, ws.apiKey, slowRunId)).toMatchObject({ status: "succeeded", attempts_count: 1 });
   });
 
+  it("sends no run event for the claiming insert (nobody can follow the run yet): its one event is its end", async () => {
+    const ws = await connectedWorkspace(s, "inline-events");
+    expect((await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} })).status).toBe(200); // the API learns the default
+    const seen: [string, string][] = [];
+    const stop = s.infra.events.onWorkspace(ws.id, (event) => seen.push([event.id, event.status]));
+    try {
+      await s.infra.events.ready();
+      const statements = await namedStatementsDuring(s, () => s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} }));
+      expect(statements.result.status).toBe(200);
+      expect(statements.names.filter((n) => n.startsWith("run-"))).toEqual(["run-insert-claimed-one", "run-finish-one"]);
+      // (an earlier run's event may still arrive: only this run's count)
+      await expect.poll(() => seen.filter(([id]) => id === statements.result.body.run_id).map(([, status]) => status)).toEqual(["succeeded"]);
+    } finally {
+      stop();
+    }
+  });
+
   it("reserves no queue turn for a run that ends inline: the workspace's pending count never moves", async () => {
     const ws = await connectedWorkspace(s, "inline-no-turn");
     expect((await s.execute(ws.apiKey, "SCALE_AI_LIST_PROJECTS", { input: {} })).status).toBe(200); // the API learns the default
