@@ -212,7 +212,7 @@ function call(agent: Agent, url: string, request: { method: string; headers: Rec
       },
       onResponseEnd() {
         clearTimeout(timer);
-        resolve({ statusCode, headers, body: Buffer.concat(chunks, size) });
+        resolve({ statusCode, headers, body: tooLarge ? null : Buffer.concat(chunks, size) });
       },
       onResponseError(_c, error) {
         clearTimeout(timer);

@@ -63,20 +63,15 @@ export function createRunTransitions(query: NamedQuery) {
     /**
      * Undoes the claim of a sync execute's run that its insert claimed (`insertClaimed`) before its admission answered,
      * when the admission refused it or Redis did not answer: back to `queued`, no attempt counted or started, held by
-     * nobody, and the run's event stream told. Only a run still in that first claim (attempt 1, held under its own id)
-     * changes; false otherwise.
+     * nobody. Only a run still in that first claim (attempt 1, held under its own id) changes. No run event: as for
+     * the claiming insert, nobody can follow the run yet.
      */
-    async unclaim(id: string): Promise<boolean> {
-      const { rowCount } = await query("run-unclaim",
-        `WITH upd AS (
-           UPDATE run SET status = 'queued', attempts_count = 0, started_at = NULL, attempt_started_at = NULL, claimed_by = NULL, updated_at = now()
-           WHERE id = $1 AND ${statusIn("status", "running")} AND attempts_count = 1 AND claimed_by = id::text
-           RETURNING ${EVENT_COLUMNS}
-         )
-         SELECT ${notify("upd")} FROM upd`,
+    async unclaim(id: string): Promise<void> {
+      await query("run-unclaim",
+        `UPDATE run SET status = 'queued', attempts_count = 0, started_at = NULL, attempt_started_at = NULL, claimed_by = NULL, updated_at = now()
+         WHERE id = $1 AND ${statusIn("status", "running")} AND attempts_count = 1 AND claimed_by = id::text`,
         [id],
       );
-      return (rowCount ?? 0) > 0;
     },
 
     /**

@@ -171,7 +171,7 @@ export function createExecuteAction(deps: ExecuteDeps) {
       const first = likely === undefined ? null : await store.insertClaimed(run, likely);
       admission = await admitting;
       if (first?.kind === "created" && first.claimed && !admission?.admitted) {
-        await store.unclaim(run.id); // false only if something else changed the run meanwhile: then not ours to run either
+        await store.unclaim(run.id);
         inserted = { ...first, claimed: null };
       } else {
         inserted = first === null || first.kind === "no_connection" ? await insertRun(run) : first;
