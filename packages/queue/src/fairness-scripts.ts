@@ -3,10 +3,12 @@ import type { Redis } from "ioredis";
 /**
  * The Lua scripts of fairness (see fairness.ts). Each serves a batch of runs in one EVALSHA round trip, atomically
  * (ioredis's MULTI costs far more CPU per call). A script's calling convention is named once, in its `layout`: ARGV
- * shared by the batch (numbers), then per run its KEYS and its ARGV (strings). The Lua gets a prologue that declares
- * every name as a local (the per-run ones inside the loop over the runs, `run` being the run's 1-based index), so the
- * script's body speaks of names, never of positions; `runScript` builds KEYS and ARGV from objects with the same names,
- * in the same order. A body that answers sets `results[run]`.
+ * shared by the batch (numbers), then per run its keys and its ARGV (strings). KEYS holds each distinct key once (the
+ * runs of a batch mostly share their workspace's and connection's keys), and a run's ARGV names its keys by their
+ * place in KEYS, before its own values. The Lua gets a prologue that declares every name as a local (the per-run ones
+ * inside the loop over the runs, `run` being the run's 1-based index), so the script's body speaks of names, never of
+ * positions; `runScript` builds KEYS and ARGV from objects with the same names, in the same order. A body that answers
+ * sets `results[run]`.
  */
 
 /** Pace state, turns and lines of a connection idle this long go away (ms); so do places in a line this old. */
@@ -44,13 +46,15 @@ function batchScript<const S extends string, const K extends string, const A ext
   command: string, layout: Layout<S, K, A>, definitions: string, body: string,
 ): BatchScript<S, K, A> {
   const { shared, keys, args } = layout;
+  const perRun = keys.length + args.length;
   const lua = [
     ...shared.map((name, i) => `local ${name} = tonumber(ARGV[${i + 1}])`),
     definitions,
     "local results = {}",
-    `for run = 1, #KEYS / ${keys.length} do`,
-    ...keys.map((name, i) => `  local ${name} = KEYS[${keys.length} * (run - 1) + ${i + 1}]`),
-    ...args.map((name, i) => `  local ${name} = ARGV[${shared.length} + ${args.length} * (run - 1) + ${i + 1}]`),
+    `for run = 1, (#ARGV - ${shared.length}) / ${perRun} do`,
+    `  local base = ${shared.length} + ${perRun} * (run - 1)`,
+    ...keys.map((name, i) => `  local ${name} = KEYS[tonumber(ARGV[base + ${i + 1}])]`),
+    ...args.map((name, i) => `  local ${name} = ARGV[base + ${keys.length + i + 1}]`),
     body,
     "end",
     "return results",
@@ -207,11 +211,24 @@ export function defineScripts(redis: Redis): void {
   }
 }
 
-/** Runs a script (defined by `defineScripts`) for a batch of runs: KEYS and ARGV in the order of its layout's names. */
+/**
+ * Runs a script (defined by `defineScripts`) for a batch of runs: KEYS (each distinct key once) and ARGV (the shared
+ * values, then per run its keys' places in KEYS and its values) in the order of its layout's names.
+ */
 export function runScript<S extends string, K extends string, A extends string>(
   redis: Redis, script: BatchScript<S, K, A>, shared: Readonly<Record<S, number>>, runs: readonly Readonly<Record<K | A, string>>[],
 ): Promise<unknown[]> {
-  const keys = runs.flatMap((run) => script.keys.map((name) => run[name]));
-  const args = [...script.shared.map((name) => shared[name]), ...runs.flatMap((run) => script.args.map((name) => run[name]))];
+  const keys: string[] = [];
+  const places = new Map<string, number>();
+  const args: (string | number)[] = script.shared.map((name) => shared[name]);
+  for (const run of runs) {
+    for (const name of script.keys) {
+      const key = run[name];
+      let place = places.get(key);
+      if (place === undefined) places.set(key, (place = keys.push(key)));
+      args.push(place);
+    }
+    for (const name of script.args) args.push(run[name]);
+  }
   return (redis as unknown as Record<string, Command>)[script.command]!(keys.length, ...keys, ...args);
 }
